@@ -1,0 +1,141 @@
+//! JSON and text reports of the CLI. Counts are decimal strings: they can exceed 2^53.
+
+use serde_json::{json, Value};
+use smmu_sim::check::Invariant;
+use smmu_sim::explore::Summary;
+use smmu_sim::sched::{self, Schedule};
+use smmu_sim::trace::Trace;
+use smmu_sim::World;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+fn steps(world: &World, trace: &Trace) -> Value {
+    let steps: Vec<Value> = trace
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "thread": world.programs[s.thread.ix()].name,
+                "function": s.function,
+                "label": s.label,
+                "source": s.src.url(),
+            })
+        })
+        .collect();
+    Value::Array(steps)
+}
+
+fn violations(trace: &Trace) -> Value {
+    let v: Vec<Value> = trace
+        .violations
+        .iter()
+        .map(|v| json!({ "step": v.step, "invariant": v.invariant.id(), "message": v.message }))
+        .collect();
+    Value::Array(v)
+}
+
+/// `check --json`.
+pub fn trace(world: &World, trace: &Trace) -> String {
+    let value = json!({
+        "scenario": world.id,
+        "variant": world.variant.name(),
+        "granularity": world.granularity.name(),
+        "schedule": trace.schedule().to_text(),
+        "steps": steps(world, trace),
+        "violations": violations(trace),
+        "safe": trace.safety_violations().next().is_none(),
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values serialise")
+}
+
+fn counterexample(world: &World, schedule: &Schedule) -> Value {
+    let trace = sched::run(world, schedule);
+    json!({
+        "schedule": schedule.to_text(),
+        "steps": steps(world, &trace),
+        "violations": violations(&trace),
+    })
+}
+
+/// `explore --json`.
+pub fn explore(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> String {
+    let by_inv: serde_json::Map<String, Value> = s
+        .by_invariant
+        .iter()
+        .map(|(inv, n)| (inv.id().to_string(), Value::String(n.to_string())))
+        .collect();
+    let value = json!({
+        "scenario": world.id,
+        "variant": world.variant.name(),
+        "granularity": world.granularity.name(),
+        "unique_states": s.unique_states.to_string(),
+        "transitions": s.transitions.to_string(),
+        "interleavings": s.interleavings.to_string(),
+        "violating_interleavings": s.violating.to_string(),
+        "violations_by_invariant": by_inv,
+        "complete": !s.limit_hit && !timed_out && !s.overflow,
+        "limit_hit": s.limit_hit,
+        "timed_out": timed_out,
+        "overflow": s.overflow,
+        "elapsed_ms": elapsed.as_millis().to_string(),
+        "counterexample": s.shortest.as_ref().map(|c| counterexample(world, c)),
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values serialise")
+}
+
+/// `explore` as text.
+pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "scenario {} · variant {} · granularity {}",
+        world.id, world.variant, world.granularity
+    );
+    let _ = writeln!(
+        out,
+        "{} unique states, {} transitions, {} ms",
+        s.unique_states,
+        s.transitions,
+        elapsed.as_millis()
+    );
+    if s.limit_hit || timed_out {
+        let _ = writeln!(
+            out,
+            "INCOMPLETE: stopped at a {} limit; counts cover part of the graph",
+            if timed_out { "time" } else { "state" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} of {} interleavings violate a safety invariant",
+        s.violating, s.interleavings
+    );
+    for (inv, n) in &s.by_invariant {
+        let note = if inv.is_safety() {
+            ""
+        } else {
+            " (design rule, not counted above)"
+        };
+        let _ = writeln!(out, "  {:<8} {n}{note}", inv.id());
+    }
+    if let Some(c) = &s.shortest {
+        let _ = writeln!(
+            out,
+            "shortest counterexample ({} steps): --schedule {}",
+            c.0.len(),
+            c.to_text()
+        );
+        let trace = sched::run(world, c);
+        for v in trace.safety_violations() {
+            let _ = writeln!(
+                out,
+                "  step {}: {}: {}",
+                v.step,
+                v.invariant.id(),
+                v.message
+            );
+        }
+    }
+    let _ = Invariant::ALL;
+    out
+}

@@ -1,0 +1,223 @@
+//! `smmu-sim`: list, check and explore scenarios of the arm-smmu-v3 model from a terminal.
+//!
+//! Exit codes: 0 clean, 1 a safety invariant was violated, 2 bad input.
+
+mod json;
+
+use clap::{Parser, Subcommand};
+use smmu_sim::explore::{Explorer, Limits};
+use smmu_sim::sched::{self, Schedule};
+use smmu_sim::{builtin, trace, Granularity, Scenario, Variant, World};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "smmu-sim",
+    version,
+    about = "Simulate the arm-smmu-v3 ASID race step by step"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Debug)]
+struct Target {
+    /// A built-in scenario id (see `smmu-sim scenarios`) or a scenario JSON file.
+    scenario: String,
+    /// Kernel variant: pre, fix or v6.9 (default: the scenario's).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Step granularity: mail or source (default: the scenario's).
+    #[arg(long)]
+    granularity: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the built-in scenarios.
+    Scenarios,
+    /// Run one interleaving and print the trace and the verdict.
+    Check {
+        #[command(flatten)]
+        target: Target,
+        /// Thread choices, e.g. "CPU0*3 CPU1 0 1" (default: the scenario's schedule).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Use a seeded random schedule instead.
+        #[arg(long, conflicts_with = "schedule")]
+        seed: Option<u64>,
+        /// Use a round-robin schedule instead.
+        #[arg(long, conflicts_with_all = ["schedule", "seed"])]
+        round_robin: bool,
+    },
+    /// Check every interleaving.
+    Explore {
+        #[command(flatten)]
+        target: Target,
+        /// Stop after this many unique states.
+        #[arg(long, default_value_t = Limits::default().max_states)]
+        max_states: u64,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+    },
+}
+
+/// Bad input: one line on stderr, exit code 2.
+struct Usage(String);
+
+fn load(target: &Target) -> Result<(Scenario, World), Usage> {
+    let scenario = match builtin::get(&target.scenario) {
+        Some(s) => s,
+        None if target.scenario.ends_with(".json")
+            || std::path::Path::new(&target.scenario).exists() =>
+        {
+            let text = std::fs::read_to_string(&target.scenario)
+                .map_err(|e| Usage(format!("cannot read {}: {e}", target.scenario)))?;
+            Scenario::from_json(&text).map_err(|e| Usage(format!("{}: {e}", target.scenario)))?
+        }
+        None => {
+            let ids: Vec<_> = builtin::ids().collect();
+            return Err(Usage(format!(
+                "unknown scenario '{}' (built-in: {})",
+                target.scenario,
+                ids.join(", ")
+            )));
+        }
+    };
+    let variant = match &target.variant {
+        Some(v) => v.parse::<Variant>().map_err(Usage)?,
+        None => scenario.variant,
+    };
+    let granularity = match &target.granularity {
+        Some(g) => g.parse::<Granularity>().map_err(Usage)?,
+        None => scenario.granularity,
+    };
+    let world = scenario
+        .compile(variant, granularity)
+        .map_err(|e| Usage(e.to_string()))?;
+    Ok((scenario, world))
+}
+
+fn check(
+    target: &Target,
+    schedule: Option<&str>,
+    seed: Option<u64>,
+    rr: bool,
+) -> Result<ExitCode, Usage> {
+    let (scenario, world) = load(target)?;
+    let schedule = match (schedule, seed, rr) {
+        (_, Some(seed), _) => sched::random(&world, seed),
+        (_, _, true) => sched::round_robin(&world),
+        (Some(text), _, _) => Schedule::parse(text, &world).map_err(|e| Usage(e.to_string()))?,
+        (None, _, _) => {
+            let text = scenario
+                .default_schedule(world.variant, world.granularity)
+                .unwrap_or("");
+            Schedule::parse(text, &world)
+                .map_err(|e| Usage(format!("the scenario's default schedule: {e}")))?
+        }
+    };
+    let trace = sched::run(&world, &schedule);
+    if target.json {
+        println!("{}", json::trace(&world, &trace));
+    } else {
+        print!("{}", trace::render(&world, &trace));
+        println!("replay: --schedule {}", trace.schedule().to_text());
+    }
+    Ok(if trace.safety_violations().next().is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn explore(target: &Target, max_states: u64, max_seconds: u64) -> Result<ExitCode, Usage> {
+    let (_, world) = load(target)?;
+    let start = Instant::now();
+    let mut explorer = Explorer::new(&world, Limits { max_states });
+    let deadline = Duration::from_secs(max_seconds);
+    let mut timed_out = false;
+    loop {
+        let p = explorer.step(20_000);
+        if p.done {
+            break;
+        }
+        if start.elapsed() > deadline {
+            timed_out = true;
+            break;
+        }
+        if !target.json && start.elapsed() > Duration::from_secs(2) {
+            eprint!(
+                "\r{} states, depth {}, frontier {}   ",
+                p.states, p.depth, p.frontier
+            );
+        }
+    }
+    let summary = explorer.summary();
+    let elapsed = start.elapsed();
+    if target.json {
+        println!("{}", json::explore(&world, &summary, timed_out, elapsed));
+    } else {
+        print!(
+            "{}",
+            json::explore_text(&world, &summary, timed_out, elapsed)
+        );
+    }
+    Ok(if summary.violating > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let first = e.to_string();
+            let line = first
+                .lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ");
+            eprintln!("smmu-sim: {line} (see smmu-sim --help)");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    let result = match &cli.command {
+        Command::Scenarios => {
+            for s in builtin::all() {
+                println!(
+                    "{:<14} {} [{} · {}]",
+                    s.id, s.title, s.variant, s.granularity
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            target,
+            schedule,
+            seed,
+            round_robin,
+        } => check(target, schedule.as_deref(), *seed, *round_robin),
+        Command::Explore {
+            target,
+            max_states,
+            max_seconds,
+        } => explore(target, *max_states, *max_seconds),
+    };
+    result.unwrap_or_else(|Usage(msg)| {
+        eprintln!("smmu-sim: {msg}");
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,360 @@
+//! The invariant checker, run after every step.
+//!
+//! Jason Gunthorpe's three ASID/VMID lifecycle rules (the thread in the seed), the hardware
+//! consequence (`dma`), and the fix's design rule (`lock`). Violations are data: a step
+//! index, an invariant id and a message naming the objects. State invariants (`inv1`,
+//! `lock`) are reported at the step that breaks them; the state remembers which are broken
+//! so a later step that leaves them broken does not report again.
+
+use crate::exec::{DmaResult, Outcome};
+use crate::ids::{LockId, MasterId, PtId};
+use crate::state::{Stage, State, Tag, TagHistory};
+use crate::ste::SteConfig;
+use crate::world::World;
+use serde::Serialize;
+
+/// An invariant the checker knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Invariant {
+    /// All live CDs (and S2 STEs) using one ASID (VMID) point to the same translation.
+    #[serde(rename = "inv1")]
+    Inv1,
+    /// A TLB flush that retires an ASID happens only when no live CD uses it.
+    #[serde(rename = "inv2")]
+    Inv2,
+    /// An ASID is flushed before it is installed with a new translation.
+    #[serde(rename = "inv3")]
+    Inv3,
+    /// Every DMA translation equals what a fresh walk through the CD in use gives now.
+    #[serde(rename = "dma")]
+    Dma,
+    /// While `arm_smmu_asid_lock` is free, devices lists and CD[0] agree.
+    #[serde(rename = "lock")]
+    Lock,
+    /// Some thread can still run.
+    #[serde(rename = "deadlock")]
+    Deadlock,
+}
+
+impl Invariant {
+    /// Every invariant, in report order.
+    pub const ALL: [Invariant; 6] = [
+        Invariant::Inv1,
+        Invariant::Inv2,
+        Invariant::Inv3,
+        Invariant::Dma,
+        Invariant::Lock,
+        Invariant::Deadlock,
+    ];
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Invariant::Inv1 => "inv1",
+            Invariant::Inv2 => "inv2",
+            Invariant::Inv3 => "inv3",
+            Invariant::Dma => "dma",
+            Invariant::Lock => "lock",
+            Invariant::Deadlock => "deadlock",
+        }
+    }
+
+    /// Parses an id.
+    pub fn from_id(id: &str) -> Option<Invariant> {
+        Invariant::ALL.into_iter().find(|i| i.id() == id)
+    }
+
+    /// One sentence.
+    pub fn statement(self) -> &'static str {
+        match self {
+            Invariant::Inv1 => "All live CDs (and S2 STEs) using one ASID (VMID) point to the same translation.",
+            Invariant::Inv2 => "A TLB flush that retires an ASID happens only when no live CD uses it.",
+            Invariant::Inv3 => "An ASID is flushed before it is installed with a new translation.",
+            Invariant::Dma => "Every DMA translation equals what a fresh walk through the CD in use gives now.",
+            Invariant::Lock => "Whenever arm_smmu_asid_lock is free, each master is on a domain's devices list iff its live CD[0] holds that domain's ASID and page table.",
+            Invariant::Deadlock => "While some thread has steps left, some thread can run.",
+        }
+    }
+
+    /// Where it comes from.
+    pub fn source(self) -> &'static str {
+        match self {
+            Invariant::Inv1 | Invariant::Inv2 | Invariant::Inv3 => {
+                "Jason Gunthorpe, Re: [PATCH v4 06/16] iommu/arm-smmu-v3: Hold arm_smmu_asid_lock during all of attach_dev, 1 Feb 2024 (ASID/VMID lifecycle rule)"
+            }
+            Invariant::Dma => "SMMUv3 IOTLB entries are tagged by ASID/VMID, not by stream or substream; a hit must agree with the CD in use",
+            Invariant::Lock => "commit 9f7c68911579: the devices list and the CD tables are observed consistent under arm_smmu_asid_lock",
+            Invariant::Deadlock => "lock ordering of the driver (sva_lock → arm_smmu_asid_lock → devices_lock)",
+        }
+    }
+
+    /// Safety properties count towards "violating interleavings"; `lock` is the fix's
+    /// design rule and is reported on its own.
+    pub fn is_safety(self) -> bool {
+        self != Invariant::Lock
+    }
+
+    /// Bit in masks.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// One violation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Index of the step (0-based) after which it was found.
+    pub step: usize,
+    /// Which invariant.
+    pub invariant: Invariant,
+    /// What broke, naming the objects.
+    pub message: String,
+}
+
+/// A live reference: some image of an STE and CD the SMMU may use translates `tag` via `pt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LiveRef {
+    /// ASID or VMID.
+    pub tag: Tag,
+    /// The page table.
+    pub pt: PtId,
+    /// Whose table.
+    pub master: MasterId,
+    /// CD slot (0 for S2 STEs).
+    pub ssid: u8,
+    /// Whether this is an S2 STE rather than a CD.
+    pub ste: bool,
+}
+
+/// Every live reference, from both the memory and the authoritative images.
+pub fn live_refs(state: &State) -> Vec<LiveRef> {
+    let mut out = Vec::new();
+    for (i, ms) in state.masters.iter().enumerate() {
+        let master = MasterId(i as u8);
+        for ste in ms.ste.images() {
+            match ste.config() {
+                SteConfig::S2 { vmid, pt } => out.push(LiveRef {
+                    tag: Tag::Vmid(vmid),
+                    pt,
+                    master,
+                    ssid: 0,
+                    ste: true,
+                }),
+                SteConfig::S1 { ssid0 } => {
+                    for (s, slot) in ms.cds.iter().enumerate() {
+                        if s == 0 && !ssid0 {
+                            continue;
+                        }
+                        for cd in slot.images() {
+                            if let Some((asid, pt)) = cd.translation() {
+                                out.push(LiveRef {
+                                    tag: Tag::Asid(asid),
+                                    pt,
+                                    master,
+                                    ssid: s as u8,
+                                    ste: false,
+                                });
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn describe(world: &World, r: &LiveRef) -> String {
+    let m = world.topo.master(r.master);
+    match r.ste {
+        true => format!("STE_{m} (S2)"),
+        false => format!("CD_{m}[{}]", r.ssid),
+    }
+}
+
+fn inv1(world: &World, live: &[LiveRef]) -> Option<String> {
+    for (i, a) in live.iter().enumerate() {
+        if let Some(b) = live[i + 1..]
+            .iter()
+            .find(|b| b.tag == a.tag && b.pt != a.pt)
+        {
+            return Some(format!(
+                "{} translates through {} ({}) and {} ({})",
+                a.tag,
+                world.topo.pt(a.pt),
+                describe(world, a),
+                world.topo.pt(b.pt),
+                describe(world, b)
+            ));
+        }
+    }
+    None
+}
+
+fn lock_rule(world: &World, state: &State) -> Option<String> {
+    if state.lock_owner(LockId::Asid).is_some() {
+        return None;
+    }
+    for (mi, ms) in state
+        .masters
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.released)
+    {
+        let s1 = matches!(ms.ste.mem.config(), SteConfig::S1 { ssid0: true });
+        let cd0 = ms.cds.first().map(|s| s.mem).filter(|cd| s1 && cd.valid);
+        for (di, ds) in state.domains.iter().enumerate() {
+            let info = &world.topo.domains[di];
+            if info.stage != Stage::S1 || !ds.finalised || ds.freed {
+                continue;
+            }
+            let ctx = state.ctxs[di];
+            let on_list = ds.devices.contains(&MasterId(mi as u8));
+            let holds = cd0.is_some_and(|cd| cd.asid == ctx.asid && cd.ttb0 == ctx.ttb0);
+            if on_list != holds {
+                let (m, d) = (&world.topo.masters[mi].name, &info.name);
+                return Some(match on_list {
+                    true => format!("{m} is on {d}->devices but CD_{m}[0] does not hold {d}'s ASID {} and table", ctx.asid),
+                    false => format!("CD_{m}[0] holds {d}'s ASID {} and table but {m} is not on {d}->devices", ctx.asid),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Initialises the per-tag history and the broken-invariant mask of an initial state, and
+/// returns violations already present in it.
+pub fn init(world: &World, state: &mut State) -> Vec<Violation> {
+    state.history.clear();
+    state.broken = 0;
+    let mut out = Vec::new();
+    after_step(world, state, &Outcome::default(), 0, Some(&mut out));
+    out
+}
+
+fn history_bits(state: &State, tag: Tag) -> u32 {
+    state
+        .history
+        .iter()
+        .find(|h| h.tag == tag)
+        .map_or(0, |h| h.pts)
+}
+
+fn set_history(state: &mut State, tag: Tag, pts: u32) {
+    let at = state.history.partition_point(|h| h.tag < tag);
+    let present = state.history.get(at).is_some_and(|h| h.tag == tag);
+    match (present, pts) {
+        (true, 0) => {
+            state.history.remove(at);
+        }
+        (true, _) => state.history[at].pts = pts,
+        (false, 0) => {}
+        (false, _) => state.history.insert(at, TagHistory { tag, pts }),
+    }
+}
+
+fn bit(pt: PtId) -> u32 {
+    1 << pt.0
+}
+
+/// Checks the state after a step and updates the checker's bookkeeping in it.
+/// Returns the mask of invariants this step violated; with `messages`, also the violations.
+pub fn after_step(
+    world: &World,
+    state: &mut State,
+    outcome: &Outcome,
+    step: usize,
+    mut messages: Option<&mut Vec<Violation>>,
+) -> u8 {
+    let live = live_refs(state);
+    let mut mask = 0u8;
+    let mut report = |inv: Invariant, msg: &dyn Fn() -> String| {
+        mask |= inv.bit();
+        if let Some(out) = messages.as_deref_mut() {
+            out.push(Violation {
+                step,
+                invariant: inv,
+                message: msg(),
+            });
+        }
+    };
+    if let Some(tag) = outcome.retire {
+        if let Some(r) = live.iter().find(|r| r.tag == tag) {
+            report(Invariant::Inv2, &|| {
+                format!("{tag} flushed while {} still uses it", describe(world, r))
+            });
+        }
+    }
+    if let Some(tag) = outcome.flush {
+        let pts = live
+            .iter()
+            .filter(|r| r.tag == tag)
+            .fold(0, |acc, r| acc | bit(r.pt));
+        set_history(state, tag, pts);
+    }
+    for r in &live {
+        let seen = history_bits(state, r.tag);
+        if seen & bit(r.pt) == 0 {
+            if seen != 0 {
+                let old = (0..32u8)
+                    .find(|p| seen & (1 << p) != 0)
+                    .map(PtId)
+                    .unwrap_or(r.pt);
+                report(Invariant::Inv3, &|| {
+                    format!(
+                        "{} installs {} with {} while {} translations were not flushed",
+                        describe(world, r),
+                        r.tag,
+                        world.topo.pt(r.pt),
+                        world.topo.pt(old)
+                    )
+                });
+            }
+            set_history(state, r.tag, seen | bit(r.pt));
+        }
+    }
+    if let Some(dma) = outcome.dma {
+        if let DmaResult::Hit {
+            entry,
+            cd_pt,
+            expected,
+        } = dma.result
+        {
+            if expected != Some(entry.pa) {
+                let m = world.topo.master(dma.master);
+                report(Invariant::Dma, &|| {
+                    let want = expected.map_or("a fault".to_string(), |pa| format!("{pa:#x}"));
+                    format!(
+                        "{m}'s DMA to {:#x} (ssid {}) hit an IOTLB entry {} → {:#x} walked from {}; the CD in use gives {} via {}",
+                        dma.iova, dma.ssid, entry.tag, entry.pa, world.topo.pt(entry.pt), want, world.topo.pt(cd_pt)
+                    )
+                });
+            }
+        }
+    }
+    let before = state.broken;
+    let mut now = 0u8;
+    if let Some(msg) = inv1(world, &live) {
+        now |= Invariant::Inv1.bit();
+        if before & Invariant::Inv1.bit() == 0 {
+            report(Invariant::Inv1, &|| msg.clone());
+        }
+    }
+    if let Some(msg) = lock_rule(world, state) {
+        now |= Invariant::Lock.bit();
+        if before & Invariant::Lock.bit() == 0 {
+            report(Invariant::Lock, &|| msg.clone());
+        }
+    }
+    state.broken = now;
+    mask
+}
+
+/// Which state invariants hold in a state (for the status of every invariant at a cursor).
+pub fn broken_now(state: &State) -> u8 {
+    state.broken
+}

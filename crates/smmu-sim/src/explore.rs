@@ -1,0 +1,339 @@
+//! The exhaustive explorer: every interleaving of a scenario, counted over the state graph.
+//!
+//! Every step increments its thread's step counter, so the state graph is a DAG layered by
+//! depth (the total number of steps taken). The explorer walks it breadth first, one layer at
+//! a time, deduplicating states within a layer, and carries path counts forward: for each
+//! state, the number of interleavings reaching it, and the number reaching it without
+//! violating each invariant. At the terminal states these give the exact number of complete
+//! interleavings and of violating ones, without enumerating them. Counts are `u128` and an
+//! overflow is reported, never wrapped.
+//!
+//! It is resumable: [`Explorer::step`] does a bounded amount of work and returns, so a caller
+//! can report progress, cancel, or run it in slices on a single thread.
+
+use crate::check::{self, Invariant};
+use crate::exec::{self, Readiness};
+use crate::ids::ThreadId;
+use crate::sched::Schedule;
+use crate::state::State;
+use crate::world::World;
+use std::collections::HashMap;
+
+/// Bounds on the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop after this many unique states (default 5,000,000).
+    pub max_states: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_states: 5_000_000,
+        }
+    }
+}
+
+const N_INV: usize = Invariant::ALL.len();
+
+/// Path counts carried by a state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    total: u128,
+    clean_safety: u128,
+    clean: [u128; N_INV],
+}
+
+impl Counts {
+    fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
+        let mut add = |a: &mut u128, b: u128| match a.checked_add(b) {
+            Some(v) => *a = v,
+            None => *overflow = true,
+        };
+        add(&mut self.total, from.total);
+        if mask & safety_mask() == 0 {
+            add(&mut self.clean_safety, from.clean_safety);
+        }
+        for (i, inv) in Invariant::ALL.iter().enumerate() {
+            if mask & inv.bit() == 0 {
+                add(&mut self.clean[i], from.clean[i]);
+            }
+        }
+    }
+}
+
+fn safety_mask() -> u8 {
+    Invariant::ALL
+        .iter()
+        .filter(|i| i.is_safety())
+        .fold(0, |m, i| m | i.bit())
+}
+
+struct Node {
+    state: State,
+    id: u32,
+    counts: Counts,
+}
+
+/// Progress after a slice of work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Unique states so far.
+    pub states: u64,
+    /// Transitions so far.
+    pub transitions: u64,
+    /// States waiting to be expanded.
+    pub frontier: u64,
+    /// Current depth (steps from the start).
+    pub depth: u32,
+    /// Whether the search has ended (completed or hit a limit).
+    pub done: bool,
+}
+
+/// The final numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Unique states visited.
+    pub unique_states: u64,
+    /// Transitions taken.
+    pub transitions: u64,
+    /// Complete interleavings (including ones ending in deadlock).
+    pub interleavings: u128,
+    /// Interleavings that violate at least one safety invariant.
+    pub violating: u128,
+    /// Per invariant: interleavings violating it (all of [`Invariant::ALL`], `lock` included).
+    pub by_invariant: Vec<(Invariant, u128)>,
+    /// The search stopped at [`Limits::max_states`]: the counts cover only part of the graph.
+    pub limit_hit: bool,
+    /// A count exceeded `u128`.
+    pub overflow: bool,
+    /// Shortest schedule reaching a safety violation.
+    pub shortest: Option<Schedule>,
+    /// Per invariant, a shortest schedule reaching its violation.
+    pub shortest_by_invariant: Vec<(Invariant, Schedule)>,
+}
+
+/// A resumable breadth-first explorer.
+pub struct Explorer<'w> {
+    world: &'w World,
+    limits: Limits,
+    layer: Vec<Node>,
+    cursor: usize,
+    next: Vec<Node>,
+    index: HashMap<State, usize>,
+    parents: Vec<(u32, u8)>,
+    transitions: u64,
+    depth: u32,
+    terminal: Counts,
+    overflow: bool,
+    limit_hit: bool,
+    done: bool,
+    first: [Option<(u32, u8)>; N_INV],
+    first_safety: Option<(u32, u8)>,
+}
+
+impl std::fmt::Debug for Explorer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Explorer")
+            .field("progress", &self.progress())
+            .finish()
+    }
+}
+
+impl<'w> Explorer<'w> {
+    /// Starts at the world's initial state.
+    pub fn new(world: &'w World, limits: Limits) -> Self {
+        let mut counts = Counts {
+            total: 1,
+            clean_safety: 1,
+            clean: [1; N_INV],
+        };
+        let initial = world.initial.clone();
+        for inv in Invariant::ALL {
+            if initial.broken & inv.bit() != 0 {
+                counts.clean[inv as usize] = 0;
+                if inv.is_safety() {
+                    counts.clean_safety = 0;
+                }
+            }
+        }
+        Explorer {
+            world,
+            limits,
+            layer: vec![Node {
+                state: initial,
+                id: 0,
+                counts,
+            }],
+            cursor: 0,
+            next: Vec::new(),
+            index: HashMap::new(),
+            parents: vec![(u32::MAX, 0)],
+            transitions: 0,
+            depth: 0,
+            terminal: Counts::default(),
+            overflow: false,
+            limit_hit: false,
+            done: false,
+            first: [None; N_INV],
+            first_safety: None,
+        }
+    }
+
+    /// Progress so far.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            states: self.parents.len() as u64,
+            transitions: self.transitions,
+            frontier: (self.layer.len() - self.cursor + self.next.len()) as u64,
+            depth: self.depth,
+            done: self.done,
+        }
+    }
+
+    /// Expands up to `budget` states, then returns.
+    pub fn step(&mut self, budget: usize) -> Progress {
+        for _ in 0..budget {
+            if self.done {
+                break;
+            }
+            if self.cursor == self.layer.len() {
+                self.advance_layer();
+                continue;
+            }
+            let node = std::mem::take(&mut self.layer[self.cursor].state);
+            let (id, counts) = (self.layer[self.cursor].id, self.layer[self.cursor].counts);
+            self.cursor += 1;
+            self.expand(node, id, counts);
+        }
+        self.progress()
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) -> Summary {
+        while !self.step(4096).done {}
+        self.summary()
+    }
+
+    fn advance_layer(&mut self) {
+        if self.next.is_empty() {
+            self.done = true;
+            return;
+        }
+        self.layer = std::mem::take(&mut self.next);
+        self.index.clear();
+        self.cursor = 0;
+        self.depth += 1;
+    }
+
+    fn expand(&mut self, state: State, id: u32, counts: Counts) {
+        let n = self.world.n_threads();
+        let mut any_ready = false;
+        let mut unfinished = false;
+        for t in 0..n {
+            let t = ThreadId(t as u8);
+            match exec::readiness(self.world, &state, t) {
+                Readiness::Ready => any_ready = true,
+                Readiness::Blocked(..) => {
+                    unfinished = true;
+                    continue;
+                }
+                Readiness::Finished => continue,
+            }
+            let mut next = state.clone();
+            let outcome = exec::step(self.world, &mut next, t);
+            let mask = check::after_step(self.world, &mut next, &outcome, 0, None);
+            self.transitions += 1;
+            self.push(next, id, t, &counts, mask);
+        }
+        if !any_ready {
+            let mask = if unfinished {
+                Invariant::Deadlock.bit()
+            } else {
+                0
+            };
+            if unfinished {
+                self.record_first(mask, id, u8::MAX);
+            }
+            let mut overflow = false;
+            self.terminal.add(&counts, mask, &mut overflow);
+            self.overflow |= overflow;
+        }
+    }
+
+    fn record_first(&mut self, mask: u8, parent: u32, thread: u8) {
+        for inv in Invariant::ALL {
+            if mask & inv.bit() != 0 && self.first[inv as usize].is_none() {
+                self.first[inv as usize] = Some((parent, thread));
+            }
+        }
+        if mask & safety_mask() != 0 && self.first_safety.is_none() {
+            self.first_safety = Some((parent, thread));
+        }
+    }
+
+    fn push(&mut self, state: State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) {
+        self.record_first(mask, parent, t.0);
+        let mut overflow = false;
+        match self.index.get(&state) {
+            Some(&i) => self.next[i].counts.add(counts, mask, &mut overflow),
+            None => {
+                if self.parents.len() as u64 >= self.limits.max_states {
+                    self.limit_hit = true;
+                    self.done = true;
+                    return;
+                }
+                let id = self.parents.len() as u32;
+                self.parents.push((parent, t.0));
+                let mut c = Counts::default();
+                c.add(counts, mask, &mut overflow);
+                self.index.insert(state.clone(), self.next.len());
+                self.next.push(Node {
+                    state,
+                    id,
+                    counts: c,
+                });
+            }
+        }
+        self.overflow |= overflow;
+    }
+
+    fn path(&self, end: (u32, u8)) -> Schedule {
+        let mut out = Vec::new();
+        if end.1 != u8::MAX {
+            out.push(ThreadId(end.1));
+        }
+        let mut id = end.0;
+        while id != 0 && id != u32::MAX {
+            let (parent, t) = self.parents[id as usize];
+            out.push(ThreadId(t));
+            id = parent;
+        }
+        out.reverse();
+        Schedule(out)
+    }
+
+    /// The numbers so far (final once [`Progress::done`]).
+    pub fn summary(&self) -> Summary {
+        let total = self.terminal.total;
+        let by_invariant = Invariant::ALL
+            .iter()
+            .map(|inv| (*inv, total - self.terminal.clean[*inv as usize]))
+            .collect();
+        let shortest_by_invariant = Invariant::ALL
+            .iter()
+            .filter_map(|inv| self.first[*inv as usize].map(|e| (*inv, self.path(e))))
+            .collect();
+        Summary {
+            unique_states: self.parents.len() as u64,
+            transitions: self.transitions,
+            interleavings: total,
+            violating: total - self.terminal.clean_safety,
+            by_invariant,
+            limit_hit: self.limit_hit,
+            overflow: self.overflow,
+            shortest: self.first_safety.map(|e| self.path(e)),
+            shortest_by_invariant,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The driver's functions as step scripts, one module per area of the source.
+//!
+//! Each script is written in the order of the C code at the selected [`Variant`]; the
+//! [`Builder`] turns it into a flat program for one thread. At `mail` granularity the
+//! builder folds bookkeeping stores into the previous step and emits whole CD and STE writes
+//! as single steps; at `source` granularity every store, CFGI + CMD_SYNC and STE writer
+//! phase is its own step. Locks are steps at both granularities, since they can block.
+
+mod attach;
+mod cd;
+mod device;
+mod domain;
+mod ste;
+mod sva;
+
+pub use attach::{attach_dev, release_device};
+pub use device::dma;
+pub use domain::domain_free;
+pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
+
+use crate::program::{Cond, Instr, Kind, Op};
+use crate::source::{File, Src};
+use crate::variant::{Granularity, Variant};
+use crate::world::Topology;
+
+/// Emits the instructions of one thread.
+#[derive(Debug)]
+pub struct Builder<'a> {
+    /// Names for labels, and stages for compile-time choices.
+    pub topo: &'a Topology,
+    /// The kernel being followed.
+    pub variant: Variant,
+    granularity: Granularity,
+    instrs: Vec<Instr>,
+    stack: Vec<(&'static str, File)>,
+}
+
+/// A jump whose target is not known yet.
+#[derive(Debug)]
+#[must_use]
+pub struct Patch(usize);
+
+impl<'a> Builder<'a> {
+    /// A builder for an empty program.
+    pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity) -> Self {
+        Builder {
+            topo,
+            variant,
+            granularity,
+            instrs: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// The finished instructions.
+    pub fn finish(self) -> Vec<Instr> {
+        self.instrs
+    }
+
+    /// Whether every store is its own step.
+    pub fn source(&self) -> bool {
+        self.granularity == Granularity::Source
+    }
+
+    /// Emits `body` as the kernel function `name` of `file`.
+    pub fn func(&mut self, name: &'static str, file: File, body: impl FnOnce(&mut Self)) {
+        self.stack.push((name, file));
+        body(self);
+        self.stack.pop();
+    }
+
+    fn push(&mut self, kind: Kind, visible: bool, part: &'static str, label: String) {
+        let (function, file) = *self.stack.last().expect("instruction outside a function");
+        // A thread's first instruction is always a step of its own.
+        let visible =
+            visible || (matches!(kind, Kind::Op(_)) && !self.instrs.iter().any(|i| i.visible));
+        let src = Src {
+            file,
+            func: function,
+            part,
+            variant: self.variant,
+        };
+        let stack = self.stack.iter().map(|(f, _)| *f).collect();
+        self.instrs.push(Instr {
+            kind,
+            visible,
+            function,
+            stack,
+            label,
+            src,
+        });
+    }
+
+    /// A step at both granularities.
+    pub fn step(&mut self, op: Op, part: &'static str, label: impl Into<String>) {
+        self.push(Kind::Op(op), true, part, label.into());
+    }
+
+    /// A step at `source` granularity, folded into the previous step at `mail`.
+    pub fn store(&mut self, op: Op, part: &'static str, label: impl Into<String>) {
+        let visible = self.source();
+        self.push(Kind::Op(op), visible, part, label.into());
+    }
+
+    /// Never a step of its own: runs with the previous step.
+    pub fn silent(&mut self, op: Op, part: &'static str, label: impl Into<String>) {
+        self.push(Kind::Op(op), false, part, label.into());
+    }
+
+    /// The index the next instruction will get.
+    pub fn here(&self) -> u16 {
+        self.instrs.len() as u16
+    }
+
+    /// A jump to be patched, taken when `cond` holds.
+    pub fn jump_if(&mut self, cond: Cond, part: &'static str) -> Patch {
+        self.push(Kind::JumpIf(cond, 0), false, part, format!("if {cond:?}"));
+        Patch(self.instrs.len() - 1)
+    }
+
+    /// A jump to be patched, taken when `cond` does not hold.
+    pub fn jump_unless(&mut self, cond: Cond, part: &'static str) -> Patch {
+        self.push(
+            Kind::JumpUnless(cond, 0),
+            false,
+            part,
+            format!("if !{cond:?}"),
+        );
+        Patch(self.instrs.len() - 1)
+    }
+
+    /// An unconditional jump to be patched.
+    pub fn jump(&mut self, part: &'static str) -> Patch {
+        self.push(Kind::Jump(0), false, part, "goto".to_string());
+        Patch(self.instrs.len() - 1)
+    }
+
+    /// A jump back to a known index.
+    pub fn jump_to(&mut self, target: u16, part: &'static str) {
+        self.push(Kind::Jump(target), false, part, "loop".to_string());
+    }
+
+    /// Points a pending jump at the next instruction.
+    pub fn land(&mut self, patch: Patch) {
+        let target = self.here();
+        match &mut self.instrs[patch.0].kind {
+            Kind::Jump(t) | Kind::JumpIf(_, t) | Kind::JumpUnless(_, t) => *t = target,
+            Kind::Op(_) => unreachable!("patching a non-jump"),
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! `arm_smmu_attach_dev()`, `arm_smmu_detach_dev()` and `arm_smmu_release_device()`.
+//!
+//! The difference between `pre` and `fix` is the patch of 9f7c68911579: the detach call moves
+//! from before the init_mutex block to after it, `arm_smmu_asid_lock` is taken right before it
+//! and released at the new `out_unlock` label, and the lock pair around the CD write goes.
+
+use super::cd::write_ctx_desc;
+use super::domain::finalise_on_attach;
+use super::ste::install_ste;
+use super::Builder;
+use crate::ids::{DomainId, MasterId};
+use crate::program::{CdSrc, Cond, DomArg, LockArg, MasterArg, Op, SteTarget};
+use crate::source::File;
+use crate::state::Stage;
+use crate::variant::Variant;
+
+/// `arm_smmu_master_sva_enabled()` at the top of attach: a master with SVA cannot move.
+/// Returns the jump to take for `-EBUSY`.
+fn sva_check(b: &mut Builder<'_>, m: MasterId) -> super::Patch {
+    if b.source() {
+        b.step(
+            Op::Lock(LockArg::Sva),
+            "sva_check",
+            "mutex_lock(&sva_lock) (sva_enabled?)",
+        );
+        b.step(
+            Op::Unlock(LockArg::Sva),
+            "sva_check",
+            "mutex_unlock(&sva_lock)",
+        );
+    }
+    b.jump_if(Cond::SvaEnabled(m), "sva_check")
+}
+
+/// `arm_smmu_detach_dev(master)`.
+fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
+    b.func("arm_smmu_detach_dev", File::Main, |b| {
+        let who = b.topo.master(m).to_string();
+        b.silent(Op::ReadOldDomain(m), "fn", "smmu_domain = master->domain");
+        let none = b.jump_if(Cond::NoOldDomain, "fn");
+        let no_ats = b.jump_unless(Cond::Ats(m), "disable_ats");
+        b.store(
+            Op::AtsOff(m),
+            "disable_ats",
+            format!("arm_smmu_disable_ats({who})"),
+        );
+        b.land(no_ats);
+        let old = DomArg::Old;
+        b.step(
+            Op::Lock(LockArg::Devices(old)),
+            "list_del",
+            "spin_lock_irqsave(old->devices_lock)",
+        );
+        b.step(
+            Op::ListDel(old, m),
+            "list_del",
+            format!("list_del({who}) from old->devices"),
+        );
+        b.step(
+            Op::Unlock(LockArg::Devices(old)),
+            "list_del",
+            "spin_unlock_irqrestore(old->devices_lock)",
+        );
+        if b.variant == Variant::V69 {
+            b.land(none);
+            return;
+        }
+        b.store(
+            Op::SetDomain(m, None),
+            "domain_null",
+            "master->domain = NULL",
+        );
+        install_ste(b, m, SteTarget::FromMaster);
+        let not_s1 = b.jump_unless(Cond::StageIs(old, Stage::S1), "clear_cd");
+        let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+        b.land(not_s1);
+        b.land(no_tab);
+        b.land(none);
+    });
+}
+
+/// The part of attach between "master->domain = smmu_domain" and the CD write.
+fn join_domain(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    let (who, name) = (b.topo.master(m).to_string(), b.topo.domain(y).to_string());
+    let dom = DomArg::Id(y);
+    if b.variant != Variant::V69 {
+        b.store(
+            Op::SetDomain(m, Some(dom)),
+            "set_domain",
+            format!("master->domain = {name}"),
+        );
+    }
+    b.step(
+        Op::Lock(LockArg::Devices(dom)),
+        "list_add",
+        format!("spin_lock_irqsave({name}->devices_lock)"),
+    );
+    b.step(
+        Op::ListAdd(dom, m),
+        "list_add",
+        format!("list_add({who}) to {name}->devices"),
+    );
+    b.step(
+        Op::Unlock(LockArg::Devices(dom)),
+        "list_add",
+        format!("spin_unlock_irqrestore({name}->devices_lock)"),
+    );
+}
+
+fn cdtab_alloc(b: &mut Builder<'_>, m: MasterId) {
+    let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
+    let who = b.topo.master(m).to_string();
+    b.store(
+        Op::CdtabAlloc(m),
+        "cd_alloc",
+        format!("arm_smmu_alloc_cd_tables({who})"),
+    );
+    b.land(has);
+}
+
+fn enable_ats(b: &mut Builder<'_>, m: MasterId) {
+    let no = b.jump_unless(Cond::Ats(m), "enable_ats");
+    let who = b.topo.master(m).to_string();
+    b.store(
+        Op::AtsOn(m),
+        "enable_ats",
+        format!("arm_smmu_enable_ats({who})"),
+    );
+    b.land(no);
+}
+
+/// PRE: detach without `arm_smmu_asid_lock`, lock only around the CD write.
+fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    detach_dev(b, m);
+    finalise_on_attach(b, y);
+    join_domain(b, m, y);
+    if b.topo.domains[y.ix()].stage == Stage::S1 {
+        cdtab_alloc(b, m);
+        b.step(
+            Op::Lock(LockArg::Asid),
+            "write_cd",
+            "mutex_lock(&arm_smmu_asid_lock)",
+        );
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
+        b.step(
+            Op::Unlock(LockArg::Asid),
+            "write_cd",
+            "mutex_unlock(&arm_smmu_asid_lock)",
+        );
+    }
+    install_ste(b, m, SteTarget::FromMaster);
+    enable_ats(b, m);
+}
+
+/// FIX: finalise first, then hold `arm_smmu_asid_lock` from detach to `out_unlock`.
+fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    finalise_on_attach(b, y);
+    b.step(
+        Op::Lock(LockArg::Asid),
+        "asid_lock",
+        "mutex_lock(&arm_smmu_asid_lock)",
+    );
+    detach_dev(b, m);
+    join_domain(b, m, y);
+    if b.topo.domains[y.ix()].stage == Stage::S1 {
+        cdtab_alloc(b, m);
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
+    }
+    install_ste(b, m, SteTarget::FromMaster);
+    enable_ats(b, m);
+    b.step(
+        Op::Unlock(LockArg::Asid),
+        "out_unlock",
+        "out_unlock: mutex_unlock(&arm_smmu_asid_lock)",
+    );
+}
+
+/// v6.9: detach only leaves the list; the CD is written before the STE for S1, after for S2.
+fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    let dom = DomArg::Id(y);
+    finalise_on_attach(b, y);
+    b.step(
+        Op::Lock(LockArg::Asid),
+        "asid_lock",
+        "mutex_lock(&arm_smmu_asid_lock)",
+    );
+    detach_dev(b, m);
+    join_domain(b, m, y);
+    match b.topo.domains[y.ix()].stage {
+        Stage::S1 => {
+            let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
+            let who = b.topo.master(m).to_string();
+            b.store(
+                Op::CdtabAlloc(m),
+                "cd_alloc",
+                format!("arm_smmu_alloc_cd_tables({who})"),
+            );
+            let fresh = b.jump("cd_alloc");
+            b.land(has);
+            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+            b.land(fresh);
+            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(dom));
+            install_ste(b, m, SteTarget::Domain(dom));
+        }
+        Stage::S2 | Stage::Bypass => {
+            install_ste(b, m, SteTarget::Domain(dom));
+            let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+            b.land(no_tab);
+        }
+    }
+    enable_ats(b, m);
+    b.step(
+        Op::Unlock(LockArg::Asid),
+        "asid_unlock",
+        "mutex_unlock(&arm_smmu_asid_lock)",
+    );
+    let name = b.topo.domain(y).to_string();
+    b.silent(
+        Op::SetDomain(m, Some(dom)),
+        "fn",
+        format!("iommu core: group->domain = {name}"),
+    );
+}
+
+/// `arm_smmu_attach_dev(domain y, master m)` as a thread's call.
+pub fn attach_dev(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    b.func("arm_smmu_attach_dev", File::Main, |b| {
+        let busy = sva_check(b, m);
+        match b.variant {
+            Variant::Pre => attach_pre(b, m, y),
+            Variant::Fix => attach_fix(b, m, y),
+            Variant::V69 => attach_v69(b, m, y),
+        }
+        b.land(busy);
+    });
+}
+
+/// `arm_smmu_release_device(master)`.
+pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
+    b.func("arm_smmu_release_device", File::Main, |b| {
+        let who = b.topo.master(m).to_string();
+        if b.variant == Variant::V69 {
+            // d36464f40f29: release goes through the static BLOCKED domain.
+            b.func("arm_smmu_attach_dev_ste", File::Main, |b| {
+                let busy = sva_check(b, m);
+                b.step(
+                    Op::Lock(LockArg::Asid),
+                    "asid_lock",
+                    "mutex_lock(&arm_smmu_asid_lock)",
+                );
+                detach_dev(b, m);
+                install_ste(b, m, SteTarget::Abort);
+                b.step(
+                    Op::Unlock(LockArg::Asid),
+                    "asid_unlock",
+                    "mutex_unlock(&arm_smmu_asid_lock)",
+                );
+                b.silent(
+                    Op::SetDomain(m, None),
+                    "fn",
+                    "iommu core: group->domain = blocked",
+                );
+                let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+                write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+                b.land(no_tab);
+                b.land(busy);
+            });
+        } else {
+            detach_dev(b, m);
+        }
+        b.store(
+            Op::Release(m),
+            "free_cd_tables",
+            format!("free {who}'s streams and CD tables"),
+        );
+    });
+}

@@ -1,0 +1,580 @@
+//! The scenario file format (versioned JSON) and its compilation into a [`World`].
+//!
+//! A scenario names its objects; compilation resolves the names, checks them, builds the
+//! initial state (attached masters have their STE and CD[0] installed and are on their
+//! domain's devices list) and compiles every thread for a variant and granularity.
+
+use crate::ids::{CtxId, DomainId, LockId, MasterId, MmId, PtId, ThreadId};
+use crate::kernel::{self, Builder};
+use crate::program::Program;
+use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
+use crate::ste::Ste;
+use crate::variant::{Granularity, Variant};
+use crate::world::{DomainInfo, MasterInfo, MmInfo, PageTable, Topology, World};
+use serde::{Deserialize, Serialize};
+
+/// The current format version.
+pub const FORMAT: u32 = 1;
+
+/// A scenario as written in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must be [`FORMAT`].
+    pub format: u32,
+    /// Short id, e.g. `seed-race`.
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// What it shows and what to try.
+    #[serde(default)]
+    pub description: String,
+    /// Default kernel variant.
+    pub variant: Variant,
+    /// Default granularity.
+    pub granularity: Granularity,
+    /// `asid_bits` (8 or 16).
+    #[serde(default = "default_asid_bits")]
+    pub asid_bits: u8,
+    /// Page tables.
+    pub page_tables: Vec<PageTableSpec>,
+    /// Processes for SVA.
+    #[serde(default)]
+    pub processes: Vec<ProcessSpec>,
+    /// Domains.
+    pub domains: Vec<DomainSpec>,
+    /// Masters.
+    pub masters: Vec<MasterSpec>,
+    /// CPU threads.
+    pub threads: Vec<ThreadSpec>,
+    /// Device DMA lanes.
+    #[serde(default)]
+    pub dma: Vec<DmaSpec>,
+    /// Default schedule, per granularity (see [`crate::sched::Schedule`]).
+    #[serde(default)]
+    pub schedules: Vec<ScheduleSpec>,
+}
+
+fn default_asid_bits() -> u8 {
+    8
+}
+
+/// A page table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageTableSpec {
+    /// Name.
+    pub name: String,
+    /// (iova, pa) pairs.
+    pub map: Vec<(u64, u64)>,
+}
+
+/// A process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessSpec {
+    /// Name.
+    pub name: String,
+    /// Its CPU ASID.
+    pub cpu_asid: u16,
+    /// Its page table.
+    pub page_table: String,
+}
+
+/// A domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// Name.
+    pub name: String,
+    /// Stage.
+    pub stage: Stage,
+    /// Its io-pgtable.
+    pub page_table: String,
+    /// For a domain finalised before the scenario starts: its ASID (S1) or VMID (S2).
+    #[serde(default)]
+    pub id: Option<u16>,
+}
+
+/// A master.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterSpec {
+    /// Name.
+    pub name: String,
+    /// The domain it is attached to at the start.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// SVA enabled.
+    #[serde(default)]
+    pub sva: bool,
+    /// ATS supported.
+    #[serde(default)]
+    pub ats: bool,
+    /// Number of CD slots (SSIDs), at least 1.
+    #[serde(default = "default_ssids")]
+    pub ssids: u8,
+}
+
+fn default_ssids() -> u8 {
+    2
+}
+
+/// A kernel function a thread calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fn", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Call {
+    /// `arm_smmu_attach_dev(domain, master)`.
+    AttachDev {
+        /// The master.
+        master: String,
+        /// The new domain.
+        domain: String,
+    },
+    /// `arm_smmu_sva_set_dev_pasid`.
+    SvaSetDevPasid {
+        /// The master.
+        master: String,
+        /// The PASID.
+        pasid: u8,
+        /// The process.
+        process: String,
+    },
+    /// `arm_smmu_sva_remove_dev_pasid`.
+    SvaRemoveDevPasid {
+        /// The master.
+        master: String,
+        /// The PASID.
+        pasid: u8,
+    },
+    /// `arm_smmu_release_device`.
+    ReleaseDevice {
+        /// The master.
+        master: String,
+    },
+    /// `arm_smmu_domain_free`.
+    DomainFree {
+        /// The domain.
+        domain: String,
+    },
+}
+
+/// A CPU thread: a sequence of calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadSpec {
+    /// `CPU0`, ...
+    pub name: String,
+    /// Calls in order.
+    pub calls: Vec<Call>,
+}
+
+/// A DMA lane: one device's transactions in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DmaSpec {
+    /// `DMA A`, ...
+    pub name: String,
+    /// The master.
+    pub master: String,
+    /// (ssid, iova) per transaction.
+    pub accesses: Vec<(u8, u64)>,
+}
+
+/// A default schedule for one granularity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// Granularity it is written for.
+    pub granularity: Granularity,
+    /// Variant it is written for (any when absent).
+    #[serde(default)]
+    pub variant: Option<Variant>,
+    /// The schedule text.
+    pub schedule: String,
+}
+
+/// A scenario that cannot be used, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
+    Err(ScenarioError(msg.into()))
+}
+
+fn find<T>(
+    items: &[T],
+    name: &str,
+    what: &str,
+    key: impl Fn(&T) -> &str,
+) -> Result<u8, ScenarioError> {
+    match items.iter().position(|i| key(i) == name) {
+        Some(i) => Ok(i as u8),
+        None => err(format!("unknown {what} '{name}'")),
+    }
+}
+
+fn unique<T>(items: &[T], what: &str, key: impl Fn(&T) -> &str) -> Result<(), ScenarioError> {
+    for (i, a) in items.iter().enumerate() {
+        if key(a).is_empty() {
+            return err(format!("a {what} has an empty name"));
+        }
+        if items[..i].iter().any(|b| key(b) == key(a)) {
+            return err(format!("two {what}s are named '{}'", key(a)));
+        }
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// Parses JSON, with a message that says where it went wrong.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario =
+            serde_json::from_str(text).map_err(|e| ScenarioError(format!("scenario JSON: {e}")))?;
+        if s.format != FORMAT {
+            return err(format!(
+                "scenario format {} is not supported (this build reads format {FORMAT})",
+                s.format
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// The default schedule text for a variant and granularity, if any.
+    pub fn default_schedule(&self, variant: Variant, granularity: Granularity) -> Option<&str> {
+        let fits = |s: &&ScheduleSpec| s.granularity == granularity;
+        let exact = self
+            .schedules
+            .iter()
+            .filter(fits)
+            .find(|s| s.variant == Some(variant));
+        exact
+            .or_else(|| {
+                self.schedules
+                    .iter()
+                    .filter(fits)
+                    .find(|s| s.variant.is_none())
+            })
+            .map(|s| s.schedule.as_str())
+    }
+
+    fn topology(&self) -> Result<Topology, ScenarioError> {
+        unique(&self.page_tables, "page table", |p| &p.name)?;
+        unique(&self.processes, "process", |p| &p.name)?;
+        unique(&self.domains, "domain", |d| &d.name)?;
+        unique(&self.masters, "master", |m| &m.name)?;
+        if !(1..=16).contains(&self.asid_bits) {
+            return err(format!(
+                "asid_bits {} is out of range 1..=16",
+                self.asid_bits
+            ));
+        }
+        if self.domains.len() > 16 || self.masters.len() > 16 || self.page_tables.len() > 32 {
+            return err("too many objects: at most 16 domains, 16 masters and 32 page tables");
+        }
+        let pt = |n: &str| find(&self.page_tables, n, "page table", |p| &p.name).map(PtId);
+        let pts = self.page_tables.iter().map(|p| {
+            let mut map = p.map.clone();
+            map.sort();
+            PageTable {
+                name: p.name.clone(),
+                map,
+            }
+        });
+        let mut domains = Vec::new();
+        for d in &self.domains {
+            domains.push(DomainInfo {
+                name: d.name.clone(),
+                stage: d.stage,
+                pt: pt(&d.page_table)?,
+            });
+        }
+        let mut mms = Vec::new();
+        for p in &self.processes {
+            mms.push(MmInfo {
+                name: p.name.clone(),
+                cpu_asid: p.cpu_asid,
+                pgd: pt(&p.page_table)?,
+            });
+        }
+        let masters = self.masters.iter().map(|m| MasterInfo {
+            name: m.name.clone(),
+            ssids: m.ssids.max(1),
+            ats_supported: m.ats,
+        });
+        Ok(Topology {
+            asid_bits: self.asid_bits,
+            masters: masters.collect(),
+            domains,
+            pts: pts.collect(),
+            mms,
+        })
+    }
+
+    /// Compiles the scenario for a variant and granularity.
+    pub fn compile(
+        &self,
+        variant: Variant,
+        granularity: Granularity,
+    ) -> Result<World, ScenarioError> {
+        let topo = self.topology()?;
+        let mut programs = Vec::new();
+        for t in &self.threads {
+            programs.push(self.cpu_program(&topo, variant, granularity, t)?);
+        }
+        for lane in &self.dma {
+            programs.push(self.dma_program(&topo, variant, granularity, lane)?);
+        }
+        let names: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+        for (i, n) in names.iter().enumerate() {
+            if n.is_empty() || names[..i].contains(n) {
+                return err(format!("thread names must be unique and non-empty ('{n}')"));
+            }
+        }
+        if programs.is_empty() || programs.len() > 8 {
+            return err("a scenario has 1 to 8 threads (CPUs and DMA lanes together)");
+        }
+        let initial = self.initial_state(&topo, programs.len())?;
+        let mut world = World {
+            id: self.id.clone(),
+            variant,
+            granularity,
+            topo,
+            programs,
+            initial: initial.clone(),
+        };
+        let mut state = initial;
+        crate::exec::settle(&world, &mut state);
+        crate::check::init(&world, &mut state);
+        world.initial = state;
+        Ok(world)
+    }
+
+    fn cpu_program(
+        &self,
+        topo: &Topology,
+        v: Variant,
+        g: Granularity,
+        t: &ThreadSpec,
+    ) -> Result<Program, ScenarioError> {
+        let mut b = Builder::new(topo, v, g);
+        let master = |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId);
+        let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
+        for call in &t.calls {
+            match call {
+                Call::AttachDev {
+                    master: m,
+                    domain: d,
+                } => kernel::attach_dev(&mut b, master(m)?, domain(d)?),
+                Call::SvaSetDevPasid {
+                    master: m,
+                    pasid,
+                    process,
+                } => {
+                    let mm = find(&self.processes, process, "process", |p| &p.name).map(MmId)?;
+                    let m = master(m)?;
+                    check_pasid(topo, m, *pasid)?;
+                    kernel::sva_set_dev_pasid(&mut b, m, *pasid, mm)
+                }
+                Call::SvaRemoveDevPasid { master: m, pasid } => {
+                    let m = master(m)?;
+                    check_pasid(topo, m, *pasid)?;
+                    kernel::sva_remove_dev_pasid(&mut b, m, *pasid)
+                }
+                Call::ReleaseDevice { master: m } => kernel::release_device(&mut b, master(m)?),
+                Call::DomainFree { domain: d } => kernel::domain_free(&mut b, domain(d)?),
+            }
+        }
+        if t.calls.is_empty() {
+            return err(format!("thread '{}' calls nothing", t.name));
+        }
+        Ok(Program {
+            name: t.name.clone(),
+            device: false,
+            instrs: b.finish(),
+        })
+    }
+
+    fn dma_program(
+        &self,
+        topo: &Topology,
+        v: Variant,
+        g: Granularity,
+        l: &DmaSpec,
+    ) -> Result<Program, ScenarioError> {
+        let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId)?;
+        let mut b = Builder::new(topo, v, g);
+        if l.accesses.is_empty() {
+            return err(format!("DMA lane '{}' has no accesses", l.name));
+        }
+        for (ssid, iova) in &l.accesses {
+            if *ssid >= topo.masters[m.ix()].ssids {
+                return err(format!(
+                    "DMA lane '{}': ssid {ssid} is beyond {}'s CD table",
+                    l.name, l.master
+                ));
+            }
+            kernel::dma(&mut b, m, *ssid, *iova);
+        }
+        Ok(Program {
+            name: l.name.clone(),
+            device: true,
+            instrs: b.finish(),
+        })
+    }
+
+    fn initial_state(&self, topo: &Topology, n_threads: usize) -> Result<State, ScenarioError> {
+        let mut ctxs = vec![CtxDesc::default(); topo.domains.len()];
+        let mut xa = Vec::new();
+        let mut vmids = Vec::new();
+        let mut domains = Vec::new();
+        for (i, d) in self.domains.iter().enumerate() {
+            let finalised = d.id.is_some() || d.stage == Stage::Bypass;
+            let mut vmid = 0;
+            match (d.stage, d.id) {
+                (Stage::S1, Some(asid)) => {
+                    if asid == 0 || asid > topo.asid_max() || xa.iter().any(|(a, _)| *a == asid) {
+                        return err(format!(
+                            "domain '{}': ASID {asid} is out of range or taken",
+                            d.name
+                        ));
+                    }
+                    xa.push((asid, CtxId(i as u8)));
+                    ctxs[i] = CtxDesc {
+                        asid,
+                        ttb0: Some(topo.domains[i].pt),
+                        mm: None,
+                        refs: 1,
+                    };
+                }
+                (Stage::S2, Some(v)) => {
+                    if v == 0 || vmids.contains(&v) {
+                        return err(format!("domain '{}': VMID {v} is 0 or taken", d.name));
+                    }
+                    vmids.push(v);
+                    vmid = v;
+                }
+                _ => {}
+            }
+            domains.push(Domain {
+                finalised,
+                vmid,
+                devices: Vec::new(),
+                freed: false,
+            });
+        }
+        xa.sort();
+        vmids.sort();
+        let mut masters = Vec::new();
+        for (i, m) in self.masters.iter().enumerate() {
+            masters.push(self.initial_master(topo, &mut domains, &ctxs, MasterId(i as u8), m)?);
+        }
+        Ok(State {
+            masters,
+            domains,
+            ctxs,
+            xa,
+            vmids,
+            notifiers: Vec::new(),
+            mm_pinned: vec![0; topo.mms.len()],
+            locks: vec![0; LockId::slots(topo.domains.len())],
+            iotlb: Vec::new(),
+            history: Vec::new(),
+            threads: vec![Thread::default(); n_threads],
+            broken: 0,
+        })
+    }
+
+    fn initial_master(
+        &self,
+        topo: &Topology,
+        domains: &mut [Domain],
+        ctxs: &[CtxDesc],
+        id: MasterId,
+        m: &MasterSpec,
+    ) -> Result<Master, ScenarioError> {
+        let mut ms = Master {
+            domain: None,
+            ats: false,
+            sva_enabled: m.sva,
+            cdtab: false,
+            ste: Slot {
+                mem: Ste::abort(),
+                hw: Ste::abort(),
+            },
+            cds: vec![Slot::default(); usize::from(m.ssids.max(1))],
+            bonds: Vec::new(),
+            released: false,
+        };
+        let Some(dname) = &m.domain else {
+            return Ok(ms);
+        };
+        let d = find(&self.domains, dname, "domain", |d| &d.name)?;
+        let info = &topo.domains[usize::from(d)];
+        if !domains[usize::from(d)].finalised {
+            return err(format!(
+                "master '{}' starts on domain '{dname}', which has no id (ASID/VMID)",
+                m.name
+            ));
+        }
+        ms.domain = Some(DomainId(d));
+        ms.ats = m.ats && info.stage != Stage::Bypass;
+        domains[usize::from(d)].devices.insert(0, id);
+        let ste = match info.stage {
+            Stage::S1 => {
+                ms.cdtab = true;
+                let ctx = ctxs[usize::from(d)];
+                let cd = Cd {
+                    valid: true,
+                    epd0: false,
+                    aset: true,
+                    asid: ctx.asid,
+                    ttb0: ctx.ttb0,
+                };
+                ms.cds[0] = Slot { mem: cd, hw: cd };
+                Ste::cdtable(id, ms.ats)
+            }
+            Stage::S2 => Ste::s2(domains[usize::from(d)].vmid, info.pt, ms.ats),
+            Stage::Bypass => Ste::bypass(),
+        };
+        ms.ste = Slot { mem: ste, hw: ste };
+        Ok(ms)
+    }
+}
+
+fn check_pasid(topo: &Topology, m: MasterId, pasid: u8) -> Result<(), ScenarioError> {
+    if pasid == 0 || pasid >= topo.masters[m.ix()].ssids {
+        return err(format!(
+            "pasid {pasid} is not a valid SSID of master '{}' (1..{})",
+            topo.master(m),
+            topo.masters[m.ix()].ssids
+        ));
+    }
+    Ok(())
+}
+
+/// A thread's id by name or index.
+pub fn thread_by_name(world: &World, name: &str) -> Option<ThreadId> {
+    let by_name = world
+        .programs
+        .iter()
+        .position(|p| p.name.eq_ignore_ascii_case(name));
+    let by_index = name
+        .parse::<usize>()
+        .ok()
+        .filter(|i| *i < world.programs.len());
+    by_name.or(by_index).map(|i| ThreadId(i as u8))
+}

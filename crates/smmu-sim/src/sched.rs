@@ -1,0 +1,261 @@
+//! Schedules and the scheduler: which thread takes the next step.
+//!
+//! A schedule is a sequence of thread choices. The scheduler follows it as the user's
+//! intent: a thread that is asked for while it waits on a held lock is *deferred* and runs at
+//! the earliest point it can, and the trace records where it was asked for and where it ran.
+//! A request for a thread that has already finished is dropped, also with a record. When the
+//! schedule runs out, the remaining threads finish lowest index first (marked `auto`).
+//!
+//! Text form: thread names or indices separated by spaces, commas or dots, with an optional
+//! repeat count `NAME*k`: `0.0.1.1`, `CPU0*2 CPU1*3`.
+
+use crate::check::{self, Invariant, Violation};
+use crate::exec::{self, Readiness};
+use crate::ids::{LockId, ThreadId};
+use crate::scenario::thread_by_name;
+use crate::state::State;
+use crate::trace::{Note, Trace, TraceStep};
+use crate::world::World;
+use std::collections::VecDeque;
+
+/// Longest schedule accepted, in choices.
+pub const MAX_LEN: usize = 10_000;
+
+/// A sequence of thread choices.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Schedule(pub Vec<ThreadId>);
+
+/// A schedule that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleError(pub String);
+
+impl std::fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScheduleError {}
+
+impl Schedule {
+    /// Parses the text form against the threads of `world`.
+    pub fn parse(text: &str, world: &World) -> Result<Schedule, ScheduleError> {
+        let mut out = Vec::new();
+        for token in text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+            .filter(|t| !t.is_empty())
+        {
+            let (name, count) = match token.rsplit_once('*') {
+                Some((name, n)) => match n.parse::<usize>() {
+                    Ok(n) if n >= 1 => (name, n),
+                    _ => return Err(ScheduleError(format!("bad repeat count in '{token}'"))),
+                },
+                None => (token, 1),
+            };
+            let Some(t) = thread_by_name(world, name) else {
+                let names: Vec<_> = world.programs.iter().map(|p| p.name.as_str()).collect();
+                let known = names.join(", ");
+                return Err(ScheduleError(format!(
+                    "unknown thread '{name}' in schedule (threads: {known}, or 0..{})",
+                    names.len() - 1
+                )));
+            };
+            if out.len() + count > MAX_LEN {
+                return Err(ScheduleError(format!(
+                    "schedule longer than {MAX_LEN} steps"
+                )));
+            }
+            out.extend(std::iter::repeat_n(t, count));
+        }
+        Ok(Schedule(out))
+    }
+
+    /// The compact text form: indices joined by dots (`0.0.1`).
+    pub fn to_text(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|t| t.0.to_string()).collect();
+        parts.join(".")
+    }
+
+    /// The readable text form with names and repeat counts (`CPU0*2 CPU1`).
+    pub fn to_names(&self, world: &World) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < self.0.len() {
+            let t = self.0[i];
+            let run = self.0[i..].iter().take_while(|x| **x == t).count();
+            let name = &world.programs[t.ix()].name;
+            let name = if name.contains(' ') {
+                t.0.to_string()
+            } else {
+                name.clone()
+            };
+            parts.push(if run > 1 {
+                format!("{name}*{run}")
+            } else {
+                name
+            });
+            i += run;
+        }
+        parts.join(" ")
+    }
+}
+
+/// Runs a schedule from the initial state and records the trace.
+pub fn run(world: &World, schedule: &Schedule) -> Trace {
+    let mut runner = Runner {
+        world,
+        state: world.initial.clone(),
+        trace: Trace::new(world),
+    };
+    let mut pending: VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)> = VecDeque::new();
+    for (pos, &t) in schedule.0.iter().enumerate() {
+        match exec::readiness(world, &runner.state, t) {
+            Readiness::Finished if !pending.iter().any(|p| p.0 == t) => {
+                runner.trace.notes.push(Note::Dropped {
+                    position: pos,
+                    thread: t,
+                });
+            }
+            Readiness::Ready if !pending.iter().any(|p| p.0 == t) => {
+                runner.take(t, Some(pos), None, false);
+                runner.drain(&mut pending);
+            }
+            Readiness::Blocked(l, owner) => pending.push_back((t, pos, Some((l, owner)))),
+            _ => pending.push_back((t, pos, None)),
+        }
+    }
+    runner.finish(&mut pending);
+    runner.trace
+}
+
+struct Runner<'a> {
+    world: &'a World,
+    state: State,
+    trace: Trace,
+}
+
+impl Runner<'_> {
+    fn take(
+        &mut self,
+        t: ThreadId,
+        requested: Option<usize>,
+        waited: Option<(LockId, ThreadId)>,
+        auto: bool,
+    ) {
+        let th = &self.state.threads[t.ix()];
+        let pc = th.pc;
+        let instr = &self.world.programs[t.ix()].instrs[usize::from(pc)];
+        let index = self.trace.steps.len();
+        let outcome = exec::step(self.world, &mut self.state, t);
+        let mut violations = Vec::new();
+        check::after_step(
+            self.world,
+            &mut self.state,
+            &outcome,
+            index,
+            Some(&mut violations),
+        );
+        self.trace.violations.extend(violations.iter().cloned());
+        self.trace.steps.push(TraceStep::new(
+            t, pc, instr, requested, waited, auto, outcome, violations,
+        ));
+        self.trace.states.push(self.state.clone());
+    }
+
+    /// Runs deferred requests whose threads can now run, oldest first, until none can.
+    fn drain(&mut self, pending: &mut VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)>) {
+        loop {
+            let ready = pending.iter().position(|(t, _, _)| {
+                !matches!(
+                    exec::readiness(self.world, &self.state, *t),
+                    Readiness::Blocked(..)
+                )
+            });
+            let Some(i) = ready else { return };
+            let (t, pos, waited) = pending.remove(i).expect("index from position");
+            match exec::readiness(self.world, &self.state, t) {
+                Readiness::Ready => self.take(t, Some(pos), waited, false),
+                _ => self.trace.notes.push(Note::Dropped {
+                    position: pos,
+                    thread: t,
+                }),
+            }
+        }
+    }
+
+    fn finish(&mut self, pending: &mut VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)>) {
+        loop {
+            self.drain(pending);
+            let n = self.world.n_threads();
+            let ready = (0..n)
+                .map(|i| ThreadId(i as u8))
+                .find(|t| exec::readiness(self.world, &self.state, *t) == Readiness::Ready);
+            match ready {
+                Some(t) => {
+                    self.take(t, None, None, true);
+                }
+                None => break,
+            }
+        }
+        let stuck: Vec<ThreadId> = (0..self.world.n_threads())
+            .map(|i| ThreadId(i as u8))
+            .filter(|t| exec::readiness(self.world, &self.state, *t) != Readiness::Finished)
+            .collect();
+        if !stuck.is_empty() {
+            let names: Vec<&str> = stuck
+                .iter()
+                .map(|t| self.world.programs[t.ix()].name.as_str())
+                .collect();
+            let v = Violation {
+                step: self.trace.steps.len().saturating_sub(1),
+                invariant: Invariant::Deadlock,
+                message: format!("no thread can run; waiting: {}", names.join(", ")),
+            };
+            self.trace.violations.push(v);
+            self.trace.deadlock = true;
+        }
+    }
+}
+
+/// A seeded pseudo-random schedule (xorshift64*): at each point, one of the ready threads.
+pub fn random(world: &World, seed: u64) -> Schedule {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    strategy(world, |ready| {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        ready[(r % ready.len() as u64) as usize]
+    })
+}
+
+/// Round-robin: each ready thread in turn, one step each.
+pub fn round_robin(world: &World) -> Schedule {
+    let mut last: Option<ThreadId> = None;
+    strategy(world, |ready| {
+        let next = ready
+            .iter()
+            .copied()
+            .find(|t| last.is_none_or(|l| t.0 > l.0))
+            .unwrap_or(ready[0]);
+        last = Some(next);
+        next
+    })
+}
+
+fn strategy(world: &World, mut pick: impl FnMut(&[ThreadId]) -> ThreadId) -> Schedule {
+    let mut state = world.initial.clone();
+    let mut out = Vec::new();
+    loop {
+        let ready: Vec<ThreadId> = (0..world.n_threads())
+            .map(|i| ThreadId(i as u8))
+            .filter(|t| exec::readiness(world, &state, *t) == Readiness::Ready)
+            .collect();
+        if ready.is_empty() || out.len() >= MAX_LEN {
+            return Schedule(out);
+        }
+        let t = pick(&ready);
+        exec::step(world, &mut state, t);
+        out.push(t);
+    }
+}

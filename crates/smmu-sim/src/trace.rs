@@ -1,0 +1,230 @@
+//! A trace: the steps one schedule produced, the state after each, and the verdict;
+//! plus its plain-text rendering for the CLI, tests and mail.
+
+use crate::check::{Invariant, Violation};
+use crate::exec::{DmaResult, Outcome};
+use crate::ids::{LockId, ThreadId};
+use crate::program::Instr;
+use crate::source::Src;
+use crate::state::State;
+use crate::world::World;
+use std::fmt::Write as _;
+
+/// Something the scheduler did that was not simply "run the thread asked for".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The schedule asked for a thread that had already finished.
+    Dropped {
+        /// Position in the schedule.
+        position: usize,
+        /// The thread.
+        thread: ThreadId,
+    },
+}
+
+/// One step of a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceStep {
+    /// The thread that ran.
+    pub thread: ThreadId,
+    /// Its program counter before the step.
+    pub pc: u16,
+    /// Innermost kernel function.
+    pub function: &'static str,
+    /// Call chain, outermost first.
+    pub stack: Vec<&'static str>,
+    /// Short label.
+    pub label: String,
+    /// Source reference.
+    pub src: Src,
+    /// Position in the schedule that asked for it; `None` when the scheduler completed the run.
+    pub requested: Option<usize>,
+    /// The lock it waited for, and who held it, when it was deferred.
+    pub waited: Option<(LockId, ThreadId)>,
+    /// Chosen by the scheduler after the schedule ran out.
+    pub auto: bool,
+    /// What the step did for the checker.
+    pub outcome: Outcome,
+    /// Violations found after this step.
+    pub violations: Vec<Violation>,
+}
+
+impl TraceStep {
+    /// Records a step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        thread: ThreadId,
+        pc: u16,
+        instr: &Instr,
+        requested: Option<usize>,
+        waited: Option<(LockId, ThreadId)>,
+        auto: bool,
+        outcome: Outcome,
+        violations: Vec<Violation>,
+    ) -> Self {
+        TraceStep {
+            thread,
+            pc,
+            function: instr.function,
+            stack: instr.stack.clone(),
+            label: instr.label.clone(),
+            src: instr.src,
+            requested,
+            waited,
+            auto,
+            outcome,
+            violations,
+        }
+    }
+}
+
+/// The result of running one schedule.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// The steps in the order they ran.
+    pub steps: Vec<TraceStep>,
+    /// `states[i]` is the state after step `i`.
+    pub states: Vec<State>,
+    /// Every violation, in step order.
+    pub violations: Vec<Violation>,
+    /// Violations already present before the first step.
+    pub initial_violations: Vec<Violation>,
+    /// Scheduler records.
+    pub notes: Vec<Note>,
+    /// The run ended with threads that could not run.
+    pub deadlock: bool,
+}
+
+impl Trace {
+    /// An empty trace for a world.
+    pub fn new(world: &World) -> Self {
+        let _ = world;
+        Trace {
+            steps: Vec::new(),
+            states: Vec::new(),
+            violations: Vec::new(),
+            initial_violations: Vec::new(),
+            notes: Vec::new(),
+            deadlock: false,
+        }
+    }
+
+    /// The schedule that replays this trace exactly (the threads in the order they ran).
+    pub fn schedule(&self) -> crate::sched::Schedule {
+        crate::sched::Schedule(self.steps.iter().map(|s| s.thread).collect())
+    }
+
+    /// Violated invariants that count as safety violations.
+    pub fn safety_violations(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.invariant.is_safety())
+    }
+
+    /// The first step at which `inv` was violated.
+    pub fn first(&self, inv: Invariant) -> Option<usize> {
+        self.violations
+            .iter()
+            .find(|v| v.invariant == inv)
+            .map(|v| v.step)
+    }
+
+    /// The state before step `i` (the initial state for 0).
+    pub fn state_before<'a>(&'a self, world: &'a World, i: usize) -> &'a State {
+        match i {
+            0 => &world.initial,
+            _ => &self.states[i - 1],
+        }
+    }
+}
+
+fn lock_name(world: &World, l: LockId) -> String {
+    match l {
+        LockId::Asid => "arm_smmu_asid_lock".into(),
+        LockId::Sva => "sva_lock".into(),
+        LockId::Init(d) => format!("{}->init_mutex", world.topo.domain(d)),
+        LockId::Devices(d) => format!("{}->devices_lock", world.topo.domain(d)),
+    }
+}
+
+fn dma_text(world: &World, r: &DmaResult) -> String {
+    match r {
+        DmaResult::Fault(why) => format!("fault: {why}"),
+        DmaResult::Bypass => "bypass".into(),
+        DmaResult::Walk { tag, pt, pa } => {
+            format!("walk {} → {pa:#x}, fill IOTLB {tag}", world.topo.pt(*pt))
+        }
+        DmaResult::Hit { entry, .. } => {
+            format!(
+                "IOTLB hit {} → {:#x} (from {})",
+                entry.tag,
+                entry.pa,
+                world.topo.pt(entry.pt)
+            )
+        }
+    }
+}
+
+/// Renders a trace as text: one line per step, then the verdict.
+pub fn render(world: &World, trace: &Trace) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "scenario {} · variant {} ({}) · granularity {}",
+        world.id,
+        world.variant,
+        &world.variant.commit()[..12],
+        world.granularity
+    );
+    for (i, s) in trace.steps.iter().enumerate() {
+        let name = &world.programs[s.thread.ix()].name;
+        let _ = write!(out, "{i:>3} {name:<6} {}: {}", s.function, s.label);
+        if let Some(d) = s.outcome.dma {
+            let _ = write!(out, " [{}]", dma_text(world, &d.result));
+        }
+        out.push('\n');
+        if let (Some((l, owner)), Some(pos)) = (s.waited, s.requested) {
+            let owner = &world.programs[owner.ix()].name;
+            let _ = writeln!(
+                out,
+                "    (asked for at position {pos}; waited for {} held by {owner})",
+                lock_name(world, l)
+            );
+        }
+        for v in &s.violations {
+            let _ = writeln!(out, "    !! {}: {}", v.invariant.id(), v.message);
+        }
+    }
+    for n in &trace.notes {
+        let Note::Dropped { position, thread } = n;
+        let name = &world.programs[thread.ix()].name;
+        let _ = writeln!(
+            out,
+            "note: position {position} asked for {name}, which had already finished"
+        );
+    }
+    out.push_str(&verdict(trace));
+    out
+}
+
+/// One line per invariant family: the verdict of a trace.
+pub fn verdict(trace: &Trace) -> String {
+    let mut out = String::new();
+    let safety: Vec<&Violation> = trace.safety_violations().collect();
+    if safety.is_empty() {
+        out.push_str("verdict: no safety invariant violated\n");
+    } else {
+        let mut ids: Vec<String> = Vec::new();
+        for inv in Invariant::ALL.iter().filter(|i| i.is_safety()) {
+            if let Some(step) = trace.first(*inv) {
+                ids.push(format!("{} at step {step}", inv.id()));
+            }
+        }
+        let _ = writeln!(out, "verdict: VIOLATED: {}", ids.join(", "));
+    }
+    match trace.first(Invariant::Lock) {
+        Some(step) => {
+            let _ = writeln!(out, "lock rule: broken at step {step}");
+        }
+        None => out.push_str("lock rule: holds\n"),
+    }
+    out
+}

@@ -38,14 +38,8 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 6] = [
-        Invariant::Inv1,
-        Invariant::Inv2,
-        Invariant::Inv3,
-        Invariant::Dma,
-        Invariant::Lock,
-        Invariant::Deadlock,
-    ];
+    pub const ALL: [Invariant; 6] =
+        [Invariant::Inv1, Invariant::Inv2, Invariant::Inv3, Invariant::Dma, Invariant::Lock, Invariant::Deadlock];
 
     /// The stable id.
     pub fn id(self) -> &'static str {
@@ -133,13 +127,9 @@ pub fn live_refs(state: &State) -> Vec<LiveRef> {
         let master = MasterId(i as u8);
         for ste in ms.ste.images() {
             match ste.config() {
-                SteConfig::S2 { vmid, pt } => out.push(LiveRef {
-                    tag: Tag::Vmid(vmid),
-                    pt,
-                    master,
-                    ssid: 0,
-                    ste: true,
-                }),
+                SteConfig::S2 { vmid, pt } => {
+                    out.push(LiveRef { tag: Tag::Vmid(vmid), pt, master, ssid: 0, ste: true })
+                }
                 SteConfig::S1 { ssid0 } => {
                     for (s, slot) in ms.cds.iter().enumerate() {
                         if s == 0 && !ssid0 {
@@ -147,13 +137,7 @@ pub fn live_refs(state: &State) -> Vec<LiveRef> {
                         }
                         for cd in slot.images() {
                             if let Some((asid, pt)) = cd.translation() {
-                                out.push(LiveRef {
-                                    tag: Tag::Asid(asid),
-                                    pt,
-                                    master,
-                                    ssid: s as u8,
-                                    ste: false,
-                                });
+                                out.push(LiveRef { tag: Tag::Asid(asid), pt, master, ssid: s as u8, ste: false });
                             }
                         }
                     }
@@ -177,10 +161,7 @@ fn describe(world: &World, r: &LiveRef) -> String {
 
 fn inv1(world: &World, live: &[LiveRef]) -> Option<String> {
     for (i, a) in live.iter().enumerate() {
-        if let Some(b) = live[i + 1..]
-            .iter()
-            .find(|b| b.tag == a.tag && b.pt != a.pt)
-        {
+        if let Some(b) = live[i + 1..].iter().find(|b| b.tag == a.tag && b.pt != a.pt) {
             return Some(format!(
                 "{} translates through {} ({}) and {} ({})",
                 a.tag,
@@ -198,12 +179,7 @@ fn lock_rule(world: &World, state: &State) -> Option<String> {
     if state.lock_owner(LockId::Asid).is_some() {
         return None;
     }
-    for (mi, ms) in state
-        .masters
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| !m.released)
-    {
+    for (mi, ms) in state.masters.iter().enumerate().filter(|(_, m)| !m.released) {
         let s1 = matches!(ms.ste.mem.config(), SteConfig::S1 { ssid0: true });
         let cd0 = ms.cds.first().map(|s| s.mem).filter(|cd| s1 && cd.valid);
         for (di, ds) in state.domains.iter().enumerate() {
@@ -217,8 +193,12 @@ fn lock_rule(world: &World, state: &State) -> Option<String> {
             if on_list != holds {
                 let (m, d) = (&world.topo.masters[mi].name, &info.name);
                 return Some(match on_list {
-                    true => format!("{m} is on {d}->devices but CD_{m}[0] does not hold {d}'s ASID {} and table", ctx.asid),
-                    false => format!("CD_{m}[0] holds {d}'s ASID {} and table but {m} is not on {d}->devices", ctx.asid),
+                    true => {
+                        format!("{m} is on {d}->devices but CD_{m}[0] does not hold {d}'s ASID {} and table", ctx.asid)
+                    }
+                    false => {
+                        format!("CD_{m}[0] holds {d}'s ASID {} and table but {m} is not on {d}->devices", ctx.asid)
+                    }
                 });
             }
         }
@@ -237,11 +217,7 @@ pub fn init(world: &World, state: &mut State) -> Vec<Violation> {
 }
 
 fn history_bits(state: &State, tag: Tag) -> u32 {
-    state
-        .history
-        .iter()
-        .find(|h| h.tag == tag)
-        .map_or(0, |h| h.pts)
+    state.history.iter().find(|h| h.tag == tag).map_or(0, |h| h.pts)
 }
 
 fn set_history(state: &mut State, tag: Tag, pts: u32) {
@@ -275,35 +251,23 @@ pub fn after_step(
     let mut report = |inv: Invariant, msg: &dyn Fn() -> String| {
         mask |= inv.bit();
         if let Some(out) = messages.as_deref_mut() {
-            out.push(Violation {
-                step,
-                invariant: inv,
-                message: msg(),
-            });
+            out.push(Violation { step, invariant: inv, message: msg() });
         }
     };
     if let Some(tag) = outcome.retire {
         if let Some(r) = live.iter().find(|r| r.tag == tag) {
-            report(Invariant::Inv2, &|| {
-                format!("{tag} flushed while {} still uses it", describe(world, r))
-            });
+            report(Invariant::Inv2, &|| format!("{tag} flushed while {} still uses it", describe(world, r)));
         }
     }
     if let Some(tag) = outcome.flush {
-        let pts = live
-            .iter()
-            .filter(|r| r.tag == tag)
-            .fold(0, |acc, r| acc | bit(r.pt));
+        let pts = live.iter().filter(|r| r.tag == tag).fold(0, |acc, r| acc | bit(r.pt));
         set_history(state, tag, pts);
     }
     for r in &live {
         let seen = history_bits(state, r.tag);
         if seen & bit(r.pt) == 0 {
             if seen != 0 {
-                let old = (0..32u8)
-                    .find(|p| seen & (1 << p) != 0)
-                    .map(PtId)
-                    .unwrap_or(r.pt);
+                let old = (0..32u8).find(|p| seen & (1 << p) != 0).map(PtId).unwrap_or(r.pt);
                 report(Invariant::Inv3, &|| {
                     format!(
                         "{} installs {} with {} while {} translations were not flushed",
@@ -318,12 +282,7 @@ pub fn after_step(
         }
     }
     if let Some(dma) = outcome.dma {
-        if let DmaResult::Hit {
-            entry,
-            cd_pt,
-            expected,
-        } = dma.result
-        {
+        if let DmaResult::Hit { entry, cd_pt, expected } = dma.result {
             if expected != Some(entry.pa) {
                 let m = world.topo.master(dma.master);
                 report(Invariant::Dma, &|| {

@@ -76,10 +76,7 @@ fn dom(state: &State, regs: &Regs, d: DomArg) -> Option<DomainId> {
     match d {
         DomArg::Id(d) => Some(d),
         DomArg::Old => regs.old_domain,
-        DomArg::Found => regs
-            .found
-            .map(|c| DomainId(c.0))
-            .filter(|d| d.ix() < state.domains.len()),
+        DomArg::Found => regs.found.map(|c| DomainId(c.0)).filter(|d| d.ix() < state.domains.len()),
         DomArg::OfMaster(m) => state.masters[m.ix()].domain,
     }
 }
@@ -89,10 +86,7 @@ fn master(state: &State, regs: &Regs, m: MasterArg) -> Option<MasterId> {
         MasterArg::Id(m) => Some(m),
         MasterArg::Cursor(d) => {
             let d = dom(state, regs, d)?;
-            state.domains[d.ix()]
-                .devices
-                .get(usize::from(regs.cursor))
-                .copied()
+            state.domains[d.ix()].devices.get(usize::from(regs.cursor)).copied()
         }
     }
 }
@@ -124,6 +118,11 @@ pub fn readiness(world: &World, state: &State, t: ThreadId) -> Readiness {
 
 /// Runs thread `t`'s next step: its visible instruction and the silent ones after it.
 pub fn step(world: &World, state: &mut State, t: ThreadId) -> Outcome {
+    step_recording(world, state, t, None)
+}
+
+/// Like [`step`], also listing the program counters of the effects that ran.
+pub fn step_recording(world: &World, state: &mut State, t: ThreadId, mut ran: Option<&mut Vec<u16>>) -> Outcome {
     let mut outcome = Outcome::default();
     let program = &world.programs[t.ix()].instrs;
     let mut first = true;
@@ -137,22 +136,15 @@ pub fn step(world: &World, state: &mut State, t: ThreadId) -> Outcome {
         let mut next = pc as u16 + 1;
         let regs = state.threads[t.ix()].regs;
         match instr.kind {
-            Kind::Op(op) => run_op(world, state, t, op, &mut outcome),
+            Kind::Op(op) => {
+                if let Some(ran) = ran.as_deref_mut() {
+                    ran.push(pc as u16);
+                }
+                run_op(world, state, t, op, &mut outcome)
+            }
             Kind::Jump(to) => next = to,
-            Kind::JumpIf(c, to) => {
-                next = if eval(world, state, &regs, c) {
-                    to
-                } else {
-                    next
-                }
-            }
-            Kind::JumpUnless(c, to) => {
-                next = if eval(world, state, &regs, c) {
-                    next
-                } else {
-                    to
-                }
-            }
+            Kind::JumpIf(c, to) => next = if eval(world, state, &regs, c) { to } else { next },
+            Kind::JumpUnless(c, to) => next = if eval(world, state, &regs, c) { next } else { to },
         }
         state.threads[t.ix()].pc = next;
     }
@@ -200,22 +192,20 @@ fn eval(world: &World, state: &State, regs: &Regs, c: Cond) -> bool {
     match c {
         Cond::SvaEnabled(m) => state.masters[m.ix()].sva_enabled,
         Cond::NoOldDomain => regs.old_domain.is_none(),
-        Cond::StageIs(d, s) => {
-            dom(state, regs, d).is_some_and(|d| world.topo.domains[d.ix()].stage == s)
-        }
+        Cond::StageIs(d, s) => dom(state, regs, d).is_some_and(|d| world.topo.domains[d.ix()].stage == s),
         Cond::Finalised(d) => dom(state, regs, d).is_some_and(|d| state.domains[d.ix()].finalised),
         Cond::Ats(m) => state.masters[m.ix()].ats,
         Cond::Cdtab(m) => state.masters[m.ix()].cdtab,
-        Cond::CdLive(m, ssid) => master(state, regs, m)
-            .is_some_and(|m| cd_slot(state, m, ssid).is_some_and(|c| c.mem.valid)),
+        Cond::CdLive(m, ssid) => {
+            master(state, regs, m).is_some_and(|m| cd_slot(state, m, ssid).is_some_and(|c| c.mem.valid))
+        }
         Cond::NotFound => regs.found.is_none(),
         Cond::FoundShared => regs.found.is_some_and(|c| state.ctxs[c.ix()].mm.is_some()),
-        Cond::CursorDone(d) => dom(state, regs, d)
-            .is_none_or(|d| usize::from(regs.cursor) >= state.domains[d.ix()].devices.len()),
+        Cond::CursorDone(d) => {
+            dom(state, regs, d).is_none_or(|d| usize::from(regs.cursor) >= state.domains[d.ix()].devices.len())
+        }
         Cond::HaveNotifier => regs.notifier.is_some(),
-        Cond::NotifierGone => regs
-            .notifier
-            .is_none_or(|n| state.notifiers[usize::from(n)].is_none()),
+        Cond::NotifierGone => regs.notifier.is_none_or(|n| state.notifiers[usize::from(n)].is_none()),
         Cond::SteDone => regs.ste_phase >= ste::phases(regs.ste_mode),
         Cond::StePhaseEmpty(m, t) => {
             let cur = state.masters[m.ix()].ste.mem;
@@ -242,11 +232,7 @@ fn ste_target(world: &World, state: &State, regs: &Regs, m: MasterId, t: SteTarg
         None => Ste::abort(),
         Some(d) => match world.topo.domains[d.ix()].stage {
             Stage::S1 => Ste::cdtable(m, ats),
-            Stage::S2 => Ste::s2(
-                state.domains[d.ix()].vmid,
-                world.topo.domains[d.ix()].pt,
-                ats,
-            ),
+            Stage::S2 => Ste::s2(state.domains[d.ix()].vmid, world.topo.domains[d.ix()].pt, ats),
             Stage::Bypass => Ste::bypass(),
         },
     }
@@ -266,22 +252,11 @@ fn store_q0(cd: &mut Cd, src: CdSrc, ctx: Option<CtxDesc>) {
     match (src, ctx) {
         (CdSrc::Clear, _) => {
             let ttb0 = cd.ttb0;
-            *cd = Cd {
-                ttb0,
-                ..Cd::default()
-            };
+            *cd = Cd { ttb0, ..Cd::default() };
         }
         (CdSrc::Quiet, _) => cd.epd0 = true,
         (_, Some(ctx)) if cd.valid => cd.asid = ctx.asid,
-        (_, Some(ctx)) => {
-            *cd = Cd {
-                valid: true,
-                epd0: false,
-                aset: ctx.mm.is_none(),
-                asid: ctx.asid,
-                ttb0: cd.ttb0,
-            }
-        }
+        (_, Some(ctx)) => *cd = Cd { valid: true, epd0: false, aset: ctx.mm.is_none(), asid: ctx.asid, ttb0: cd.ttb0 },
         (_, None) => {}
     }
 }
@@ -341,8 +316,7 @@ fn run_driver_op(world: &World, state: &mut State, t: ThreadId, op: Op) {
             let ms = &mut state.masters[m.ix()];
             ms.domain = d;
             ms.ats = d.is_some_and(|d| {
-                world.topo.masters[m.ix()].ats_supported
-                    && world.topo.domains[d.ix()].stage != Stage::Bypass
+                world.topo.masters[m.ix()].ats_supported && world.topo.domains[d.ix()].stage != Stage::Bypass
             });
         }
         Op::AtsOff(m) => state.masters[m.ix()].ats = false,
@@ -358,14 +332,10 @@ fn run_driver_op(world: &World, state: &mut State, t: ThreadId, op: Op) {
             }
         }
         Op::CdtabAlloc(m) => state.masters[m.ix()].cdtab = true,
-        Op::CdWrite(..) | Op::CdStoreTtb(..) | Op::CdStoreQ0(..) | Op::CfgiCd(..) => {
-            cd_op(state, &regs, op)
+        Op::CdWrite(..) | Op::CdStoreTtb(..) | Op::CdStoreQ0(..) | Op::CfgiCd(..) => cd_op(state, &regs, op),
+        Op::SteInstall(..) | Op::SteBegin(..) | Op::SteStore(..) | Op::CfgiSte(_) | Op::SteNextPhase => {
+            ste_op(world, state, &mut regs, op)
         }
-        Op::SteInstall(..)
-        | Op::SteBegin(..)
-        | Op::SteStore(..)
-        | Op::CfgiSte(_)
-        | Op::SteNextPhase => ste_op(world, state, &mut regs, op),
         _ => id_op(world, state, &mut regs, op),
     }
     state.threads[t.ix()].regs = regs;
@@ -373,18 +343,14 @@ fn run_driver_op(world: &World, state: &mut State, t: ThreadId, op: Op) {
 
 fn cd_op(state: &mut State, regs: &Regs, op: Op) {
     let (m, ssid, src) = match op {
-        Op::CdWrite(m, s, src) | Op::CdStoreTtb(m, s, src) | Op::CdStoreQ0(m, s, src) => {
-            (m, s, Some(src))
-        }
+        Op::CdWrite(m, s, src) | Op::CdStoreTtb(m, s, src) | Op::CdStoreQ0(m, s, src) => (m, s, Some(src)),
         Op::CfgiCd(m, s) => (m, s, None),
         _ => return,
     };
     let Some(m) = master(state, regs, m) else {
         return;
     };
-    let ctx = src
-        .and_then(|s| ctx_of(state, regs, s))
-        .map(|c| state.ctxs[c.ix()]);
+    let ctx = src.and_then(|s| ctx_of(state, regs, s)).map(|c| state.ctxs[c.ix()]);
     let Some(slot) = state.masters[m.ix()].cds.get_mut(usize::from(ssid)) else {
         return;
     };
@@ -439,12 +405,7 @@ fn id_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
             if let Some(asid) = lowest_free(used.iter().copied(), asid_max) {
                 xa_insert(state, asid, CtxId(d.0));
                 let pt = Some(world.topo.domains[d.ix()].pt);
-                state.ctxs[d.ix()] = CtxDesc {
-                    asid,
-                    ttb0: pt,
-                    mm: None,
-                    refs: 1,
-                };
+                state.ctxs[d.ix()] = CtxDesc { asid, ttb0: pt, mm: None, refs: 1 };
                 state.domains[d.ix()].finalised = true;
             }
         }
@@ -460,9 +421,7 @@ fn id_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
         Op::XaLoad => regs.found = state.xa_load(regs.asid),
         Op::XaAllocMove => {
             let used = state.xa.iter().map(|(a, _)| *a).collect::<Vec<_>>();
-            if let (Some(new), Some(found)) =
-                (lowest_free(used.iter().copied(), asid_max), regs.found)
-            {
+            if let (Some(new), Some(found)) = (lowest_free(used.iter().copied(), asid_max), regs.found) {
                 xa_insert(state, new, found);
                 regs.new_asid = new;
             }
@@ -495,10 +454,7 @@ fn sva_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
             }
         }
         Op::CtxAlloc => {
-            state.ctxs.push(CtxDesc {
-                refs: 1,
-                ..CtxDesc::default()
-            });
+            state.ctxs.push(CtxDesc { refs: 1, ..CtxDesc::default() });
             regs.ctx = Some(CtxId((state.ctxs.len() - 1) as u8));
         }
         Op::CtxShareExisting => {
@@ -530,22 +486,14 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
                 .map(|i| i as u8);
         }
         Op::NotifierRef => {
-            if let Some(n) = regs
-                .notifier
-                .and_then(|n| state.notifiers[usize::from(n)].as_mut())
-            {
+            if let Some(n) = regs.notifier.and_then(|n| state.notifiers[usize::from(n)].as_mut()) {
                 n.refs += 1;
                 regs.ctx = Some(n.ctx);
             }
         }
         Op::NotifierAdd(d, mm) => {
             if let (Some(domain), Some(ctx)) = (dom(state, regs, d), regs.ctx) {
-                state.notifiers.push(Some(Notifier {
-                    domain,
-                    mm,
-                    ctx,
-                    refs: 1,
-                }));
+                state.notifiers.push(Some(Notifier { domain, mm, ctx, refs: 1 }));
                 regs.notifier = Some((state.notifiers.len() - 1) as u8);
             }
         }
@@ -558,10 +506,7 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
             let bonds = &mut state.masters[m.ix()].bonds;
             regs.notifier = bonds.iter().find(|(p, _)| *p == pasid).map(|(_, n)| *n);
             bonds.retain(|(p, _)| *p != pasid);
-            regs.ctx = regs
-                .notifier
-                .and_then(|n| state.notifiers[usize::from(n)])
-                .map(|n| n.ctx);
+            regs.ctx = regs.notifier.and_then(|n| state.notifiers[usize::from(n)]).map(|n| n.ctx);
         }
         Op::NotifierPut => {
             if let Some(slot) = regs.notifier.map(|n| &mut state.notifiers[usize::from(n)]) {
@@ -614,12 +559,7 @@ fn free_op(state: &mut State, regs: &mut Regs, op: Op) {
 
 fn dma(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
     let result = translate(world, state, m, ssid, iova);
-    Dma {
-        master: m,
-        ssid,
-        iova,
-        result,
-    }
+    Dma { master: m, ssid, iova, result }
 }
 
 fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> DmaResult {
@@ -644,11 +584,7 @@ fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64)
     };
     let expected = world.topo.pts[pt.ix()].walk(iova);
     if let Some(entry) = state.iotlb.iter().find(|e| e.tag == tag && e.iova == iova) {
-        return DmaResult::Hit {
-            entry: *entry,
-            cd_pt: pt,
-            expected,
-        };
+        return DmaResult::Hit { entry: *entry, cd_pt: pt, expected };
     }
     let Some(pa) = expected else {
         return DmaResult::Fault("translation fault");

@@ -43,13 +43,7 @@ pub struct Patch(usize);
 impl<'a> Builder<'a> {
     /// A builder for an empty program.
     pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity) -> Self {
-        Builder {
-            topo,
-            variant,
-            granularity,
-            instrs: Vec::new(),
-            stack: Vec::new(),
-        }
+        Builder { topo, variant, granularity, instrs: Vec::new(), stack: Vec::new() }
     }
 
     /// The finished instructions.
@@ -70,25 +64,17 @@ impl<'a> Builder<'a> {
     }
 
     fn push(&mut self, kind: Kind, visible: bool, part: &'static str, label: String) {
+        let quiet = !visible && !matches!(kind, Kind::Op(_));
+        self.push_instr(kind, visible, quiet, part, label);
+    }
+
+    fn push_instr(&mut self, kind: Kind, visible: bool, quiet: bool, part: &'static str, label: String) {
         let (function, file) = *self.stack.last().expect("instruction outside a function");
         // A thread's first instruction is always a step of its own.
-        let visible =
-            visible || (matches!(kind, Kind::Op(_)) && !self.instrs.iter().any(|i| i.visible));
-        let src = Src {
-            file,
-            func: function,
-            part,
-            variant: self.variant,
-        };
+        let visible = visible || (matches!(kind, Kind::Op(_)) && !self.instrs.iter().any(|i| i.visible));
+        let src = Src { file, func: function, part, variant: self.variant };
         let stack = self.stack.iter().map(|(f, _)| *f).collect();
-        self.instrs.push(Instr {
-            kind,
-            visible,
-            function,
-            stack,
-            label,
-            src,
-        });
+        self.instrs.push(Instr { kind, visible, quiet: quiet && !visible, function, stack, label, src });
     }
 
     /// A step at both granularities.
@@ -104,7 +90,7 @@ impl<'a> Builder<'a> {
 
     /// Never a step of its own: runs with the previous step.
     pub fn silent(&mut self, op: Op, part: &'static str, label: impl Into<String>) {
-        self.push(Kind::Op(op), false, part, label.into());
+        self.push_instr(Kind::Op(op), false, true, part, label.into());
     }
 
     /// The index the next instruction will get.
@@ -120,12 +106,7 @@ impl<'a> Builder<'a> {
 
     /// A jump to be patched, taken when `cond` does not hold.
     pub fn jump_unless(&mut self, cond: Cond, part: &'static str) -> Patch {
-        self.push(
-            Kind::JumpUnless(cond, 0),
-            false,
-            part,
-            format!("if !{cond:?}"),
-        );
+        self.push(Kind::JumpUnless(cond, 0), false, part, format!("if !{cond:?}"));
         Patch(self.instrs.len() - 1)
     }
 

@@ -13,6 +13,7 @@
 
 pub mod builtin;
 pub mod check;
+pub mod diff;
 pub mod exec;
 pub mod explore;
 pub mod ids;

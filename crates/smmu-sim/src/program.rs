@@ -250,6 +250,8 @@ pub struct Instr {
     pub kind: Kind,
     /// Whether it is a step of its own (else it runs as part of the previous step).
     pub visible: bool,
+    /// Bookkeeping that is never a step of its own (reads, loop cursors): left out of labels.
+    pub quiet: bool,
     /// The innermost kernel function it belongs to.
     pub function: &'static str,
     /// The call chain, outermost first (`arm_smmu_attach_dev > arm_smmu_detach_dev`).

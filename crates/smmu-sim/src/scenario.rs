@@ -210,12 +210,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
     Err(ScenarioError(msg.into()))
 }
 
-fn find<T>(
-    items: &[T],
-    name: &str,
-    what: &str,
-    key: impl Fn(&T) -> &str,
-) -> Result<u8, ScenarioError> {
+fn find<T>(items: &[T], name: &str, what: &str, key: impl Fn(&T) -> &str) -> Result<u8, ScenarioError> {
     match items.iter().position(|i| key(i) == name) {
         Some(i) => Ok(i as u8),
         None => err(format!("unknown {what} '{name}'")),
@@ -237,13 +232,9 @@ fn unique<T>(items: &[T], what: &str, key: impl Fn(&T) -> &str) -> Result<(), Sc
 impl Scenario {
     /// Parses JSON, with a message that says where it went wrong.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario =
-            serde_json::from_str(text).map_err(|e| ScenarioError(format!("scenario JSON: {e}")))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError(format!("scenario JSON: {e}")))?;
         if s.format != FORMAT {
-            return err(format!(
-                "scenario format {} is not supported (this build reads format {FORMAT})",
-                s.format
-            ));
+            return err(format!("scenario format {} is not supported (this build reads format {FORMAT})", s.format));
         }
         Ok(s)
     }
@@ -256,19 +247,8 @@ impl Scenario {
     /// The default schedule text for a variant and granularity, if any.
     pub fn default_schedule(&self, variant: Variant, granularity: Granularity) -> Option<&str> {
         let fits = |s: &&ScheduleSpec| s.granularity == granularity;
-        let exact = self
-            .schedules
-            .iter()
-            .filter(fits)
-            .find(|s| s.variant == Some(variant));
-        exact
-            .or_else(|| {
-                self.schedules
-                    .iter()
-                    .filter(fits)
-                    .find(|s| s.variant.is_none())
-            })
-            .map(|s| s.schedule.as_str())
+        let exact = self.schedules.iter().filter(fits).find(|s| s.variant == Some(variant));
+        exact.or_else(|| self.schedules.iter().filter(fits).find(|s| s.variant.is_none())).map(|s| s.schedule.as_str())
     }
 
     fn topology(&self) -> Result<Topology, ScenarioError> {
@@ -277,10 +257,7 @@ impl Scenario {
         unique(&self.domains, "domain", |d| &d.name)?;
         unique(&self.masters, "master", |m| &m.name)?;
         if !(1..=16).contains(&self.asid_bits) {
-            return err(format!(
-                "asid_bits {} is out of range 1..=16",
-                self.asid_bits
-            ));
+            return err(format!("asid_bits {} is out of range 1..=16", self.asid_bits));
         }
         if self.domains.len() > 16 || self.masters.len() > 16 || self.page_tables.len() > 32 {
             return err("too many objects: at most 16 domains, 16 masters and 32 page tables");
@@ -289,47 +266,26 @@ impl Scenario {
         let pts = self.page_tables.iter().map(|p| {
             let mut map = p.map.clone();
             map.sort();
-            PageTable {
-                name: p.name.clone(),
-                map,
-            }
+            PageTable { name: p.name.clone(), map }
         });
         let mut domains = Vec::new();
         for d in &self.domains {
-            domains.push(DomainInfo {
-                name: d.name.clone(),
-                stage: d.stage,
-                pt: pt(&d.page_table)?,
-            });
+            domains.push(DomainInfo { name: d.name.clone(), stage: d.stage, pt: pt(&d.page_table)? });
         }
         let mut mms = Vec::new();
         for p in &self.processes {
-            mms.push(MmInfo {
-                name: p.name.clone(),
-                cpu_asid: p.cpu_asid,
-                pgd: pt(&p.page_table)?,
-            });
+            mms.push(MmInfo { name: p.name.clone(), cpu_asid: p.cpu_asid, pgd: pt(&p.page_table)? });
         }
         let masters = self.masters.iter().map(|m| MasterInfo {
             name: m.name.clone(),
             ssids: m.ssids.max(1),
             ats_supported: m.ats,
         });
-        Ok(Topology {
-            asid_bits: self.asid_bits,
-            masters: masters.collect(),
-            domains,
-            pts: pts.collect(),
-            mms,
-        })
+        Ok(Topology { asid_bits: self.asid_bits, masters: masters.collect(), domains, pts: pts.collect(), mms })
     }
 
     /// Compiles the scenario for a variant and granularity.
-    pub fn compile(
-        &self,
-        variant: Variant,
-        granularity: Granularity,
-    ) -> Result<World, ScenarioError> {
+    pub fn compile(&self, variant: Variant, granularity: Granularity) -> Result<World, ScenarioError> {
         let topo = self.topology()?;
         let mut programs = Vec::new();
         for t in &self.threads {
@@ -348,14 +304,7 @@ impl Scenario {
             return err("a scenario has 1 to 8 threads (CPUs and DMA lanes together)");
         }
         let initial = self.initial_state(&topo, programs.len())?;
-        let mut world = World {
-            id: self.id.clone(),
-            variant,
-            granularity,
-            topo,
-            programs,
-            initial: initial.clone(),
-        };
+        let mut world = World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone() };
         let mut state = initial;
         crate::exec::settle(&world, &mut state);
         crate::check::init(&world, &mut state);
@@ -375,15 +324,8 @@ impl Scenario {
         let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
         for call in &t.calls {
             match call {
-                Call::AttachDev {
-                    master: m,
-                    domain: d,
-                } => kernel::attach_dev(&mut b, master(m)?, domain(d)?),
-                Call::SvaSetDevPasid {
-                    master: m,
-                    pasid,
-                    process,
-                } => {
+                Call::AttachDev { master: m, domain: d } => kernel::attach_dev(&mut b, master(m)?, domain(d)?),
+                Call::SvaSetDevPasid { master: m, pasid, process } => {
                     let mm = find(&self.processes, process, "process", |p| &p.name).map(MmId)?;
                     let m = master(m)?;
                     check_pasid(topo, m, *pasid)?;
@@ -401,20 +343,10 @@ impl Scenario {
         if t.calls.is_empty() {
             return err(format!("thread '{}' calls nothing", t.name));
         }
-        Ok(Program {
-            name: t.name.clone(),
-            device: false,
-            instrs: b.finish(),
-        })
+        Ok(Program { name: t.name.clone(), device: false, instrs: b.finish() })
     }
 
-    fn dma_program(
-        &self,
-        topo: &Topology,
-        v: Variant,
-        g: Granularity,
-        l: &DmaSpec,
-    ) -> Result<Program, ScenarioError> {
+    fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
         let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId)?;
         let mut b = Builder::new(topo, v, g);
         if l.accesses.is_empty() {
@@ -422,18 +354,11 @@ impl Scenario {
         }
         for (ssid, iova) in &l.accesses {
             if *ssid >= topo.masters[m.ix()].ssids {
-                return err(format!(
-                    "DMA lane '{}': ssid {ssid} is beyond {}'s CD table",
-                    l.name, l.master
-                ));
+                return err(format!("DMA lane '{}': ssid {ssid} is beyond {}'s CD table", l.name, l.master));
             }
             kernel::dma(&mut b, m, *ssid, *iova);
         }
-        Ok(Program {
-            name: l.name.clone(),
-            device: true,
-            instrs: b.finish(),
-        })
+        Ok(Program { name: l.name.clone(), device: true, instrs: b.finish() })
     }
 
     fn initial_state(&self, topo: &Topology, n_threads: usize) -> Result<State, ScenarioError> {
@@ -447,18 +372,10 @@ impl Scenario {
             match (d.stage, d.id) {
                 (Stage::S1, Some(asid)) => {
                     if asid == 0 || asid > topo.asid_max() || xa.iter().any(|(a, _)| *a == asid) {
-                        return err(format!(
-                            "domain '{}': ASID {asid} is out of range or taken",
-                            d.name
-                        ));
+                        return err(format!("domain '{}': ASID {asid} is out of range or taken", d.name));
                     }
                     xa.push((asid, CtxId(i as u8)));
-                    ctxs[i] = CtxDesc {
-                        asid,
-                        ttb0: Some(topo.domains[i].pt),
-                        mm: None,
-                        refs: 1,
-                    };
+                    ctxs[i] = CtxDesc { asid, ttb0: Some(topo.domains[i].pt), mm: None, refs: 1 };
                 }
                 (Stage::S2, Some(v)) => {
                     if v == 0 || vmids.contains(&v) {
@@ -469,12 +386,7 @@ impl Scenario {
                 }
                 _ => {}
             }
-            domains.push(Domain {
-                finalised,
-                vmid,
-                devices: Vec::new(),
-                freed: false,
-            });
+            domains.push(Domain { finalised, vmid, devices: Vec::new(), freed: false });
         }
         xa.sort();
         vmids.sort();
@@ -511,10 +423,7 @@ impl Scenario {
             ats: false,
             sva_enabled: m.sva,
             cdtab: false,
-            ste: Slot {
-                mem: Ste::abort(),
-                hw: Ste::abort(),
-            },
+            ste: Slot { mem: Ste::abort(), hw: Ste::abort() },
             cds: vec![Slot::default(); usize::from(m.ssids.max(1))],
             bonds: Vec::new(),
             released: false,
@@ -525,10 +434,7 @@ impl Scenario {
         let d = find(&self.domains, dname, "domain", |d| &d.name)?;
         let info = &topo.domains[usize::from(d)];
         if !domains[usize::from(d)].finalised {
-            return err(format!(
-                "master '{}' starts on domain '{dname}', which has no id (ASID/VMID)",
-                m.name
-            ));
+            return err(format!("master '{}' starts on domain '{dname}', which has no id (ASID/VMID)", m.name));
         }
         ms.domain = Some(DomainId(d));
         ms.ats = m.ats && info.stage != Stage::Bypass;
@@ -537,13 +443,7 @@ impl Scenario {
             Stage::S1 => {
                 ms.cdtab = true;
                 let ctx = ctxs[usize::from(d)];
-                let cd = Cd {
-                    valid: true,
-                    epd0: false,
-                    aset: true,
-                    asid: ctx.asid,
-                    ttb0: ctx.ttb0,
-                };
+                let cd = Cd { valid: true, epd0: false, aset: true, asid: ctx.asid, ttb0: ctx.ttb0 };
                 ms.cds[0] = Slot { mem: cd, hw: cd };
                 Ste::cdtable(id, ms.ats)
             }
@@ -568,13 +468,7 @@ fn check_pasid(topo: &Topology, m: MasterId, pasid: u8) -> Result<(), ScenarioEr
 
 /// A thread's id by name or index.
 pub fn thread_by_name(world: &World, name: &str) -> Option<ThreadId> {
-    let by_name = world
-        .programs
-        .iter()
-        .position(|p| p.name.eq_ignore_ascii_case(name));
-    let by_index = name
-        .parse::<usize>()
-        .ok()
-        .filter(|i| *i < world.programs.len());
+    let by_name = world.programs.iter().position(|p| p.name.eq_ignore_ascii_case(name));
+    let by_index = name.parse::<usize>().ok().filter(|i| *i < world.programs.len());
     by_name.or(by_index).map(|i| ThreadId(i as u8))
 }

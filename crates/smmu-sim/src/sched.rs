@@ -41,10 +41,7 @@ impl Schedule {
     /// Parses the text form against the threads of `world`.
     pub fn parse(text: &str, world: &World) -> Result<Schedule, ScheduleError> {
         let mut out = Vec::new();
-        for token in text
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
-            .filter(|t| !t.is_empty())
-        {
+        for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == '.').filter(|t| !t.is_empty()) {
             let (name, count) = match token.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
                     Ok(n) if n >= 1 => (name, n),
@@ -61,9 +58,7 @@ impl Schedule {
                 )));
             };
             if out.len() + count > MAX_LEN {
-                return Err(ScheduleError(format!(
-                    "schedule longer than {MAX_LEN} steps"
-                )));
+                return Err(ScheduleError(format!("schedule longer than {MAX_LEN} steps")));
             }
             out.extend(std::iter::repeat_n(t, count));
         }
@@ -84,16 +79,8 @@ impl Schedule {
             let t = self.0[i];
             let run = self.0[i..].iter().take_while(|x| **x == t).count();
             let name = &world.programs[t.ix()].name;
-            let name = if name.contains(' ') {
-                t.0.to_string()
-            } else {
-                name.clone()
-            };
-            parts.push(if run > 1 {
-                format!("{name}*{run}")
-            } else {
-                name
-            });
+            let name = if name.contains(' ') { t.0.to_string() } else { name.clone() };
+            parts.push(if run > 1 { format!("{name}*{run}") } else { name });
             i += run;
         }
         parts.join(" ")
@@ -102,19 +89,12 @@ impl Schedule {
 
 /// Runs a schedule from the initial state and records the trace.
 pub fn run(world: &World, schedule: &Schedule) -> Trace {
-    let mut runner = Runner {
-        world,
-        state: world.initial.clone(),
-        trace: Trace::new(world),
-    };
+    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::new(world) };
     let mut pending: VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {
             Readiness::Finished if !pending.iter().any(|p| p.0 == t) => {
-                runner.trace.notes.push(Note::Dropped {
-                    position: pos,
-                    thread: t,
-                });
+                runner.trace.notes.push(Note::Dropped { position: pos, thread: t });
             }
             Readiness::Ready if !pending.iter().any(|p| p.0 == t) => {
                 runner.take(t, Some(pos), None, false);
@@ -135,50 +115,40 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn take(
-        &mut self,
-        t: ThreadId,
-        requested: Option<usize>,
-        waited: Option<(LockId, ThreadId)>,
-        auto: bool,
-    ) {
+    fn take(&mut self, t: ThreadId, requested: Option<usize>, waited: Option<(LockId, ThreadId)>, auto: bool) {
         let th = &self.state.threads[t.ix()];
         let pc = th.pc;
-        let instr = &self.world.programs[t.ix()].instrs[usize::from(pc)];
+        let program = &self.world.programs[t.ix()].instrs;
         let index = self.trace.steps.len();
-        let outcome = exec::step(self.world, &mut self.state, t);
+        let mut ran = Vec::new();
+        let outcome = exec::step_recording(self.world, &mut self.state, t, Some(&mut ran));
+        let folded: Vec<&str> = ran[1..]
+            .iter()
+            .map(|pc| &program[usize::from(*pc)])
+            .filter(|i| !i.quiet)
+            .map(|i| i.label.as_str())
+            .collect();
+        let instr = &program[usize::from(pc)];
         let mut violations = Vec::new();
-        check::after_step(
-            self.world,
-            &mut self.state,
-            &outcome,
-            index,
-            Some(&mut violations),
-        );
+        check::after_step(self.world, &mut self.state, &outcome, index, Some(&mut violations));
         self.trace.violations.extend(violations.iter().cloned());
-        self.trace.steps.push(TraceStep::new(
-            t, pc, instr, requested, waited, auto, outcome, violations,
-        ));
+        let mut step = TraceStep::new(t, pc, instr, requested, waited, auto, outcome, violations);
+        step.folded = folded.iter().map(|l| l.to_string()).collect();
+        self.trace.steps.push(step);
         self.trace.states.push(self.state.clone());
     }
 
     /// Runs deferred requests whose threads can now run, oldest first, until none can.
     fn drain(&mut self, pending: &mut VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)>) {
         loop {
-            let ready = pending.iter().position(|(t, _, _)| {
-                !matches!(
-                    exec::readiness(self.world, &self.state, *t),
-                    Readiness::Blocked(..)
-                )
-            });
+            let ready = pending
+                .iter()
+                .position(|(t, _, _)| !matches!(exec::readiness(self.world, &self.state, *t), Readiness::Blocked(..)));
             let Some(i) = ready else { return };
             let (t, pos, waited) = pending.remove(i).expect("index from position");
             match exec::readiness(self.world, &self.state, t) {
                 Readiness::Ready => self.take(t, Some(pos), waited, false),
-                _ => self.trace.notes.push(Note::Dropped {
-                    position: pos,
-                    thread: t,
-                }),
+                _ => self.trace.notes.push(Note::Dropped { position: pos, thread: t }),
             }
         }
     }
@@ -202,10 +172,7 @@ impl Runner<'_> {
             .filter(|t| exec::readiness(self.world, &self.state, *t) != Readiness::Finished)
             .collect();
         if !stuck.is_empty() {
-            let names: Vec<&str> = stuck
-                .iter()
-                .map(|t| self.world.programs[t.ix()].name.as_str())
-                .collect();
+            let names: Vec<&str> = stuck.iter().map(|t| self.world.programs[t.ix()].name.as_str()).collect();
             let v = Violation {
                 step: self.trace.steps.len().saturating_sub(1),
                 invariant: Invariant::Deadlock,
@@ -233,11 +200,7 @@ pub fn random(world: &World, seed: u64) -> Schedule {
 pub fn round_robin(world: &World) -> Schedule {
     let mut last: Option<ThreadId> = None;
     strategy(world, |ready| {
-        let next = ready
-            .iter()
-            .copied()
-            .find(|t| last.is_none_or(|l| t.0 > l.0))
-            .unwrap_or(ready[0]);
+        let next = ready.iter().copied().find(|t| last.is_none_or(|l| t.0 > l.0)).unwrap_or(ready[0]);
         last = Some(next);
         next
     })

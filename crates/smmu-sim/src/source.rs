@@ -63,11 +63,7 @@ impl Src {
         if self.file == File::Device {
             return None;
         }
-        let base = format!(
-            "https://github.com/torvalds/linux/blob/{}/{}",
-            self.variant.commit(),
-            self.file.path()
-        );
+        let base = format!("https://github.com/torvalds/linux/blob/{}/{}", self.variant.commit(), self.file.path());
         Some(match self.lines() {
             Some((a, b)) if a == b => format!("{base}#L{a}"),
             Some((a, b)) => format!("{base}#L{a}-L{b}"),

@@ -108,15 +108,10 @@ impl Ste {
         }
         match (q[0] & CFG_MASK) >> CFG_SHIFT {
             4 => SteConfig::Bypass,
-            5 => SteConfig::S1 {
-                ssid0: q[1] & S1DSS_MASK == S1DSS_SSID0,
-            },
+            5 => SteConfig::S1 { ssid0: q[1] & S1DSS_MASK == S1DSS_SSID0 },
             6 => {
                 let pt = ((q[3] & S2TTB) / 0x100_0000).saturating_sub(1);
-                SteConfig::S2 {
-                    vmid: (q[2] & S2VMID) as u16,
-                    pt: PtId(pt as u8),
-                }
+                SteConfig::S2 { vmid: (q[2] & S2VMID) as u16, pt: PtId(pt as u8) }
             }
             _ => SteConfig::Abort,
         }
@@ -183,9 +178,7 @@ pub fn write_mode(cur: &Ste, target: &Ste) -> WriteMode {
     let (_, diff) = qword_diff(cur, target);
     match diff.count_ones() {
         0 => WriteMode::Direct,
-        1 => WriteMode::Hitless {
-            critical: diff.trailing_zeros() as u8,
-        },
+        1 => WriteMode::Hitless { critical: diff.trailing_zeros() as u8 },
         _ => WriteMode::Disruptive,
     }
 }

@@ -47,6 +47,8 @@ pub struct TraceStep {
     pub outcome: Outcome,
     /// Violations found after this step.
     pub violations: Vec<Violation>,
+    /// Labels of the bookkeeping effects folded into this step (at `mail` granularity).
+    pub folded: Vec<String>,
 }
 
 impl TraceStep {
@@ -74,6 +76,7 @@ impl TraceStep {
             auto,
             outcome,
             violations,
+            folded: Vec::new(),
         }
     }
 }
@@ -121,10 +124,7 @@ impl Trace {
 
     /// The first step at which `inv` was violated.
     pub fn first(&self, inv: Invariant) -> Option<usize> {
-        self.violations
-            .iter()
-            .find(|v| v.invariant == inv)
-            .map(|v| v.step)
+        self.violations.iter().find(|v| v.invariant == inv).map(|v| v.step)
     }
 
     /// The state before step `i` (the initial state for 0).
@@ -136,15 +136,6 @@ impl Trace {
     }
 }
 
-fn lock_name(world: &World, l: LockId) -> String {
-    match l {
-        LockId::Asid => "arm_smmu_asid_lock".into(),
-        LockId::Sva => "sva_lock".into(),
-        LockId::Init(d) => format!("{}->init_mutex", world.topo.domain(d)),
-        LockId::Devices(d) => format!("{}->devices_lock", world.topo.domain(d)),
-    }
-}
-
 fn dma_text(world: &World, r: &DmaResult) -> String {
     match r {
         DmaResult::Fault(why) => format!("fault: {why}"),
@@ -153,12 +144,7 @@ fn dma_text(world: &World, r: &DmaResult) -> String {
             format!("walk {} → {pa:#x}, fill IOTLB {tag}", world.topo.pt(*pt))
         }
         DmaResult::Hit { entry, .. } => {
-            format!(
-                "IOTLB hit {} → {:#x} (from {})",
-                entry.tag,
-                entry.pa,
-                world.topo.pt(entry.pt)
-            )
+            format!("IOTLB hit {} → {:#x} (from {})", entry.tag, entry.pa, world.topo.pt(entry.pt))
         }
     }
 }
@@ -177,16 +163,25 @@ pub fn render(world: &World, trace: &Trace) -> String {
     for (i, s) in trace.steps.iter().enumerate() {
         let name = &world.programs[s.thread.ix()].name;
         let _ = write!(out, "{i:>3} {name:<6} {}: {}", s.function, s.label);
+        for f in &s.folded {
+            let _ = write!(out, "; {f}");
+        }
         if let Some(d) = s.outcome.dma {
             let _ = write!(out, " [{}]", dma_text(world, &d.result));
         }
         out.push('\n');
+        let before = trace.state_before(world, i);
+        for c in crate::diff::changes(world, before, &trace.states[i]) {
+            if c.object != "IOTLB" && !c.object.ends_with("_lock") && !c.object.ends_with("mutex") {
+                let _ = writeln!(out, "      {}: {} → {}", c.object, c.before, c.after);
+            }
+        }
         if let (Some((l, owner)), Some(pos)) = (s.waited, s.requested) {
             let owner = &world.programs[owner.ix()].name;
             let _ = writeln!(
                 out,
                 "    (asked for at position {pos}; waited for {} held by {owner})",
-                lock_name(world, l)
+                crate::diff::lock_name(world, l)
             );
         }
         for v in &s.violations {
@@ -196,10 +191,7 @@ pub fn render(world: &World, trace: &Trace) -> String {
     for n in &trace.notes {
         let Note::Dropped { position, thread } = n;
         let name = &world.programs[thread.ix()].name;
-        let _ = writeln!(
-            out,
-            "note: position {position} asked for {name}, which had already finished"
-        );
+        let _ = writeln!(out, "note: position {position} asked for {name}, which had already finished");
     }
     out.push_str(&verdict(trace));
     out

@@ -44,9 +44,7 @@ impl Variant {
     pub fn title(self) -> &'static str {
         match self {
             Variant::Pre => "71b0aa10 (before the fix; v6.8 attach/ASID logic)",
-            Variant::Fix => {
-                "9f7c68911579 iommu/arm-smmu-v3: Hold arm_smmu_asid_lock during all of attach_dev"
-            }
+            Variant::Fix => "9f7c68911579 iommu/arm-smmu-v3: Hold arm_smmu_asid_lock during all of attach_dev",
             Variant::V69 => "327e10b4 (v6.9: release through the blocked/identity domains)",
         }
     }
@@ -110,9 +108,7 @@ impl FromStr for Granularity {
         match s {
             "mail" => Ok(Granularity::Mail),
             "source" => Ok(Granularity::Source),
-            _ => Err(format!(
-                "unknown granularity '{s}' (expected mail or source)"
-            )),
+            _ => Err(format!("unknown granularity '{s}' (expected mail or source)")),
         }
     }
 }

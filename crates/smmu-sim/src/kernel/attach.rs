@@ -18,16 +18,8 @@ use crate::variant::Variant;
 /// Returns the jump to take for `-EBUSY`.
 fn sva_check(b: &mut Builder<'_>, m: MasterId) -> super::Patch {
     if b.source() {
-        b.step(
-            Op::Lock(LockArg::Sva),
-            "sva_check",
-            "mutex_lock(&sva_lock) (sva_enabled?)",
-        );
-        b.step(
-            Op::Unlock(LockArg::Sva),
-            "sva_check",
-            "mutex_unlock(&sva_lock)",
-        );
+        b.step(Op::Lock(LockArg::Sva), "sva_check", "mutex_lock(&sva_lock) (sva_enabled?)");
+        b.step(Op::Unlock(LockArg::Sva), "sva_check", "mutex_unlock(&sva_lock)");
     }
     b.jump_if(Cond::SvaEnabled(m), "sva_check")
 }
@@ -39,37 +31,17 @@ fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
         b.silent(Op::ReadOldDomain(m), "fn", "smmu_domain = master->domain");
         let none = b.jump_if(Cond::NoOldDomain, "fn");
         let no_ats = b.jump_unless(Cond::Ats(m), "disable_ats");
-        b.store(
-            Op::AtsOff(m),
-            "disable_ats",
-            format!("arm_smmu_disable_ats({who})"),
-        );
+        b.store(Op::AtsOff(m), "disable_ats", format!("arm_smmu_disable_ats({who})"));
         b.land(no_ats);
         let old = DomArg::Old;
-        b.step(
-            Op::Lock(LockArg::Devices(old)),
-            "list_del",
-            "spin_lock_irqsave(old->devices_lock)",
-        );
-        b.step(
-            Op::ListDel(old, m),
-            "list_del",
-            format!("list_del({who}) from old->devices"),
-        );
-        b.step(
-            Op::Unlock(LockArg::Devices(old)),
-            "list_del",
-            "spin_unlock_irqrestore(old->devices_lock)",
-        );
+        b.step(Op::Lock(LockArg::Devices(old)), "list_del", "spin_lock_irqsave(old->devices_lock)");
+        b.step(Op::ListDel(old, m), "list_del", format!("list_del({who}) from old->devices"));
+        b.step(Op::Unlock(LockArg::Devices(old)), "list_del", "spin_unlock_irqrestore(old->devices_lock)");
         if b.variant == Variant::V69 {
             b.land(none);
             return;
         }
-        b.store(
-            Op::SetDomain(m, None),
-            "domain_null",
-            "master->domain = NULL",
-        );
+        b.store(Op::SetDomain(m, None), "domain_null", "master->domain = NULL");
         install_ste(b, m, SteTarget::FromMaster);
         let not_s1 = b.jump_unless(Cond::StageIs(old, Stage::S1), "clear_cd");
         let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
@@ -85,48 +57,24 @@ fn join_domain(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let (who, name) = (b.topo.master(m).to_string(), b.topo.domain(y).to_string());
     let dom = DomArg::Id(y);
     if b.variant != Variant::V69 {
-        b.store(
-            Op::SetDomain(m, Some(dom)),
-            "set_domain",
-            format!("master->domain = {name}"),
-        );
+        b.store(Op::SetDomain(m, Some(dom)), "set_domain", format!("master->domain = {name}"));
     }
-    b.step(
-        Op::Lock(LockArg::Devices(dom)),
-        "list_add",
-        format!("spin_lock_irqsave({name}->devices_lock)"),
-    );
-    b.step(
-        Op::ListAdd(dom, m),
-        "list_add",
-        format!("list_add({who}) to {name}->devices"),
-    );
-    b.step(
-        Op::Unlock(LockArg::Devices(dom)),
-        "list_add",
-        format!("spin_unlock_irqrestore({name}->devices_lock)"),
-    );
+    b.step(Op::Lock(LockArg::Devices(dom)), "list_add", format!("spin_lock_irqsave({name}->devices_lock)"));
+    b.step(Op::ListAdd(dom, m), "list_add", format!("list_add({who}) to {name}->devices"));
+    b.step(Op::Unlock(LockArg::Devices(dom)), "list_add", format!("spin_unlock_irqrestore({name}->devices_lock)"));
 }
 
 fn cdtab_alloc(b: &mut Builder<'_>, m: MasterId) {
     let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
     let who = b.topo.master(m).to_string();
-    b.store(
-        Op::CdtabAlloc(m),
-        "cd_alloc",
-        format!("arm_smmu_alloc_cd_tables({who})"),
-    );
+    b.store(Op::CdtabAlloc(m), "cd_alloc", format!("arm_smmu_alloc_cd_tables({who})"));
     b.land(has);
 }
 
 fn enable_ats(b: &mut Builder<'_>, m: MasterId) {
     let no = b.jump_unless(Cond::Ats(m), "enable_ats");
     let who = b.topo.master(m).to_string();
-    b.store(
-        Op::AtsOn(m),
-        "enable_ats",
-        format!("arm_smmu_enable_ats({who})"),
-    );
+    b.store(Op::AtsOn(m), "enable_ats", format!("arm_smmu_enable_ats({who})"));
     b.land(no);
 }
 
@@ -137,17 +85,9 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     join_domain(b, m, y);
     if b.topo.domains[y.ix()].stage == Stage::S1 {
         cdtab_alloc(b, m);
-        b.step(
-            Op::Lock(LockArg::Asid),
-            "write_cd",
-            "mutex_lock(&arm_smmu_asid_lock)",
-        );
+        b.step(Op::Lock(LockArg::Asid), "write_cd", "mutex_lock(&arm_smmu_asid_lock)");
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
-        b.step(
-            Op::Unlock(LockArg::Asid),
-            "write_cd",
-            "mutex_unlock(&arm_smmu_asid_lock)",
-        );
+        b.step(Op::Unlock(LockArg::Asid), "write_cd", "mutex_unlock(&arm_smmu_asid_lock)");
     }
     install_ste(b, m, SteTarget::FromMaster);
     enable_ats(b, m);
@@ -156,11 +96,7 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
 /// FIX: finalise first, then hold `arm_smmu_asid_lock` from detach to `out_unlock`.
 fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     finalise_on_attach(b, y);
-    b.step(
-        Op::Lock(LockArg::Asid),
-        "asid_lock",
-        "mutex_lock(&arm_smmu_asid_lock)",
-    );
+    b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
     join_domain(b, m, y);
     if b.topo.domains[y.ix()].stage == Stage::S1 {
@@ -169,33 +105,21 @@ fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     }
     install_ste(b, m, SteTarget::FromMaster);
     enable_ats(b, m);
-    b.step(
-        Op::Unlock(LockArg::Asid),
-        "out_unlock",
-        "out_unlock: mutex_unlock(&arm_smmu_asid_lock)",
-    );
+    b.step(Op::Unlock(LockArg::Asid), "out_unlock", "out_unlock: mutex_unlock(&arm_smmu_asid_lock)");
 }
 
 /// v6.9: detach only leaves the list; the CD is written before the STE for S1, after for S2.
 fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let dom = DomArg::Id(y);
     finalise_on_attach(b, y);
-    b.step(
-        Op::Lock(LockArg::Asid),
-        "asid_lock",
-        "mutex_lock(&arm_smmu_asid_lock)",
-    );
+    b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
     join_domain(b, m, y);
     match b.topo.domains[y.ix()].stage {
         Stage::S1 => {
             let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
             let who = b.topo.master(m).to_string();
-            b.store(
-                Op::CdtabAlloc(m),
-                "cd_alloc",
-                format!("arm_smmu_alloc_cd_tables({who})"),
-            );
+            b.store(Op::CdtabAlloc(m), "cd_alloc", format!("arm_smmu_alloc_cd_tables({who})"));
             let fresh = b.jump("cd_alloc");
             b.land(has);
             write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
@@ -211,17 +135,9 @@ fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
         }
     }
     enable_ats(b, m);
-    b.step(
-        Op::Unlock(LockArg::Asid),
-        "asid_unlock",
-        "mutex_unlock(&arm_smmu_asid_lock)",
-    );
+    b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
     let name = b.topo.domain(y).to_string();
-    b.silent(
-        Op::SetDomain(m, Some(dom)),
-        "fn",
-        format!("iommu core: group->domain = {name}"),
-    );
+    b.silent(Op::SetDomain(m, Some(dom)), "fn", format!("iommu core: group->domain = {name}"));
 }
 
 /// `arm_smmu_attach_dev(domain y, master m)` as a thread's call.
@@ -245,23 +161,11 @@ pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
             // d36464f40f29: release goes through the static BLOCKED domain.
             b.func("arm_smmu_attach_dev_ste", File::Main, |b| {
                 let busy = sva_check(b, m);
-                b.step(
-                    Op::Lock(LockArg::Asid),
-                    "asid_lock",
-                    "mutex_lock(&arm_smmu_asid_lock)",
-                );
+                b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
                 detach_dev(b, m);
                 install_ste(b, m, SteTarget::Abort);
-                b.step(
-                    Op::Unlock(LockArg::Asid),
-                    "asid_unlock",
-                    "mutex_unlock(&arm_smmu_asid_lock)",
-                );
-                b.silent(
-                    Op::SetDomain(m, None),
-                    "fn",
-                    "iommu core: group->domain = blocked",
-                );
+                b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
+                b.silent(Op::SetDomain(m, None), "fn", "iommu core: group->domain = blocked");
                 let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
                 write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
                 b.land(no_tab);
@@ -270,10 +174,6 @@ pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
         } else {
             detach_dev(b, m);
         }
-        b.store(
-            Op::Release(m),
-            "free_cd_tables",
-            format!("free {who}'s streams and CD tables"),
-        );
+        b.store(Op::Release(m), "free_cd_tables", format!("free {who}'s streams and CD tables"));
     });
 }

@@ -49,11 +49,7 @@ pub fn write_ctx_desc(b: &mut Builder<'_>, m: MasterArg, ssid: u8, src: CdSrc) {
         let sync = format!("CFGI_CD {who}[{ssid}] + CMD_SYNC");
         match src {
             CdSrc::Clear => {
-                b.step(
-                    Op::CdStoreQ0(m, ssid, src),
-                    "clear",
-                    format!("CD_{who}[{ssid}].q0 := 0"),
-                );
+                b.step(Op::CdStoreQ0(m, ssid, src), "clear", format!("CD_{who}[{ssid}].q0 := 0"));
                 b.step(Op::CfgiCd(m, ssid), "sync_after_q0", sync);
             }
             CdSrc::Quiet => {

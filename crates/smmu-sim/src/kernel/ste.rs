@@ -21,27 +21,15 @@ pub fn install_ste(b: &mut Builder<'_>, m: MasterId, target: SteTarget) {
         let who = b.topo.master(m).to_string();
         let what = target_name(b, target);
         if !b.source() {
-            b.step(
-                Op::SteInstall(m, target),
-                "fn",
-                format!("STE_{who} := {what} + CFGI_STE + SYNC"),
-            );
+            b.step(Op::SteInstall(m, target), "fn", format!("STE_{who} := {what} + CFGI_STE + SYNC"));
             return;
         }
         b.func("arm_smmu_write_ste", File::Main, |b| {
-            b.silent(
-                Op::SteBegin(m, target),
-                "fn",
-                format!("diff STE_{who} against {what}"),
-            );
+            b.silent(Op::SteBegin(m, target), "fn", format!("diff STE_{who} against {what}"));
             let top = b.here();
             let done = b.jump_if(Cond::SteDone, "fn");
             let empty = b.jump_if(Cond::StePhaseEmpty(m, target), "fn");
-            b.step(
-                Op::SteStore(m, target),
-                "entry_set",
-                format!("STE_{who}: store qwords ({what})"),
-            );
+            b.step(Op::SteStore(m, target), "entry_set", format!("STE_{who}: store qwords ({what})"));
             b.step(Op::CfgiSte(m), "sync", format!("CFGI_STE {who} + CMD_SYNC"));
             b.jump_to(top, "fn");
             b.land(empty);

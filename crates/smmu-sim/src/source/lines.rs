@@ -425,12 +425,7 @@ const LINES: &[Line] = &[
 
 /// Looks up a part of a function; falls back to the whole function (`fn`).
 pub(super) fn find(variant: Variant, func: &str, part: &str) -> Option<(u32, u32)> {
-    let get = |p: &str| {
-        LINES
-            .iter()
-            .find(|l| l.0 == variant && l.1 == func && l.2 == p)
-            .map(|l| (l.3, l.4))
-    };
+    let get = |p: &str| LINES.iter().find(|l| l.0 == variant && l.1 == func && l.2 == p).map(|l| (l.3, l.4));
     get(part).or_else(|| get("fn"))
 }
 

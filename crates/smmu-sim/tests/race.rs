@@ -1,0 +1,92 @@
+//! The seed race and the release race: verdicts of single schedules and of every interleaving.
+
+mod common;
+
+use common::*;
+use smmu_sim::check::Invariant::{self, Dma, Inv1, Inv2, Inv3, Lock};
+use smmu_sim::{Granularity, Variant};
+
+/// §3 of the fact sheet at mail granularity: CPU0 list_del, CPU1 share_asid through the PASID
+/// CD write, with A's DMA in the window and B's DMA after the PASID CD write.
+#[test]
+fn seed_race_pre_breaks_each_invariant_where_the_thread_says() {
+    for g in Granularity::ALL {
+        let (_, t) = run_default("seed-race", Variant::Pre, g);
+        let (f, label) = first_step(&t, Inv2);
+        assert_eq!((f, label.as_str()), ("arm_smmu_share_asid", "arm_smmu_tlb_inv_asid(smmu, asid)"), "{g}");
+        let (f, _) = first_step(&t, Inv1);
+        assert_eq!(f, "arm_smmu_write_ctx_desc", "{g}");
+        assert_eq!(t.first(Inv1), t.first(Inv3), "{g}: inv1 and inv3 break at the PASID CD write");
+        let pasid_write = &t.steps[t.first(Inv1).unwrap()];
+        assert_eq!(pasid_write.stack[0], "arm_smmu_sva_set_dev_pasid", "{g}");
+        let (f, _) = first_step(&t, Dma);
+        assert_eq!(f, "DMA", "{g}");
+        assert!(t.first(Dma) > t.first(Inv1), "{g}: B's DMA comes after the PASID CD write");
+        assert!(t.violations.iter().any(|v| v.invariant == Dma && v.message.contains("PT_z")));
+    }
+}
+
+#[test]
+fn seed_race_pre_exhaustive_finds_every_safety_violation() {
+    for g in Granularity::ALL {
+        let s = explore(&world("seed-race", Variant::Pre, g));
+        for inv in [Inv1, Inv2, Inv3, Dma] {
+            assert!(count(&s, inv) > 0, "{g}: {} never violated", inv.id());
+        }
+        assert_eq!(count(&s, Lock), s.interleavings, "{g}: the lock rule breaks in every pre-fix run");
+        assert!(s.violating < s.interleavings, "{g}: some interleavings are clean");
+        assert!(s.shortest.is_some());
+    }
+}
+
+#[test]
+fn seed_race_fixed_variants_have_no_violating_interleaving() {
+    for v in [Variant::Fix, Variant::V69] {
+        for g in Granularity::ALL {
+            let s = explore(&world("seed-race", v, g));
+            assert_eq!(s.violating, 0, "{v} {g}");
+            assert!(Invariant::ALL.iter().all(|i| count(&s, *i) == 0), "{v} {g}: {:?}", s.by_invariant);
+            assert!(s.interleavings > 1, "{v} {g}: real concurrency remains");
+            assert!(s.shortest.is_none());
+        }
+    }
+}
+
+/// With the fix, the racy schedule is still accepted: CPU1 waits for arm_smmu_asid_lock and
+/// the trace records where each deferred step was asked for.
+#[test]
+fn fixed_driver_defers_the_racy_schedule_and_holds() {
+    let w = world("seed-race", Variant::Fix, Granularity::Mail);
+    // CPU0 holds arm_smmu_asid_lock from its 6th step (after finalising y) to the end.
+    let t = run(&w, "CPU0*8 CPU1*6 DMA_A CPU1*4 DMA_B CPU1 CPU0*14");
+    assert!(t.safety_violations().next().is_none(), "{:?}", t.violations);
+    let deferred: Vec<_> = t.steps.iter().filter(|s| s.waited.is_some()).collect();
+    assert!(!deferred.is_empty());
+    assert!(deferred.iter().all(|s| s.requested.is_some()));
+    assert!(!t.deadlock);
+}
+
+#[test]
+fn release_race_is_open_after_the_fix_and_closed_in_v6_9() {
+    for g in Granularity::ALL {
+        let fix = explore(&world("release-race", Variant::Fix, g));
+        assert!(fix.violating > 0, "{g}");
+        assert!(count(&fix, Inv2) > 0 && count(&fix, Inv1) > 0, "{g}");
+        let v69 = explore(&world("release-race", Variant::V69, g));
+        assert_eq!(v69.violating, 0, "{g}");
+        assert_eq!(count(&v69, Lock), 0, "{g}");
+        let (_, t) = run_default("release-race", Variant::Fix, g);
+        assert!(t.first(Inv2).is_some(), "{g}: the default schedule shows the race");
+    }
+}
+
+/// Every shortest counterexample replays to a violation of its invariant.
+#[test]
+fn counterexamples_replay() {
+    let w = world("seed-race", Variant::Pre, Granularity::Source);
+    let s = explore(&w);
+    for (inv, sched) in &s.shortest_by_invariant {
+        let t = smmu_sim::sched::run(&w, sched);
+        assert!(t.first(*inv).is_some(), "{} does not replay", inv.id());
+    }
+}

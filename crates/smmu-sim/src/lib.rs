@@ -26,6 +26,7 @@ pub mod state;
 pub mod ste;
 pub mod trace;
 pub mod variant;
+pub mod view;
 pub mod world;
 
 pub use scenario::Scenario;

@@ -428,8 +428,3 @@ pub(super) fn find(variant: Variant, func: &str, part: &str) -> Option<(u32, u32
     let get = |p: &str| LINES.iter().find(|l| l.0 == variant && l.1 == func && l.2 == p).map(|l| (l.3, l.4));
     get(part).or_else(|| get("fn"))
 }
-
-/// Every (variant, function, part) in the table, for tests.
-pub(super) fn all() -> impl Iterator<Item = (Variant, &'static str, &'static str, u32, u32)> {
-    LINES.iter().copied()
-}

@@ -1,0 +1,251 @@
+//! Presentation data for front ends: the timeline, the tables at a cursor, invariant status,
+//! and schedule edits. Everything a page shows is computed here, so the page holds no model
+//! logic and the same values are tested on the host.
+
+use crate::check::{live_refs, Invariant};
+use crate::diff::{self, Change};
+use crate::ids::ThreadId;
+use crate::sched::Schedule;
+use crate::state::State;
+use crate::trace::Trace;
+use crate::world::World;
+
+/// One lane of the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lane {
+    /// Thread name (`CPU0`, `DMA_A`).
+    pub name: String,
+    /// A device DMA lane rather than a CPU.
+    pub device: bool,
+    /// What the thread runs, e.g. `arm_smmu_attach_dev(A, y)`.
+    pub title: String,
+}
+
+/// One block of the timeline: a step as it ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Global position (step index).
+    pub index: usize,
+    /// Lane (thread index).
+    pub lane: usize,
+    /// Index of this step within its lane.
+    pub nth: usize,
+    /// Innermost kernel function.
+    pub function: &'static str,
+    /// Short label, with folded bookkeeping.
+    pub label: String,
+    /// `arm-smmu-v3.c:2547-2549 @71b0aa10b18d`.
+    pub source: String,
+    /// Link to the source lines at the pinned commit.
+    pub url: Option<String>,
+    /// Invariant ids violated at this step.
+    pub violations: Vec<&'static str>,
+    /// When deferred: the schedule position it was asked for and the lock it waited on.
+    pub waited: Option<(usize, String)>,
+    /// Chosen by the scheduler after the user's schedule ran out.
+    pub auto: bool,
+}
+
+/// The whole timeline of a trace.
+pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
+    let mut nth = vec![0usize; world.n_threads()];
+    trace
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            let lane = s.thread.ix();
+            let mut label = s.label.clone();
+            for f in &s.folded {
+                label.push_str("; ");
+                label.push_str(f);
+            }
+            let waited = match (s.waited, s.requested) {
+                (Some((lock, owner)), Some(pos)) => Some((
+                    pos,
+                    format!("waited for {} held by {}", diff::lock_name(world, lock), world.programs[owner.ix()].name),
+                )),
+                _ => None,
+            };
+            let b = Block {
+                index,
+                lane,
+                nth: nth[lane],
+                function: s.function,
+                label,
+                source: s.src.short(),
+                url: s.src.url(),
+                violations: s.violations.iter().map(|v| v.invariant.id()).collect(),
+                waited,
+                auto: s.auto,
+            };
+            nth[lane] += 1;
+            b
+        })
+        .collect()
+}
+
+/// The lanes, in thread order.
+pub fn lanes(world: &World) -> Vec<Lane> {
+    world
+        .programs
+        .iter()
+        .map(|p| {
+            let mut calls: Vec<&str> = Vec::new();
+            for i in &p.instrs {
+                let outer = i.stack.first().copied().unwrap_or(i.function);
+                if calls.last() != Some(&outer) {
+                    calls.push(outer);
+                }
+            }
+            Lane { name: p.name.clone(), device: p.device, title: calls.join(", ") }
+        })
+        .collect()
+}
+
+/// Moves the block at global position `from` to position `to` of a schedule that names every
+/// step (as [`Trace::schedule`] does). Steps of one thread keep their order: moving a step
+/// past a step of its own thread moves that step along instead.
+pub fn move_step(schedule: &Schedule, from: usize, to: usize) -> Schedule {
+    let mut s = schedule.0.clone();
+    if from >= s.len() {
+        return Schedule(s);
+    }
+    let t = s.remove(from);
+    let to = to.min(s.len());
+    s.insert(to, t);
+    Schedule(s)
+}
+
+/// Status of one invariant at a cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvariantStatus {
+    /// Which invariant.
+    pub invariant: Invariant,
+    /// Broken at the cursor: a state invariant that does not hold there, or an event
+    /// invariant violated at or before it.
+    pub broken: bool,
+    /// The first step that violated it in the whole trace.
+    pub first: Option<usize>,
+    /// The message of the violation at or before the cursor, if any.
+    pub message: Option<String>,
+}
+
+/// Status of every invariant after step `cursor` (`None`: before the first step).
+pub fn invariant_status(world: &World, trace: &Trace, cursor: Option<usize>) -> Vec<InvariantStatus> {
+    let state = cursor.map_or(&world.initial, |c| &trace.states[c]);
+    Invariant::ALL
+        .iter()
+        .map(|&inv| {
+            let upto = trace.violations.iter().filter(|v| v.invariant == inv && cursor.is_some_and(|c| v.step <= c));
+            let last = upto.last();
+            let broken = match inv {
+                Invariant::Inv1 | Invariant::Lock => state.broken & inv.bit() != 0,
+                _ => last.is_some(),
+            };
+            InvariantStatus {
+                invariant: inv,
+                broken,
+                first: trace.first(inv),
+                message: last.filter(|_| broken).map(|v| v.message.clone()),
+            }
+        })
+        .collect()
+}
+
+/// A row of a table in the state panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The object (`STE_A`, `CD_A[0]`, `z->devices`, ...): matches [`Change::object`].
+    pub object: String,
+    /// Cells.
+    pub cells: Vec<String>,
+}
+
+/// The tables of the state panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    /// STE per master: master, STE.
+    pub stes: Vec<Row>,
+    /// CD slots: master[slot], valid, ASID, page table, ASET, live.
+    pub cds: Vec<Row>,
+    /// IOTLB: tag, iova, pa, page table.
+    pub iotlb: Vec<Row>,
+    /// ASID xarray: ASID, owner.
+    pub xa: Vec<Row>,
+    /// Devices lists: domain, stage/ID, members.
+    pub domains: Vec<Row>,
+    /// Locks: lock, holder.
+    pub locks: Vec<Row>,
+}
+
+/// The tables at a state.
+pub fn tables(world: &World, state: &State) -> Tables {
+    let live = live_refs(state);
+    let mut t = Tables { stes: vec![], cds: vec![], iotlb: vec![], xa: vec![], domains: vec![], locks: vec![] };
+    for (i, m) in state.masters.iter().enumerate() {
+        let name = &world.topo.masters[i].name;
+        let ste = |s: crate::ste::Ste| diff::ste_text(world, s.config());
+        let pending =
+            if m.ste.mem == m.ste.hw { String::new() } else { format!("SMMU may still use: {}", ste(m.ste.hw)) };
+        t.stes.push(Row { object: format!("STE_{name}"), cells: vec![name.clone(), ste(m.ste.mem), pending] });
+        for (s, slot) in m.cds.iter().enumerate() {
+            let cd = slot.mem;
+            let is_live = live.iter().any(|r| !r.ste && r.master.ix() == i && usize::from(r.ssid) == s);
+            let pt = cd.ttb0.map_or("-".to_string(), |p| world.topo.pt(p).to_string());
+            let pending = if slot.mem == slot.hw { String::new() } else { diff::cd_text(world, &slot.hw) };
+            t.cds.push(Row {
+                object: format!("CD_{name}[{s}]"),
+                cells: vec![
+                    format!("{name}[{s}]"),
+                    if cd.valid { "V".into() } else { "-".into() },
+                    if cd.valid { cd.asid.to_string() } else { String::new() },
+                    pt,
+                    u8::from(cd.aset).to_string(),
+                    if is_live { "live".into() } else { String::new() },
+                    pending,
+                ],
+            });
+        }
+    }
+    for e in &state.iotlb {
+        let cells =
+            vec![e.tag.to_string(), format!("{:#x}", e.iova), format!("{:#x}", e.pa), world.topo.pt(e.pt).into()];
+        t.iotlb.push(Row { object: "IOTLB".into(), cells });
+    }
+    for (asid, c) in &state.xa {
+        t.xa.push(Row {
+            object: "arm_smmu_asid_xa".into(),
+            cells: vec![asid.to_string(), diff::ctx_name(world, state, *c)],
+        });
+    }
+    for (i, d) in state.domains.iter().enumerate() {
+        let info = &world.topo.domains[i];
+        let id = match info.stage {
+            crate::state::Stage::S1 if d.finalised => format!("S1 ASID {}", state.ctxs[i].asid),
+            crate::state::Stage::S2 if d.finalised => format!("S2 VMID {}", d.vmid),
+            crate::state::Stage::Bypass => "bypass".into(),
+            _ => format!("{:?} (not finalised)", info.stage),
+        };
+        let members: Vec<&str> = d.devices.iter().map(|m| world.topo.master(*m)).collect();
+        let cells = vec![info.name.clone(), id, world.topo.pt(info.pt).into(), members.join(", ")];
+        t.domains.push(Row { object: format!("{}->devices", info.name), cells });
+    }
+    for slot in 0..state.locks.len() {
+        let lock = diff::lock_name(world, diff::lock_by_slot(slot));
+        let holder =
+            state.locks[slot].checked_sub(1).map_or("free".into(), |h| world.programs[usize::from(h)].name.clone());
+        t.locks.push(Row { object: lock.clone(), cells: vec![lock, holder] });
+    }
+    t
+}
+
+/// What step `i` of a trace changed.
+pub fn changes_at(world: &World, trace: &Trace, i: usize) -> Vec<Change> {
+    diff::changes(world, trace.state_before(world, i), &trace.states[i])
+}
+
+/// The name of a thread.
+pub fn thread_name(world: &World, t: ThreadId) -> &str {
+    &world.programs[t.ix()].name
+}

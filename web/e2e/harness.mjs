@@ -1,0 +1,101 @@
+// Shared E2E helpers: a static server for the release build in ../../dist and a
+// headless Chromium driven by playwright-core (the system browser, no download).
+import http from 'node:http';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const dist = path.resolve(here, '../../dist');
+export const artifacts = path.join(here, 'artifacts');
+
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+const compressible = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.svg']);
+
+// Resolves a URL path inside dist/; unknown paths fall back to index.html (SPA routing).
+async function resolveFile(urlPath) {
+  const file = path.join(dist, path.normalize(decodeURIComponent(urlPath)));
+  if (file !== dist && !file.startsWith(dist + path.sep)) return null;
+  try {
+    const stat = await fs.stat(file);
+    return stat.isDirectory() ? path.join(file, 'index.html') : file;
+  } catch {
+    return path.join(dist, 'index.html');
+  }
+}
+
+/** Serves dist/ on 127.0.0.1 at a free port. Resolves to { url, close }. */
+export async function startServer() {
+  await fs.access(path.join(dist, 'index.html')).catch(() => {
+    throw new Error(`${dist}/index.html is missing: run \`trunk build --release --offline\` first`);
+  });
+  const server = http.createServer(async (req, res) => {
+    const file = await resolveFile(new URL(req.url, 'http://localhost').pathname);
+    if (!file) return res.writeHead(403).end();
+    let body;
+    try {
+      body = await fs.readFile(file);
+    } catch {
+      return res.writeHead(404).end();
+    }
+    const ext = path.extname(file);
+    const headers = { 'content-type': types[ext] ?? 'application/octet-stream', vary: 'accept-encoding' };
+    if (compressible.has(ext) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      body = zlib.gzipSync(body);
+      headers['content-encoding'] = 'gzip';
+    }
+    res.writeHead(200, headers).end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** Launches the system Chromium headless, with a fresh temporary profile. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Collects page errors, console errors and failed HTTP responses of a page. */
+export function collectErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e}`));
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()}: ${r.url()}`));
+  return errors;
+}
+
+/** Saves a full-page screenshot to artifacts/<name>.png and returns its path. */
+export async function screenshot(page, name) {
+  await fs.mkdir(artifacts, { recursive: true });
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

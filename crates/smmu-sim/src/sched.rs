@@ -87,10 +87,13 @@ impl Schedule {
     }
 }
 
+/// A deferred request: the thread, its position in the schedule, the lock it found held.
+type Request = (ThreadId, usize, Option<(LockId, ThreadId)>);
+
 /// Runs a schedule from the initial state and records the trace.
 pub fn run(world: &World, schedule: &Schedule) -> Trace {
     let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::new(world) };
-    let mut pending: VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)> = VecDeque::new();
+    let mut pending: VecDeque<Request> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {
             Readiness::Finished if !pending.iter().any(|p| p.0 == t) => {
@@ -139,7 +142,7 @@ impl Runner<'_> {
     }
 
     /// Runs deferred requests whose threads can now run, oldest first, until none can.
-    fn drain(&mut self, pending: &mut VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)>) {
+    fn drain(&mut self, pending: &mut VecDeque<Request>) {
         loop {
             let ready = pending
                 .iter()
@@ -153,7 +156,7 @@ impl Runner<'_> {
         }
     }
 
-    fn finish(&mut self, pending: &mut VecDeque<(ThreadId, usize, Option<(LockId, ThreadId)>)>) {
+    fn finish(&mut self, pending: &mut VecDeque<Request>) {
         loop {
             self.drain(pending);
             let n = self.world.n_threads();

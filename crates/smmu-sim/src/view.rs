@@ -137,8 +137,9 @@ pub fn invariant_status(world: &World, trace: &Trace, cursor: Option<usize>) -> 
     Invariant::ALL
         .iter()
         .map(|&inv| {
-            let upto = trace.violations.iter().filter(|v| v.invariant == inv && cursor.is_some_and(|c| v.step <= c));
-            let last = upto.last();
+            let mut upto =
+                trace.violations.iter().filter(|v| v.invariant == inv && cursor.is_some_and(|c| v.step <= c));
+            let last = upto.next_back();
             let broken = match inv {
                 Invariant::Inv1 | Invariant::Lock => state.broken & inv.bit() != 0,
                 _ => last.is_some(),

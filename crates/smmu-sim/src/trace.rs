@@ -136,7 +136,8 @@ impl Trace {
     }
 }
 
-fn dma_text(world: &World, r: &DmaResult) -> String {
+/// A DMA result in words.
+pub fn dma_text(world: &World, r: &DmaResult) -> String {
     match r {
         DmaResult::Fault(why) => format!("fault: {why}"),
         DmaResult::Bypass => "bypass".into(),

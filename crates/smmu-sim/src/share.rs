@@ -1,0 +1,265 @@
+//! Permalinks: a whole scenario, its variant, granularity, schedule and cursor in a short,
+//! versioned string for a URL fragment.
+//!
+//! Format `v1.<payload>`: the payload is base64url (no padding) of raw DEFLATE of a postcard
+//! encoding of [`wire::Link`]. The wire types are frozen per version and kept apart from the
+//! JSON scenario format, so links made by an older build keep opening; a new layout gets a
+//! new version prefix and its own decoder. Decoding never panics: every failure is a
+//! [`LinkError`] that says whether the link is damaged or from a newer version.
+
+use crate::builtin;
+use crate::scenario::{Call, DmaSpec, DomainSpec, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ThreadSpec};
+use crate::sched::Schedule;
+use crate::variant::{Granularity, Variant};
+use base64::Engine as _;
+
+/// The version this build writes.
+pub const VERSION: u32 = 1;
+
+/// Largest decompressed payload accepted (a scenario is a few hundred bytes).
+const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// What a permalink carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The scenario (title and description come from the built-in of the same id when its
+    /// topology is identical; prose does not travel in links).
+    pub scenario: Scenario,
+    /// Kernel variant.
+    pub variant: Variant,
+    /// Granularity.
+    pub granularity: Granularity,
+    /// The schedule.
+    pub schedule: Schedule,
+    /// The selected step, if any.
+    pub cursor: Option<u32>,
+}
+
+/// Why a link cannot be opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// Not a link of this product, or corrupted in transit.
+    Damaged(String),
+    /// Made by a newer version of the playground.
+    Newer(u32),
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkError::Damaged(why) => write!(f, "this link is damaged ({why})"),
+            LinkError::Newer(v) => {
+                write!(
+                    f,
+                    "this link is from a newer version of the playground (format v{v}; this one reads v1..v{VERSION})"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+mod wire {
+    //! The v1 layout. Never change these types; add a new version instead.
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+    pub(super) struct Link {
+        pub id: String,
+        pub asid_bits: u8,
+        pub page_tables: Vec<(String, Vec<(u64, u64)>)>,
+        pub processes: Vec<(String, u16, String)>,
+        /// (name, stage 0=S1 1=S2 2=bypass, page table, id).
+        pub domains: Vec<(String, u8, String, Option<u16>)>,
+        /// (name, domain, sva, ats, ssids).
+        pub masters: Vec<(String, Option<String>, bool, bool, u8)>,
+        pub threads: Vec<(String, Vec<Call>)>,
+        pub dma: Vec<Lane>,
+        /// 0 pre, 1 fix, 2 v6.9.
+        pub variant: u8,
+        /// 0 mail, 1 source.
+        pub granularity: u8,
+        /// Run-length encoded thread choices.
+        pub schedule: Vec<(u8, u16)>,
+        pub cursor: Option<u32>,
+    }
+
+    /// (name, master, (ssid, iova) accesses).
+    pub(super) type Lane = (String, String, Vec<(u8, u64)>);
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+    pub(super) enum Call {
+        AttachDev(String, String),
+        SvaSetDevPasid(String, u8, String),
+        SvaRemoveDevPasid(String, u8),
+        ReleaseDevice(String),
+        DomainFree(String),
+    }
+}
+
+fn stage_code(s: crate::state::Stage) -> u8 {
+    match s {
+        crate::state::Stage::S1 => 0,
+        crate::state::Stage::S2 => 1,
+        crate::state::Stage::Bypass => 2,
+    }
+}
+
+fn to_wire(link: &Link) -> wire::Link {
+    let s = &link.scenario;
+    let calls = |t: &ThreadSpec| {
+        t.calls
+            .iter()
+            .map(|c| match c.clone() {
+                Call::AttachDev { master, domain } => wire::Call::AttachDev(master, domain),
+                Call::SvaSetDevPasid { master, pasid, process } => wire::Call::SvaSetDevPasid(master, pasid, process),
+                Call::SvaRemoveDevPasid { master, pasid } => wire::Call::SvaRemoveDevPasid(master, pasid),
+                Call::ReleaseDevice { master } => wire::Call::ReleaseDevice(master),
+                Call::DomainFree { domain } => wire::Call::DomainFree(domain),
+            })
+            .collect()
+    };
+    let mut runs: Vec<(u8, u16)> = Vec::new();
+    for t in &link.schedule.0 {
+        match runs.last_mut() {
+            Some((last, n)) if *last == t.0 && *n < u16::MAX => *n += 1,
+            _ => runs.push((t.0, 1)),
+        }
+    }
+    wire::Link {
+        id: s.id.clone(),
+        asid_bits: s.asid_bits,
+        page_tables: s.page_tables.iter().map(|p| (p.name.clone(), p.map.clone())).collect(),
+        processes: s.processes.iter().map(|p| (p.name.clone(), p.cpu_asid, p.page_table.clone())).collect(),
+        domains: s.domains.iter().map(|d| (d.name.clone(), stage_code(d.stage), d.page_table.clone(), d.id)).collect(),
+        masters: s.masters.iter().map(|m| (m.name.clone(), m.domain.clone(), m.sva, m.ats, m.ssids)).collect(),
+        threads: s.threads.iter().map(|t| (t.name.clone(), calls(t))).collect(),
+        dma: s.dma.iter().map(|d| (d.name.clone(), d.master.clone(), d.accesses.clone())).collect(),
+        variant: Variant::ALL.iter().position(|v| *v == link.variant).unwrap_or(0) as u8,
+        granularity: Granularity::ALL.iter().position(|g| *g == link.granularity).unwrap_or(0) as u8,
+        schedule: runs,
+        cursor: link.cursor,
+    }
+}
+
+fn damaged(why: impl Into<String>) -> LinkError {
+    LinkError::Damaged(why.into())
+}
+
+fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
+    let stage = |c: u8| match c {
+        0 => Ok(crate::state::Stage::S1),
+        1 => Ok(crate::state::Stage::S2),
+        2 => Ok(crate::state::Stage::Bypass),
+        _ => Err(damaged("unknown domain stage")),
+    };
+    let mut domains = Vec::new();
+    for (name, st, page_table, id) in w.domains {
+        domains.push(DomainSpec { name, stage: stage(st)?, page_table, id });
+    }
+    let call = |c: wire::Call| match c {
+        wire::Call::AttachDev(master, domain) => Call::AttachDev { master, domain },
+        wire::Call::SvaSetDevPasid(master, pasid, process) => Call::SvaSetDevPasid { master, pasid, process },
+        wire::Call::SvaRemoveDevPasid(master, pasid) => Call::SvaRemoveDevPasid { master, pasid },
+        wire::Call::ReleaseDevice(master) => Call::ReleaseDevice { master },
+        wire::Call::DomainFree(domain) => Call::DomainFree { domain },
+    };
+    let variant = *Variant::ALL.get(usize::from(w.variant)).ok_or_else(|| damaged("unknown variant"))?;
+    let granularity =
+        *Granularity::ALL.get(usize::from(w.granularity)).ok_or_else(|| damaged("unknown granularity"))?;
+    let total: usize = w.schedule.iter().map(|(_, n)| usize::from(*n)).sum();
+    if total > crate::sched::MAX_LEN {
+        return Err(damaged("schedule too long"));
+    }
+    let schedule = w.schedule.iter().flat_map(|(t, n)| std::iter::repeat_n(crate::ids::ThreadId(*t), usize::from(*n)));
+    let mut scenario = Scenario {
+        format: crate::scenario::FORMAT,
+        id: w.id,
+        title: String::new(),
+        description: String::new(),
+        variant,
+        granularity,
+        asid_bits: w.asid_bits,
+        page_tables: w.page_tables.into_iter().map(|(name, map)| PageTableSpec { name, map }).collect(),
+        processes: w
+            .processes
+            .into_iter()
+            .map(|(name, cpu_asid, page_table)| ProcessSpec { name, cpu_asid, page_table })
+            .collect(),
+        domains,
+        masters: w
+            .masters
+            .into_iter()
+            .map(|(name, domain, sva, ats, ssids)| MasterSpec { name, domain, sva, ats, ssids })
+            .collect(),
+        threads: w
+            .threads
+            .into_iter()
+            .map(|(name, calls)| ThreadSpec { name, calls: calls.into_iter().map(call).collect() })
+            .collect(),
+        dma: w.dma.into_iter().map(|(name, master, accesses)| DmaSpec { name, master, accesses }).collect(),
+        schedules: Vec::new(),
+    };
+    restore_prose(&mut scenario);
+    Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
+}
+
+/// Title, description and default schedules come from the built-in with the same id and
+/// topology; anything else is a custom scenario.
+fn restore_prose(s: &mut Scenario) {
+    match builtin::get(&s.id) {
+        Some(b) if strip(&b) == strip(s) => {
+            s.title = b.title;
+            s.description = b.description;
+            s.schedules = b.schedules;
+            s.variant = b.variant;
+            s.granularity = b.granularity;
+        }
+        _ => s.title = format!("{} (custom)", s.id),
+    }
+}
+
+fn strip(s: &Scenario) -> Scenario {
+    Scenario {
+        title: String::new(),
+        description: String::new(),
+        schedules: Vec::new(),
+        variant: Variant::Pre,
+        granularity: Granularity::Mail,
+        ..s.clone()
+    }
+}
+
+/// Encodes a link as `v1.<base64url>`.
+pub fn encode(link: &Link) -> String {
+    let bytes = postcard::to_allocvec(&to_wire(link)).expect("the wire types always serialise");
+    let packed = miniz_oxide::deflate::compress_to_vec(&bytes, 10);
+    format!("v{VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed))
+}
+
+/// Decodes a link, a fragment (`#v1.…`), or a whole URL containing one.
+pub fn decode(text: &str) -> Result<Link, LinkError> {
+    let text = text.trim();
+    let frag = text.rsplit_once('#').map_or(text, |(_, f)| f);
+    let frag = frag.rsplit('/').next().unwrap_or(frag);
+    let (version, payload) = frag.split_once('.').ok_or_else(|| damaged("no version prefix"))?;
+    let version: u32 =
+        version.strip_prefix('v').and_then(|v| v.parse().ok()).ok_or_else(|| damaged("no version prefix"))?;
+    if version > VERSION {
+        return Err(LinkError::Newer(version));
+    }
+    if version == 0 {
+        return Err(damaged("version 0"));
+    }
+    let packed =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| damaged("not base64url"))?;
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PAYLOAD)
+        .map_err(|_| damaged("compressed data is corrupt or truncated"))?;
+    let (w, rest): (wire::Link, &[u8]) =
+        postcard::take_from_bytes(&bytes).map_err(|_| damaged("unreadable payload"))?;
+    if !rest.is_empty() {
+        return Err(damaged("trailing bytes"));
+    }
+    from_wire(w)
+}

@@ -1,0 +1,125 @@
+//! Permalinks and mail text: round trips, frozen test vectors, corrupted input, snapshots.
+
+mod common;
+
+use common::*;
+use expect_test::expect_file;
+use proptest::prelude::*;
+use smmu_sim::sched::{self, Schedule};
+use smmu_sim::share::{self, Link, LinkError};
+use smmu_sim::{builtin, mail, Granularity, Variant};
+
+fn link_for(id: &str, v: Variant, g: Granularity, seed: u64) -> Link {
+    let scenario = builtin::get(id).unwrap();
+    let w = scenario.compile(v, g).unwrap();
+    let schedule = sched::random(&w, seed);
+    let cursor = (seed % 3 == 0).then_some(seed as u32 % 40);
+    Link { scenario, variant: v, granularity: g, schedule, cursor }
+}
+
+#[test]
+fn builtins_and_1000_random_schedules_round_trip() {
+    let mut n = 0;
+    for id in builtin::ids() {
+        for v in Variant::ALL {
+            for g in Granularity::ALL {
+                for seed in 0..84 {
+                    let link = link_for(id, v, g, seed);
+                    assert_eq!(share::decode(&share::encode(&link)).unwrap(), link, "{id} {v} {g} {seed}");
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert!(n >= 1000);
+}
+
+#[test]
+fn seed_race_with_a_custom_schedule_fits_in_300_characters() {
+    let link = link_for("seed-race", Variant::Pre, Granularity::Source, 7);
+    let text = share::encode(&link);
+    assert!(text.len() <= 300, "{} chars", text.len());
+    assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+}
+
+#[test]
+fn whole_urls_and_embed_fragments_decode() {
+    let link = link_for("seed-race", Variant::Fix, Granularity::Mail, 1);
+    let code = share::encode(&link);
+    for text in [format!("http://127.0.0.1:8080/#{code}"), format!("#embed/{code}"), code.clone()] {
+        assert_eq!(share::decode(&text).unwrap(), link);
+    }
+}
+
+/// Links written by earlier builds: each line is `name<TAB>link`. Never edit or delete a line;
+/// append new vectors when the format gains a version.
+#[test]
+fn old_links_keep_opening() {
+    let vectors = include_str!("vectors/links-v1.txt");
+    let mut n = 0;
+    for line in vectors.lines().filter(|l| !l.trim().is_empty()) {
+        let (name, code) = line.split_once('\t').unwrap();
+        let link = share::decode(code).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let w = link.scenario.compile(link.variant, link.granularity).unwrap();
+        let t = sched::run(&w, &link.schedule);
+        assert!(!t.steps.is_empty(), "{name}");
+        n += 1;
+    }
+    assert!(n >= 3);
+}
+
+#[test]
+fn newer_and_malformed_links_are_errors() {
+    assert!(matches!(share::decode("v9.AAAA"), Err(LinkError::Newer(9))));
+    for bad in ["", "#", "v1.", "v1.!!!", "x1.AAAA", "v0.AAAA", "vx.AAAA", "v1.AAAA", "hello"] {
+        assert!(matches!(share::decode(bad), Err(LinkError::Damaged(_))), "{bad:?}");
+    }
+    let msg = share::decode("v2.AAAA").unwrap_err().to_string();
+    assert!(msg.contains("newer version"), "{msg}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Flipped bytes and truncation never panic; the result is an error or a link.
+    #[test]
+    fn corrupted_links_never_panic(seed in 0u64..50, pos in 0usize..400, byte in 0u8..128, cut in 0usize..400) {
+        let code = share::encode(&link_for("seed-race", Variant::Pre, Granularity::Mail, seed));
+        let mut bytes = code.into_bytes();
+        let at = pos % bytes.len();
+        bytes[at] = byte;
+        let flipped = String::from_utf8_lossy(&bytes).to_string();
+        let _ = share::decode(&flipped);
+        let truncated: String = flipped.chars().take(cut).collect();
+        let _ = share::decode(&truncated);
+    }
+
+    /// Arbitrary payloads behind a valid prefix never panic (huge lengths included).
+    #[test]
+    fn arbitrary_payloads_never_panic(payload in proptest::collection::vec(any::<u8>(), 0..600)) {
+        use base64::Engine as _;
+        let packed = miniz_oxide::deflate::compress_to_vec(&payload, 6);
+        let _ = share::decode(&format!("v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&packed)));
+        let _ = share::decode(&format!("v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&payload)));
+    }
+}
+
+#[test]
+fn seed_race_mail_text() {
+    let (w, t) = run_default("seed-race", Variant::Pre, Granularity::Mail);
+    let text = mail::render(&w, &t, Some("http://127.0.0.1:8080/#v1.example"));
+    for line in text.lines().filter(|l| !l.starts_with("Link: ")) {
+        assert!(line.chars().count() <= mail::WIDTH, "too wide: {line}");
+    }
+    expect_file!["snapshots/seed-race-pre-mail.mail.txt"].assert_eq(&text);
+}
+
+#[test]
+fn schedules_in_links_replay_the_same_trace() {
+    let link = link_for("release-race", Variant::Fix, Granularity::Source, 3);
+    let back = share::decode(&share::encode(&link)).unwrap();
+    let w = back.scenario.compile(back.variant, back.granularity).unwrap();
+    let w0 = link.scenario.compile(link.variant, link.granularity).unwrap();
+    assert_eq!(sched::run(&w, &back.schedule).states, sched::run(&w0, &link.schedule).states);
+    assert_eq!(Schedule::parse(&back.schedule.to_text(), &w).unwrap(), back.schedule);
+}

@@ -10,6 +10,23 @@
 //!
 //! It is resumable: [`Explorer::step`] does a bounded amount of work and returns, so a caller
 //! can report progress, cancel, or run it in slices on a single thread.
+//!
+//! While the graph stays under a bound ([`Explorer::with_graph_limit`]), the explorer also
+//! keeps its edges (8 bytes each). State ids are given in breadth-first order, so they are a
+//! topological order of the DAG, and passes over the kept graph run in id order or its
+//! reverse. Two such passes exist: the violating schedule with the fewest context switches
+//! ([`Summary::fewest_switches`], run once when the search ends) and the danger windows
+//! ([`danger_windows`]).
+//!
+//! [`shrink`] is the other half of counterexample work: it makes a user's violating schedule
+//! smaller by replaying candidates, without exploring.
+
+mod danger;
+mod graph;
+mod shrink;
+
+pub use danger::{danger_windows, DangerError, DangerMap, DangerStep};
+pub use shrink::shrink;
 
 use crate::check::{self, Invariant};
 use crate::exec::{self, Readiness};
@@ -17,6 +34,7 @@ use crate::ids::ThreadId;
 use crate::sched::Schedule;
 use crate::state::State;
 use crate::world::World;
+use graph::{Edge, Graph};
 use std::collections::HashMap;
 
 /// Bounds on the search.
@@ -28,11 +46,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_states: 5_000_000,
-        }
+        Limits { max_states: 5_000_000 }
     }
 }
+
+/// Default bound on the kept state graph, in states (about 30 bytes a state).
+pub const DEFAULT_GRAPH_LIMIT: u64 = 2_000_000;
 
 const N_INV: usize = Invariant::ALL.len();
 
@@ -62,11 +81,9 @@ impl Counts {
     }
 }
 
-fn safety_mask() -> u8 {
-    Invariant::ALL
-        .iter()
-        .filter(|i| i.is_safety())
-        .fold(0, |m, i| m | i.bit())
+/// Bits of the invariants that count as safety violations.
+pub(crate) fn safety_mask() -> u8 {
+    Invariant::ALL.iter().filter(|i| i.is_safety()).fold(0, |m, i| m | i.bit())
 }
 
 struct Node {
@@ -111,6 +128,20 @@ pub struct Summary {
     pub shortest: Option<Schedule>,
     /// Per invariant, a shortest schedule reaching its violation.
     pub shortest_by_invariant: Vec<(Invariant, Schedule)>,
+    /// A schedule reaching a safety violation with the fewest context switches (consecutive
+    /// steps by different threads), and among those the fewest steps. Like
+    /// [`Summary::shortest`], it ends at the step that violates (or, for a deadlock, where no
+    /// thread can run); the scheduler completes the run. `None` when nothing violates, before
+    /// the search ends, or when the graph was not kept ([`Summary::graph_dropped`]).
+    pub fewest_switches: Option<Schedule>,
+    /// The state graph outgrew [`Explorer::with_graph_limit`] and was not kept, so
+    /// [`Summary::fewest_switches`] was not computed.
+    pub graph_dropped: bool,
+}
+
+/// The number of context switches in a schedule: positions where the thread changes.
+pub fn switches(schedule: &Schedule) -> usize {
+    schedule.0.windows(2).filter(|w| w[0] != w[1]).count()
 }
 
 /// A resumable breadth-first explorer.
@@ -130,24 +161,22 @@ pub struct Explorer<'w> {
     done: bool,
     first: [Option<(u32, u8)>; N_INV],
     first_safety: Option<(u32, u8)>,
+    graph_limit: u64,
+    graph: Option<Graph>,
+    graph_dropped: bool,
+    fewest: Option<Schedule>,
 }
 
 impl std::fmt::Debug for Explorer<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Explorer")
-            .field("progress", &self.progress())
-            .finish()
+        f.debug_struct("Explorer").field("progress", &self.progress()).finish()
     }
 }
 
 impl<'w> Explorer<'w> {
     /// Starts at the world's initial state.
     pub fn new(world: &'w World, limits: Limits) -> Self {
-        let mut counts = Counts {
-            total: 1,
-            clean_safety: 1,
-            clean: [1; N_INV],
-        };
+        let mut counts = Counts { total: 1, clean_safety: 1, clean: [1; N_INV] };
         let initial = world.initial.clone();
         for inv in Invariant::ALL {
             if initial.broken & inv.bit() != 0 {
@@ -160,11 +189,7 @@ impl<'w> Explorer<'w> {
         Explorer {
             world,
             limits,
-            layer: vec![Node {
-                state: initial,
-                id: 0,
-                counts,
-            }],
+            layer: vec![Node { state: initial, id: 0, counts }],
             cursor: 0,
             next: Vec::new(),
             index: HashMap::new(),
@@ -177,6 +202,27 @@ impl<'w> Explorer<'w> {
             done: false,
             first: [None; N_INV],
             first_safety: None,
+            graph_limit: DEFAULT_GRAPH_LIMIT,
+            graph: Some(Graph::new(world.n_threads())),
+            graph_dropped: false,
+            fewest: None,
+        }
+    }
+
+    /// Keeps the state graph while it has at most `states` states (default
+    /// [`DEFAULT_GRAPH_LIMIT`]); past that it is dropped and the passes over it are skipped.
+    /// 0 never keeps it. Call before the first [`Explorer::step`].
+    pub fn with_graph_limit(mut self, states: u64) -> Self {
+        self.graph_limit = states;
+        if states == 0 {
+            self.drop_graph();
+        }
+        self
+    }
+
+    fn drop_graph(&mut self) {
+        if self.graph.take().is_some() {
+            self.graph_dropped = true;
         }
     }
 
@@ -217,7 +263,7 @@ impl<'w> Explorer<'w> {
 
     fn advance_layer(&mut self) {
         if self.next.is_empty() {
-            self.done = true;
+            self.finish();
             return;
         }
         self.layer = std::mem::take(&mut self.next);
@@ -226,7 +272,26 @@ impl<'w> Explorer<'w> {
         self.depth += 1;
     }
 
+    /// The search is over: free the frontier and run the pass over the kept graph.
+    fn finish(&mut self) {
+        self.done = true;
+        self.cursor = 0;
+        self.layer = Vec::new();
+        self.next = Vec::new();
+        self.index = HashMap::new();
+        if self.limit_hit {
+            self.drop_graph();
+        }
+        if let Some(g) = &mut self.graph {
+            g.close(self.parents.len());
+            self.fewest = g.fewest_switches();
+        }
+    }
+
     fn expand(&mut self, state: State, id: u32, counts: Counts) {
+        if let Some(g) = &mut self.graph {
+            g.open(id);
+        }
         let n = self.world.n_threads();
         let mut any_ready = false;
         let mut unfinished = false;
@@ -240,20 +305,25 @@ impl<'w> Explorer<'w> {
                 }
                 Readiness::Finished => continue,
             }
+            let pc = state.threads[t.ix()].pc;
             let mut next = state.clone();
             let outcome = exec::step(self.world, &mut next, t);
             let mask = check::after_step(self.world, &mut next, &outcome, 0, None);
             self.transitions += 1;
-            self.push(next, id, t, &counts, mask);
+            let Some(to) = self.push(next, id, t, &counts, mask) else {
+                return;
+            };
+            if let Some(g) = &mut self.graph {
+                g.edges.push(Edge { to, pc, thread: t.0, mask });
+            }
         }
         if !any_ready {
-            let mask = if unfinished {
-                Invariant::Deadlock.bit()
-            } else {
-                0
-            };
+            let mask = if unfinished { Invariant::Deadlock.bit() } else { 0 };
             if unfinished {
                 self.record_first(mask, id, u8::MAX);
+                if let Some(g) = &mut self.graph {
+                    g.deadlocks.push(id);
+                }
             }
             let mut overflow = false;
             self.terminal.add(&counts, mask, &mut overflow);
@@ -272,30 +342,35 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    fn push(&mut self, state: State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) {
+    /// Adds a transition's target to the next layer; its id, or `None` at the state limit.
+    fn push(&mut self, state: State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
         self.record_first(mask, parent, t.0);
         let mut overflow = false;
-        match self.index.get(&state) {
-            Some(&i) => self.next[i].counts.add(counts, mask, &mut overflow),
+        let id = match self.index.get(&state) {
+            Some(&i) => {
+                self.next[i].counts.add(counts, mask, &mut overflow);
+                self.next[i].id
+            }
             None => {
                 if self.parents.len() as u64 >= self.limits.max_states {
                     self.limit_hit = true;
-                    self.done = true;
-                    return;
+                    self.finish();
+                    return None;
                 }
                 let id = self.parents.len() as u32;
                 self.parents.push((parent, t.0));
+                if self.parents.len() as u64 > self.graph_limit {
+                    self.drop_graph();
+                }
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
                 self.index.insert(state.clone(), self.next.len());
-                self.next.push(Node {
-                    state,
-                    id,
-                    counts: c,
-                });
+                self.next.push(Node { state, id, counts: c });
+                id
             }
-        }
+        };
         self.overflow |= overflow;
+        Some(id)
     }
 
     fn path(&self, end: (u32, u8)) -> Schedule {
@@ -313,17 +388,18 @@ impl<'w> Explorer<'w> {
         Schedule(out)
     }
 
+    /// The kept graph, once the search has ended without hitting a limit.
+    fn graph(&self) -> Option<&Graph> {
+        self.graph.as_ref().filter(|_| self.done && !self.limit_hit)
+    }
+
     /// The numbers so far (final once [`Progress::done`]).
     pub fn summary(&self) -> Summary {
         let total = self.terminal.total;
-        let by_invariant = Invariant::ALL
-            .iter()
-            .map(|inv| (*inv, total - self.terminal.clean[*inv as usize]))
-            .collect();
-        let shortest_by_invariant = Invariant::ALL
-            .iter()
-            .filter_map(|inv| self.first[*inv as usize].map(|e| (*inv, self.path(e))))
-            .collect();
+        let by_invariant =
+            Invariant::ALL.iter().map(|inv| (*inv, total - self.terminal.clean[*inv as usize])).collect();
+        let shortest_by_invariant =
+            Invariant::ALL.iter().filter_map(|inv| self.first[*inv as usize].map(|e| (*inv, self.path(e)))).collect();
         Summary {
             unique_states: self.parents.len() as u64,
             transitions: self.transitions,
@@ -334,6 +410,8 @@ impl<'w> Explorer<'w> {
             overflow: self.overflow,
             shortest: self.first_safety.map(|e| self.path(e)),
             shortest_by_invariant,
+            fewest_switches: self.fewest.clone(),
+            graph_dropped: self.graph_dropped,
         }
     }
 }

@@ -1,0 +1,119 @@
+//! The kept state graph and the pass that finds the violating schedule with the fewest
+//! context switches.
+
+use super::safety_mask;
+use crate::ids::ThreadId;
+use crate::sched::Schedule;
+
+/// A transition: the thread that took it, its program counter before the step, the
+/// invariants the step violated, and the target state's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Edge {
+    pub to: u32,
+    pub pc: u16,
+    pub thread: u8,
+    pub mask: u8,
+}
+
+/// The state graph in compressed rows: state `s` has edges `offsets[s]..offsets[s + 1]`.
+/// State ids are a topological order (every edge goes to a larger id).
+#[derive(Debug)]
+pub(super) struct Graph {
+    pub n_threads: usize,
+    pub offsets: Vec<u32>,
+    pub edges: Vec<Edge>,
+    /// Terminal states where threads are left that cannot run, ascending.
+    pub deadlocks: Vec<u32>,
+}
+
+/// Cost of a path: context switches in the high bits, steps in the low 16.
+type Cost = u32;
+const INF: Cost = Cost::MAX;
+const SWITCH: Cost = 1 << 16;
+
+impl Graph {
+    pub fn new(n_threads: usize) -> Self {
+        Graph { n_threads, offsets: Vec::new(), edges: Vec::new(), deadlocks: Vec::new() }
+    }
+
+    /// Starts the edges of state `id` (states are expanded in id order).
+    pub fn open(&mut self, id: u32) {
+        debug_assert_eq!(self.offsets.len(), id as usize);
+        self.offsets.push(self.edges.len() as u32);
+    }
+
+    /// Ends the graph after all `states` states were expanded.
+    pub fn close(&mut self, states: usize) {
+        debug_assert_eq!(self.offsets.len(), states);
+        self.offsets.push(self.edges.len() as u32);
+    }
+
+    pub fn states(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn out(&self, s: usize) -> &[Edge] {
+        &self.edges[self.offsets[s] as usize..self.offsets[s + 1] as usize]
+    }
+
+    pub fn is_deadlock(&self, s: usize) -> bool {
+        self.deadlocks.binary_search(&(s as u32)).is_ok()
+    }
+
+    /// Backward pass in reverse id order: `cost[s * n + l]` is the cheapest way from state
+    /// `s`, having last run thread `l`, to a violating step (or a deadlock). Then a forward
+    /// walk from the start follows the cheapest edges. Ties go to the lowest thread.
+    pub fn fewest_switches(&self) -> Option<Schedule> {
+        let n = self.n_threads;
+        let safety = safety_mask();
+        let states = self.states();
+        let mut cost = vec![INF; states * n];
+        // Cost of taking edge `e` and then the cheapest way on, switch not included.
+        let via = |cost: &[Cost], e: &Edge| -> Cost {
+            if e.mask & safety != 0 {
+                1
+            } else {
+                cost[e.to as usize * n + usize::from(e.thread)].saturating_add(1)
+            }
+        };
+        for s in (0..states).rev() {
+            if self.is_deadlock(s) {
+                cost[s * n..(s + 1) * n].fill(0);
+                continue;
+            }
+            for e in self.out(s) {
+                let c = via(&cost, e);
+                if c == INF {
+                    continue;
+                }
+                for l in 0..n {
+                    let w = if l == usize::from(e.thread) { c } else { c.saturating_add(SWITCH) };
+                    let slot = &mut cost[s * n + l];
+                    *slot = (*slot).min(w);
+                }
+            }
+        }
+        let mut s = 0usize;
+        let mut last: Option<u8> = None;
+        let mut out = Vec::new();
+        let switch = |last: Option<u8>, t: u8| if last.is_some_and(|l| l != t) { SWITCH } else { 0 };
+        loop {
+            if self.is_deadlock(s) {
+                return Some(Schedule(out));
+            }
+            let best = self
+                .out(s)
+                .iter()
+                .map(|e| (via(&cost, e).saturating_add(switch(last, e.thread)), e))
+                .filter(|(c, _)| *c != INF)
+                .min_by_key(|(c, e)| (*c, e.thread))?;
+            let e = best.1;
+            out.push(ThreadId(e.thread));
+            if e.mask & safety != 0 {
+                return Some(Schedule(out));
+            }
+            s = e.to as usize;
+            last = Some(e.thread);
+        }
+    }
+}

@@ -1,23 +1,33 @@
-//! Built-in scenarios, kept as JSON files in `scenarios/` so they double as examples of the
-//! file format.
+//! Built-in scenarios. Most are JSON files in `scenarios/` so they double as examples of the
+//! file format; the `attach-storm-N` family is generated here, one scenario per size.
 
-use crate::scenario::Scenario;
+use crate::scenario::{
+    Call, DomainSpec, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ScheduleSpec, ThreadSpec, FORMAT,
+};
+use crate::state::Stage;
+use crate::variant::{Granularity, Variant};
 
 const FILES: &[(&str, &str)] = &[
     ("seed-race", include_str!("../scenarios/seed-race.json")),
-    (
-        "release-race",
-        include_str!("../scenarios/release-race.json"),
-    ),
+    ("release-race", include_str!("../scenarios/release-race.json")),
 ];
+
+/// Ids of the `attach-storm-N` family, smallest first.
+const STORMS: &[&str] = &["attach-storm-1", "attach-storm-2", "attach-storm-3", "attach-storm-4", "attach-storm-5"];
+
+/// Largest `N` of `attach-storm-N` (`N` attach threads and one SVA thread).
+pub const MAX_STORM: usize = STORMS.len();
 
 /// Ids of the built-in scenarios.
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    FILES.iter().map(|(id, _)| *id)
+    FILES.iter().map(|(id, _)| *id).chain(STORMS.iter().copied())
 }
 
 /// A built-in scenario by id.
 pub fn get(id: &str) -> Option<Scenario> {
+    if let Some(n) = id.strip_prefix("attach-storm-") {
+        return n.parse::<usize>().ok().filter(|n| (1..=MAX_STORM).contains(n)).map(attach_storm);
+    }
     let (_, text) = FILES.iter().find(|(i, _)| *i == id)?;
     Some(Scenario::from_json(text).expect("built-in scenarios parse"))
 }
@@ -25,4 +35,61 @@ pub fn get(id: &str) -> Option<Scenario> {
 /// Every built-in scenario.
 pub fn all() -> Vec<Scenario> {
     ids().filter_map(get).collect()
+}
+
+/// `attach-storm-N`: the seed race scaled up. Masters `M1..MN` start on S1 domain `z`
+/// (ASID 1); CPU thread `CPUi` moves `Mi` to its own fresh S1 domain `yi` with `attach_dev`.
+/// Meanwhile `CPU0` binds process `P`, whose CPU ASID is 1, to the SVA master `S` (also on
+/// `z`) through PASID 1, so `share_asid` moves `z` to a new ASID while up to `N` masters are
+/// between `list_del` and their new CD. No DMA lanes, so it stays tractable: `N + 1` threads.
+///
+/// # Panics
+/// If `n` is 0 or more than [`MAX_STORM`].
+pub fn attach_storm(n: usize) -> Scenario {
+    assert!((1..=MAX_STORM).contains(&n), "attach-storm-N has 1 <= N <= {MAX_STORM}");
+    let pt = |name: String, pa: u64| PageTableSpec { name, map: vec![(0x1000, pa)] };
+    let mut page_tables = vec![pt("PT_z".into(), 0xa000), pt("PT_P".into(), 0xd000)];
+    let mut domains = vec![DomainSpec { name: "z".into(), stage: Stage::S1, page_table: "PT_z".into(), id: Some(1) }];
+    let mut masters = vec![MasterSpec { name: "S".into(), domain: Some("z".into()), sva: true, ats: false, ssids: 2 }];
+    let mut threads = vec![ThreadSpec {
+        name: "CPU0".into(),
+        calls: vec![Call::SvaSetDevPasid { master: "S".into(), pasid: 1, process: "P".into() }],
+    }];
+    for i in 1..=n {
+        page_tables.push(pt(format!("PT_y{i}"), 0x10000 + 0x1000 * i as u64));
+        domains.push(DomainSpec { name: format!("y{i}"), stage: Stage::S1, page_table: format!("PT_y{i}"), id: None });
+        masters.push(MasterSpec { name: format!("M{i}"), domain: Some("z".into()), sva: false, ats: false, ssids: 1 });
+        threads.push(ThreadSpec {
+            name: format!("CPU{i}"),
+            calls: vec![Call::AttachDev { master: format!("M{i}"), domain: format!("y{i}") }],
+        });
+    }
+    Scenario {
+        format: FORMAT,
+        id: format!("attach-storm-{n}"),
+        title: format!("{n} attach_dev call{} racing one SVA bind that shares z's ASID", if n == 1 { "" } else { "s" }),
+        description: format!(
+            "Scaling family of the seed race. Masters M1..M{n} start on domain z (ASID 1); CPU1..CPU{n} each move \
+             one of them to its own fresh domain y1..y{n}. CPU0 binds process P (CPU ASID 1) to the SVA master S, \
+             also on z, so share_asid moves z to a new ASID while any of the movers may be off z's devices list \
+             with CD[0] still on ASID 1. No DMA lanes; {} threads.",
+            n + 1
+        ),
+        variant: Variant::Pre,
+        granularity: Granularity::Mail,
+        asid_bits: 8,
+        page_tables,
+        processes: vec![ProcessSpec { name: "P".into(), cpu_asid: 1, page_table: "PT_P".into() }],
+        domains,
+        masters,
+        threads,
+        dma: Vec::new(),
+        schedules: vec![storm_schedule(n, Granularity::Mail, 4), storm_schedule(n, Granularity::Source, 5)],
+    }
+}
+
+/// Every mover runs `k` steps (past its `list_del`), then the bind runs: the race in PRE.
+fn storm_schedule(n: usize, granularity: Granularity, k: usize) -> ScheduleSpec {
+    let movers: Vec<String> = (1..=n).map(|i| format!("CPU{i}*{k}")).collect();
+    ScheduleSpec { granularity, variant: None, schedule: format!("{} CPU0", movers.join(" ")) }
 }

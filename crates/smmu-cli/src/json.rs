@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 use smmu_sim::check::Invariant;
-use smmu_sim::explore::Summary;
+use smmu_sim::explore::{switches, Summary};
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::trace::Trace;
 use smmu_sim::World;
@@ -57,13 +57,23 @@ fn counterexample(world: &World, schedule: &Schedule) -> Value {
     })
 }
 
+/// A counterexample object with its number of context switches.
+pub fn counterexample_switches(world: &World, schedule: &Schedule) -> Value {
+    let mut value = counterexample(world, schedule);
+    value["length"] = json!(schedule.0.len());
+    value["switches"] = json!(switches(schedule));
+    value
+}
+
 /// `explore --json`.
 pub fn explore(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> String {
-    let by_inv: serde_json::Map<String, Value> = s
-        .by_invariant
-        .iter()
-        .map(|(inv, n)| (inv.id().to_string(), Value::String(n.to_string())))
-        .collect();
+    serde_json::to_string_pretty(&explore_value(world, s, timed_out, elapsed)).expect("JSON values serialise")
+}
+
+/// `explore --json` as a value, for callers that add to it.
+pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> Value {
+    let by_inv: serde_json::Map<String, Value> =
+        s.by_invariant.iter().map(|(inv, n)| (inv.id().to_string(), Value::String(n.to_string()))).collect();
     let value = json!({
         "scenario": world.id,
         "variant": world.variant.name(),
@@ -79,25 +89,19 @@ pub fn explore(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -
         "overflow": s.overflow,
         "elapsed_ms": elapsed.as_millis().to_string(),
         "counterexample": s.shortest.as_ref().map(|c| counterexample(world, c)),
+        "shortest": s.shortest.as_ref().map(|c| counterexample_switches(world, c)),
+        "fewest_switches": s.fewest_switches.as_ref().map(|c| counterexample_switches(world, c)),
+        "graph_dropped": s.graph_dropped,
     });
-    serde_json::to_string_pretty(&value).expect("JSON values serialise")
+    value
 }
 
 /// `explore` as text.
 pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "scenario {} · variant {} · granularity {}",
-        world.id, world.variant, world.granularity
-    );
-    let _ = writeln!(
-        out,
-        "{} unique states, {} transitions, {} ms",
-        s.unique_states,
-        s.transitions,
-        elapsed.as_millis()
-    );
+    let _ = writeln!(out, "scenario {} · variant {} · granularity {}", world.id, world.variant, world.granularity);
+    let _ =
+        writeln!(out, "{} unique states, {} transitions, {} ms", s.unique_states, s.transitions, elapsed.as_millis());
     if s.limit_hit || timed_out {
         let _ = writeln!(
             out,
@@ -105,36 +109,26 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
             if timed_out { "time" } else { "state" }
         );
     }
-    let _ = writeln!(
-        out,
-        "{} of {} interleavings violate a safety invariant",
-        s.violating, s.interleavings
-    );
+    let _ = writeln!(out, "{} of {} interleavings violate a safety invariant", s.violating, s.interleavings);
     for (inv, n) in &s.by_invariant {
-        let note = if inv.is_safety() {
-            ""
-        } else {
-            " (design rule, not counted above)"
-        };
+        let note = if inv.is_safety() { "" } else { " (design rule, not counted above)" };
         let _ = writeln!(out, "  {:<8} {n}{note}", inv.id());
     }
     if let Some(c) = &s.shortest {
-        let _ = writeln!(
-            out,
-            "shortest counterexample ({} steps): --schedule {}",
-            c.0.len(),
-            c.to_text()
-        );
+        let _ = writeln!(out, "shortest counterexample ({} steps): --schedule {}", c.0.len(), c.to_text());
         let trace = sched::run(world, c);
         for v in trace.safety_violations() {
-            let _ = writeln!(
-                out,
-                "  step {}: {}: {}",
-                v.step,
-                v.invariant.id(),
-                v.message
-            );
+            let _ = writeln!(out, "  step {}: {}: {}", v.step, v.invariant.id(), v.message);
         }
+    }
+    if let Some(c) = &s.fewest_switches {
+        let _ = writeln!(
+            out,
+            "fewest context switches ({} switches, {} steps): --schedule {}",
+            switches(c),
+            c.0.len(),
+            c.to_names(world)
+        );
     }
     let _ = Invariant::ALL;
     out

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 clean, 1 a safety invariant was violated, 2 bad input.
 
+mod analysis;
 mod json;
 
 use clap::{Parser, Subcommand};
@@ -12,11 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "smmu-sim",
-    version,
-    about = "Simulate the arm-smmu-v3 ASID race step by step"
-)]
+#[command(name = "smmu-sim", version, about = "Simulate the arm-smmu-v3 ASID race step by step")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,7 +62,28 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long, default_value_t = 600)]
         max_seconds: u64,
+        /// Also compute the danger windows: for each pair of steps of different threads, how
+        /// many violating interleavings run one before the other (keeps the whole graph).
+        #[arg(long)]
+        danger: bool,
     },
+    /// Shrink a violating schedule: fewest choices, same invariant, the schedule's own order.
+    Shrink {
+        #[command(flatten)]
+        target: Target,
+        /// The violating schedule, e.g. "CPU0*4 CPU1*6 DMA_A".
+        #[arg(long)]
+        schedule: String,
+        /// The invariant to keep violating (default: the first safety invariant the schedule violates).
+        #[arg(long)]
+        invariant: Option<String>,
+    },
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Bad input: one line on stderr, exit code 2.
@@ -74,20 +92,14 @@ struct Usage(String);
 fn load(target: &Target) -> Result<(Scenario, World), Usage> {
     let scenario = match builtin::get(&target.scenario) {
         Some(s) => s,
-        None if target.scenario.ends_with(".json")
-            || std::path::Path::new(&target.scenario).exists() =>
-        {
+        None if target.scenario.ends_with(".json") || std::path::Path::new(&target.scenario).exists() => {
             let text = std::fs::read_to_string(&target.scenario)
                 .map_err(|e| Usage(format!("cannot read {}: {e}", target.scenario)))?;
             Scenario::from_json(&text).map_err(|e| Usage(format!("{}: {e}", target.scenario)))?
         }
         None => {
             let ids: Vec<_> = builtin::ids().collect();
-            return Err(Usage(format!(
-                "unknown scenario '{}' (built-in: {})",
-                target.scenario,
-                ids.join(", ")
-            )));
+            return Err(Usage(format!("unknown scenario '{}' (built-in: {})", target.scenario, ids.join(", "))));
         }
     };
     let variant = match &target.variant {
@@ -98,49 +110,38 @@ fn load(target: &Target) -> Result<(Scenario, World), Usage> {
         Some(g) => g.parse::<Granularity>().map_err(Usage)?,
         None => scenario.granularity,
     };
-    let world = scenario
-        .compile(variant, granularity)
-        .map_err(|e| Usage(e.to_string()))?;
+    let world = scenario.compile(variant, granularity).map_err(|e| Usage(e.to_string()))?;
     Ok((scenario, world))
 }
 
-fn check(
-    target: &Target,
-    schedule: Option<&str>,
-    seed: Option<u64>,
-    rr: bool,
-) -> Result<ExitCode, Usage> {
+fn check(target: &Target, schedule: Option<&str>, seed: Option<u64>, rr: bool) -> Result<ExitCode, Usage> {
     let (scenario, world) = load(target)?;
     let schedule = match (schedule, seed, rr) {
         (_, Some(seed), _) => sched::random(&world, seed),
         (_, _, true) => sched::round_robin(&world),
         (Some(text), _, _) => Schedule::parse(text, &world).map_err(|e| Usage(e.to_string()))?,
         (None, _, _) => {
-            let text = scenario
-                .default_schedule(world.variant, world.granularity)
-                .unwrap_or("");
-            Schedule::parse(text, &world)
-                .map_err(|e| Usage(format!("the scenario's default schedule: {e}")))?
+            let text = scenario.default_schedule(world.variant, world.granularity).unwrap_or("");
+            Schedule::parse(text, &world).map_err(|e| Usage(format!("the scenario's default schedule: {e}")))?
         }
     };
     let trace = sched::run(&world, &schedule);
     if target.json {
-        println!("{}", json::trace(&world, &trace));
+        emit(&format!("{}\n", json::trace(&world, &trace)));
     } else {
-        print!("{}", trace::render(&world, &trace));
-        println!("replay: --schedule {}", trace.schedule().to_text());
+        emit(&trace::render(&world, &trace));
+        emit(&format!("replay: --schedule {}\n", trace.schedule().to_text()));
     }
-    Ok(if trace.safety_violations().next().is_some() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if trace.safety_violations().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn explore(target: &Target, max_states: u64, max_seconds: u64) -> Result<ExitCode, Usage> {
+fn explore(target: &Target, max_states: u64, max_seconds: u64, danger: bool) -> Result<ExitCode, Usage> {
     let (_, world) = load(target)?;
     let start = Instant::now();
     let mut explorer = Explorer::new(&world, Limits { max_states });
+    if danger {
+        explorer = explorer.with_graph_limit(max_states);
+    }
     let deadline = Duration::from_secs(max_seconds);
     let mut timed_out = false;
     loop {
@@ -153,27 +154,41 @@ fn explore(target: &Target, max_states: u64, max_seconds: u64) -> Result<ExitCod
             break;
         }
         if !target.json && start.elapsed() > Duration::from_secs(2) {
-            eprint!(
-                "\r{} states, depth {}, frontier {}   ",
-                p.states, p.depth, p.frontier
-            );
+            eprint!("\r{} states, depth {}, frontier {}   ", p.states, p.depth, p.frontier);
         }
     }
     let summary = explorer.summary();
+    let danger = danger.then(|| explorer.danger_windows());
     let elapsed = start.elapsed();
     if target.json {
-        println!("{}", json::explore(&world, &summary, timed_out, elapsed));
+        let text = match danger {
+            None => json::explore(&world, &summary, timed_out, elapsed),
+            Some(danger) => {
+                let mut value = json::explore_value(&world, &summary, timed_out, elapsed);
+                value["danger_windows"] = match danger {
+                    Ok(map) => analysis::danger_json(&map),
+                    Err(e) => serde_json::json!({ "error": e.to_string() }),
+                };
+                serde_json::to_string_pretty(&value).expect("JSON values serialise")
+            }
+        };
+        emit(&format!("{text}\n"));
     } else {
-        print!(
-            "{}",
-            json::explore_text(&world, &summary, timed_out, elapsed)
-        );
+        emit(&json::explore_text(&world, &summary, timed_out, elapsed));
+        match danger {
+            Some(Ok(map)) => emit(&analysis::danger_text(&map, 12)),
+            Some(Err(e)) => emit(&format!("danger windows: {e}\n")),
+            None => {}
+        }
     }
-    Ok(if summary.violating > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if summary.violating > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn shrink(target: &Target, schedule: &str, invariant: Option<&str>) -> Result<ExitCode, Usage> {
+    let (_, world) = load(target)?;
+    let shrunk = analysis::shrink(&world, schedule, invariant, target.json).map_err(Usage)?;
+    emit(&shrunk.report);
+    Ok(if shrunk.unsafe_ { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn main() -> ExitCode {
@@ -181,11 +196,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             let first = e.to_string();
-            let line = first
-                .lines()
-                .next()
-                .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
+            let line = first.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
             eprintln!("smmu-sim: {line} (see smmu-sim --help)");
             return ExitCode::from(2);
         }
@@ -197,24 +208,17 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scenarios => {
             for s in builtin::all() {
-                println!(
-                    "{:<14} {} [{} · {}]",
-                    s.id, s.title, s.variant, s.granularity
-                );
+                println!("{:<14} {} [{} · {}]", s.id, s.title, s.variant, s.granularity);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check {
-            target,
-            schedule,
-            seed,
-            round_robin,
-        } => check(target, schedule.as_deref(), *seed, *round_robin),
-        Command::Explore {
-            target,
-            max_states,
-            max_seconds,
-        } => explore(target, *max_states, *max_seconds),
+        Command::Check { target, schedule, seed, round_robin } => {
+            check(target, schedule.as_deref(), *seed, *round_robin)
+        }
+        Command::Explore { target, max_states, max_seconds, danger } => {
+            explore(target, *max_states, *max_seconds, *danger)
+        }
+        Command::Shrink { target, schedule, invariant } => shrink(target, schedule, invariant.as_deref()),
     };
     result.unwrap_or_else(|Usage(msg)| {
         eprintln!("smmu-sim: {msg}");

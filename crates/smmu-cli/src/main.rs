@@ -4,6 +4,7 @@
 
 mod analysis;
 mod json;
+mod share;
 
 use clap::{Parser, Subcommand};
 use smmu_sim::explore::{Explorer, Limits};
@@ -20,7 +21,7 @@ struct Cli {
 }
 
 #[derive(clap::Args, Debug)]
-struct Target {
+pub(crate) struct Target {
     /// A built-in scenario id (see `smmu-sim scenarios`) or a scenario JSON file.
     scenario: String,
     /// Kernel variant: pre, fix or v6.9 (default: the scenario's).
@@ -78,18 +79,48 @@ enum Command {
         #[arg(long)]
         invariant: Option<String>,
     },
+    /// Export a run as mail text (a lockdep-style diagram), scenario JSON or an SVG timeline.
+    Export {
+        #[command(flatten)]
+        target: Target,
+        /// Thread choices (default: the scenario's schedule).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// text, json or svg.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Base URL of the playground for the Link: line.
+        #[arg(long, default_value = share::DEFAULT_BASE)]
+        base: String,
+    },
+    /// Print the permalink fragment of a run (with --base, the whole URL).
+    Link {
+        #[command(flatten)]
+        target: Target,
+        /// Thread choices (default: the scenario's schedule).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Base URL of the playground.
+        #[arg(long)]
+        base: Option<String>,
+    },
+    /// Print the scenario JSON of a permalink (a URL, a fragment or a bare v1.… code).
+    Import {
+        /// The link.
+        link: String,
+    },
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
-fn emit(text: &str) {
+pub(crate) fn emit(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Bad input: one line on stderr, exit code 2.
-struct Usage(String);
+pub(crate) struct Usage(pub(crate) String);
 
-fn load(target: &Target) -> Result<(Scenario, World), Usage> {
+pub(crate) fn load(target: &Target) -> Result<(Scenario, World), Usage> {
     let scenario = match builtin::get(&target.scenario) {
         Some(s) => s,
         None if target.scenario.ends_with(".json") || std::path::Path::new(&target.scenario).exists() => {
@@ -208,7 +239,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scenarios => {
             for s in builtin::all() {
-                println!("{:<14} {} [{} · {}]", s.id, s.title, s.variant, s.granularity);
+                emit(&format!("{:<16} {} [{} · {}]\n", s.id, s.title, s.variant, s.granularity));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -219,6 +250,9 @@ fn main() -> ExitCode {
             explore(target, *max_states, *max_seconds, *danger)
         }
         Command::Shrink { target, schedule, invariant } => shrink(target, schedule, invariant.as_deref()),
+        Command::Export { target, schedule, format, base } => share::export(target, schedule.as_deref(), format, base),
+        Command::Link { target, schedule, base } => share::link(target, schedule.as_deref(), base.as_deref()),
+        Command::Import { link } => share::import(link),
     };
     result.unwrap_or_else(|Usage(msg)| {
         eprintln!("smmu-sim: {msg}");

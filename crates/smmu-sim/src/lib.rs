@@ -26,6 +26,7 @@ pub mod share;
 pub mod source;
 pub mod state;
 pub mod ste;
+pub mod svg;
 pub mod trace;
 pub mod variant;
 pub mod view;

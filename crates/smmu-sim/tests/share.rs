@@ -13,7 +13,7 @@ fn link_for(id: &str, v: Variant, g: Granularity, seed: u64) -> Link {
     let scenario = builtin::get(id).unwrap();
     let w = scenario.compile(v, g).unwrap();
     let schedule = sched::random(&w, seed);
-    let cursor = (seed % 3 == 0).then_some(seed as u32 % 40);
+    let cursor = seed.is_multiple_of(3).then_some(seed as u32 % 40);
     Link { scenario, variant: v, granularity: g, schedule, cursor }
 }
 

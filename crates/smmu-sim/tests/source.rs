@@ -22,7 +22,10 @@ fn every_driver_instruction_has_lines_and_a_link() {
                         let (a, b) = i.src.lines().unwrap_or_else(|| panic!("{v}: no lines for {}", i.function));
                         assert!(0 < a && a <= b && b < 5000, "{v} {}: {a}-{b}", i.function);
                         let url = i.src.url().unwrap();
-                        let prefix = format!("https://github.com/torvalds/linux/blob/{}/drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3", v.commit());
+                        let prefix = format!(
+                            "https://github.com/torvalds/linux/blob/{}/drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3",
+                            v.commit()
+                        );
                         assert!(url.starts_with(&prefix), "{url}");
                         assert!(url.ends_with(&format!("#L{a}-L{b}")) || url.ends_with(&format!("#L{a}")), "{url}");
                         assert_eq!(v.commit().len(), 40);

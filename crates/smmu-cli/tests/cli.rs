@@ -1,0 +1,90 @@
+//! The `smmu-sim` binary end to end: outputs, JSON shape and exit codes (0 clean, 1 violated,
+//! 2 bad input with one line on stderr).
+
+use std::process::{Command, Output};
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smmu-sim")).args(args).output().expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let o = sim(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line: {err}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    assert_usage_error(&["check", "no-such-scenario"], "unknown scenario 'no-such-scenario'");
+    assert_usage_error(&["check", "seed-race", "--schedule", "CPU7"], "unknown thread 'CPU7'");
+    assert_usage_error(&["check", "seed-race", "--variant", "v7"], "unknown variant 'v7'");
+    assert_usage_error(&["check", "seed-race", "--granularity", "fine"], "unknown granularity");
+    assert_usage_error(&["check", "seed-race", "--frobnicate"], "--frobnicate");
+    assert_usage_error(&["import", "v1.####"], "damaged");
+    assert_usage_error(&["import", "v9.AAAA"], "newer version");
+    assert_usage_error(&["export", "seed-race", "--format", "pdf"], "unknown format");
+    let dir = std::env::temp_dir().join(format!("smmu-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{ \"format\": 1, ").unwrap();
+    assert_usage_error(&["check", bad.to_str().unwrap()], "scenario JSON");
+}
+
+#[test]
+fn check_exits_1_on_violation_and_0_when_clean() {
+    let pre = sim(&["check", "seed-race"]);
+    assert_eq!(pre.status.code(), Some(1));
+    assert!(stdout(&pre).contains("verdict: VIOLATED: inv1 at step 14, inv2 at step 9"));
+    let fix = sim(&["check", "seed-race", "--variant", "fix"]);
+    assert_eq!(fix.status.code(), Some(0));
+    assert!(stdout(&fix).contains("verdict: no safety invariant violated"));
+}
+
+#[test]
+fn explore_json_reports_counts_as_decimal_strings() {
+    let o = sim(&["explore", "seed-race", "--variant", "pre", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scenario"], "seed-race");
+    assert_eq!(v["interleavings"], "534628728");
+    assert_eq!(v["violating_interleavings"], "57320550");
+    for inv in ["inv1", "inv2", "inv3", "dma"] {
+        assert_ne!(v["violations_by_invariant"][inv], "0", "{inv}");
+    }
+    let ce = &v["counterexample"];
+    assert!(ce["schedule"].is_string());
+    assert!(ce["steps"][0]["function"].is_string());
+    assert!(ce["violations"][0]["invariant"].is_string());
+    let fix = sim(&["explore", "seed-race", "--variant", "fix", "--json"]);
+    assert_eq!(fix.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&fix.stdout).unwrap();
+    assert_eq!(v["violating_interleavings"], "0");
+    assert!(v["counterexample"].is_null());
+}
+
+#[test]
+fn link_import_round_trip_and_export_formats() {
+    let link = sim(&["link", "seed-race", "--schedule", "CPU1*3 CPU0"]);
+    assert_eq!(link.status.code(), Some(0));
+    let code = stdout(&link).trim().to_string();
+    assert!(code.starts_with("v1."));
+    let json = sim(&["import", &code]);
+    assert_eq!(json.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["id"], "seed-race");
+    let text = stdout(&sim(&["export", "seed-race", "--format", "text"]));
+    assert!(text.contains("Link: http://127.0.0.1:8080/#v1."));
+    assert!(stdout(&sim(&["export", "seed-race", "--format", "svg"])).starts_with("<svg"));
+    let exported = stdout(&sim(&["export", "seed-race", "--format", "json"]));
+    assert!(smmu_sim_parse(&exported));
+}
+
+fn smmu_sim_parse(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["format"] == 1)
+}

@@ -22,6 +22,7 @@
 //! smaller by replaying candidates, without exploring.
 
 mod danger;
+mod fingerprint;
 mod graph;
 mod shrink;
 
@@ -34,8 +35,8 @@ use crate::ids::ThreadId;
 use crate::sched::Schedule;
 use crate::state::State;
 use crate::world::World;
+use fingerprint::{fingerprint, FpMap};
 use graph::{Edge, Graph};
-use std::collections::HashMap;
 
 /// Bounds on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +91,11 @@ struct Node {
     state: State,
     id: u32,
     counts: Counts,
+    /// The next node of the layer with the same fingerprint ([`NONE`] ends the chain).
+    chain: u32,
 }
+
+const NONE: u32 = u32::MAX;
 
 /// Progress after a slice of work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +156,10 @@ pub struct Explorer<'w> {
     layer: Vec<Node>,
     cursor: usize,
     next: Vec<Node>,
-    index: HashMap<State, usize>,
+    /// Fingerprint → the last node of `next` with it; collisions chain through the nodes.
+    index: FpMap<u32>,
+    /// The fingerprint function (tests replace it to force collisions).
+    fingerprint: fn(&State) -> u64,
     parents: Vec<(u32, u8)>,
     transitions: u64,
     depth: u32,
@@ -189,10 +197,11 @@ impl<'w> Explorer<'w> {
         Explorer {
             world,
             limits,
-            layer: vec![Node { state: initial, id: 0, counts }],
+            layer: vec![Node { state: initial, id: 0, counts, chain: NONE }],
             cursor: 0,
             next: Vec::new(),
-            index: HashMap::new(),
+            index: FpMap::default(),
+            fingerprint,
             parents: vec![(u32::MAX, 0)],
             transitions: 0,
             depth: 0,
@@ -278,7 +287,7 @@ impl<'w> Explorer<'w> {
         self.cursor = 0;
         self.layer = Vec::new();
         self.next = Vec::new();
-        self.index = HashMap::new();
+        self.index = FpMap::default();
         if self.limit_hit {
             self.drop_graph();
         }
@@ -346,12 +355,19 @@ impl<'w> Explorer<'w> {
     fn push(&mut self, state: State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
         self.record_first(mask, parent, t.0);
         let mut overflow = false;
-        let id = match self.index.get(&state) {
-            Some(&i) => {
-                self.next[i].counts.add(counts, mask, &mut overflow);
-                self.next[i].id
+        let fp = (self.fingerprint)(&state);
+        let head = self.index.get(&fp).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE && self.next[at as usize].state != state {
+            at = self.next[at as usize].chain;
+        }
+        let id = match at {
+            i if i != NONE => {
+                let node = &mut self.next[i as usize];
+                node.counts.add(counts, mask, &mut overflow);
+                node.id
             }
-            None => {
+            _ => {
                 if self.parents.len() as u64 >= self.limits.max_states {
                     self.limit_hit = true;
                     self.finish();
@@ -364,8 +380,8 @@ impl<'w> Explorer<'w> {
                 }
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
-                self.index.insert(state.clone(), self.next.len());
-                self.next.push(Node { state, id, counts: c });
+                self.index.insert(fp, self.next.len() as u32);
+                self.next.push(Node { state, id, counts: c, chain: head });
                 id
             }
         };
@@ -413,5 +429,22 @@ impl<'w> Explorer<'w> {
             fewest_switches: self.fewest.clone(),
             graph_dropped: self.graph_dropped,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{builtin, Granularity, Variant};
+
+    /// Deduplication is exact even when every fingerprint collides.
+    #[test]
+    fn colliding_fingerprints_give_the_same_summary() {
+        let world = builtin::get("attach-storm-2").unwrap().compile(Variant::Pre, Granularity::Mail).unwrap();
+        let normal = Explorer::new(&world, Limits::default()).run();
+        let mut e = Explorer::new(&world, Limits::default());
+        e.fingerprint = |s| u64::from(s.threads.iter().map(|t| t.steps).sum::<u16>() % 3);
+        assert_eq!(e.run(), normal);
+        assert_eq!(normal.unique_states, 12208);
     }
 }

@@ -1,0 +1,90 @@
+//! State fingerprints for the explorer's per-layer index.
+//!
+//! The index maps a 64-bit fingerprint of a state to the state's slot in the next layer,
+//! instead of keeping a second copy of every state as a hash-map key. A fingerprint match is
+//! confirmed by comparing the full states, and states whose fingerprints collide are chained,
+//! so deduplication stays exact. The fingerprint is a multiply-rotate hash over the derived
+//! `Hash` of [`State`] with a final avalanche: much cheaper than SipHash, which only matters
+//! against adversarial keys.
+
+use crate::state::State;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
+/// A fast, non-cryptographic hasher.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // fmix64 from MurmurHash3: every input bit reaches every output bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// The fingerprint of a state.
+pub(super) fn fingerprint(state: &State) -> u64 {
+    let mut h = Fx::default();
+    state.hash(&mut h);
+    h.finish()
+}
+
+/// Hashes a `u64` key that is already a fingerprint: passes it through.
+#[derive(Default)]
+pub(super) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by fingerprints.
+pub(super) type FpMap<V> = std::collections::HashMap<u64, V, BuildHasherDefault<PassThrough>>;

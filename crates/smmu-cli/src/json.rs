@@ -124,8 +124,9 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
     if let Some(c) = &s.fewest_switches {
         let _ = writeln!(
             out,
-            "fewest context switches ({} switches, {} steps): --schedule {}",
+            "fewest context switches ({} switch{}, {} steps): --schedule \"{}\"",
             switches(c),
+            if switches(c) == 1 { "" } else { "es" },
             c.0.len(),
             c.to_names(world)
         );

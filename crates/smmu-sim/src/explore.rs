@@ -18,7 +18,7 @@
 //! ([`Summary::fewest_switches`], run once when the search ends) and the danger windows
 //! ([`danger_windows`]).
 //!
-//! [`shrink`] is the other half of counterexample work: it makes a user's violating schedule
+//! [`shrink()`] is the other half of counterexample work: it makes a user's violating schedule
 //! smaller by replaying candidates, without exploring.
 
 mod danger;

@@ -250,3 +250,43 @@ pub fn changes_at(world: &World, trace: &Trace, i: usize) -> Vec<Change> {
 pub fn thread_name(world: &World, t: ThreadId) -> &str {
     &world.programs[t.ix()].name
 }
+
+/// Moves the block at global position `from` so it runs at position `to` of a schedule that
+/// names every step (as [`Trace::schedule`] does), pushing lane-mates along: steps of the same
+/// thread between `from` and `to` move with it, so program order is kept and the other
+/// threads' steps in that range shift by the number of steps that moved. Returns the new
+/// schedule and the position the moved block lands on.
+pub fn move_block(schedule: &Schedule, from: usize, to: usize) -> (Schedule, usize) {
+    let s = &schedule.0;
+    if from >= s.len() {
+        return (schedule.clone(), from);
+    }
+    let to = to.min(s.len() - 1);
+    let t = s[from];
+    let (lo, hi) = if to >= from { (from, to) } else { (to, from) };
+    let others: Vec<ThreadId> = s[lo..=hi].iter().copied().filter(|x| *x != t).collect();
+    let mine = hi - lo + 1 - others.len();
+    let mut out = s[..lo].to_vec();
+    let landed = if to >= from {
+        out.extend(&others);
+        let at = out.len();
+        out.extend(std::iter::repeat_n(t, mine));
+        at
+    } else {
+        out.extend(std::iter::repeat_n(t, mine));
+        let at = out.len() - 1;
+        out.extend(&others);
+        at
+    };
+    out.extend(&s[hi + 1..]);
+    (Schedule(out), landed)
+}
+
+/// Moves the block at `from` one step of another thread earlier (`later == false`) or later,
+/// pushing lane-mates in between along. `None` when no other thread's step is on that side.
+pub fn nudge_block(schedule: &Schedule, from: usize, later: bool) -> Option<(Schedule, usize)> {
+    let s = &schedule.0;
+    let t = *s.get(from)?;
+    let to = if later { (from + 1..s.len()).find(|&i| s[i] != t)? } else { (0..from).rev().find(|&i| s[i] != t)? };
+    Some(move_block(schedule, from, to))
+}

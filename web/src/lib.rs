@@ -1,17 +1,47 @@
-//! The smmu-playground web app.
+//! The smmu-playground web page.
 //!
-//! `App` is the root component; `src/main.rs` mounts it on the page body.
+//! One reducer ([`state::AppState`] with [`state::Action`]) owns the page state; it is shared
+//! through a context. Components in [`components`] render values computed by `smmu-sim` and
+//! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the exhaustive check
+//! run in slices). `src/main.rs` mounts [`App`] on the page body.
 
+pub mod components;
+pub mod hooks;
+pub mod state;
+
+use components::{Details, ExplorePanel, Header, Intro, InvariantPanel, StatePanel, Timeline};
+use state::AppState;
 use yew::prelude::*;
 
+/// The shared page state: the reducer handle, cloned into every component.
+pub type AppContext = UseReducerHandle<AppState>;
+
 /// Root component of the playground.
-#[function_component(App)]
-pub fn app() -> Html {
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer_eq(AppState::default);
+    hooks::use_global_keys(state.dispatcher());
+    hooks::use_focus_and_scroll(&state);
+    hooks::use_explorer(&state);
     html! {
-        <div id="app-root">
-            <header>
-                <h1>{ "smmu-playground" }</h1>
-            </header>
-        </div>
+        <ContextProvider<AppContext> context={state.clone()}>
+            <div id="app-root" data-runs={state.runs.to_string()}>
+                <Header />
+                <main>
+                    <Intro />
+                    <Timeline />
+                    <div class="panels">
+                        <div class="col">
+                            <Details />
+                            <StatePanel />
+                        </div>
+                        <div class="col">
+                            <InvariantPanel />
+                            <ExplorePanel />
+                        </div>
+                    </div>
+                </main>
+            </div>
+        </ContextProvider<AppContext>>
     }
 }

@@ -1,0 +1,36 @@
+//! Views: each renders values from the shared [`crate::AppContext`] and dispatches actions.
+
+mod details;
+mod explore;
+mod header;
+mod intro;
+mod invariants;
+mod state_panel;
+mod timeline;
+
+pub use details::Details;
+pub use explore::ExplorePanel;
+pub use header::Header;
+pub use intro::Intro;
+pub use invariants::InvariantPanel;
+pub use state_panel::StatePanel;
+pub use timeline::Timeline;
+
+/// The shared state, from the context `App` provides.
+#[yew::hook]
+fn use_app() -> crate::AppContext {
+    yew::use_context::<crate::AppContext>().expect("components are rendered inside App")
+}
+
+/// A number with thin thousands separators, for counts of interleavings.
+pub fn group(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,135 @@
+//! The exhaustive check: progress and cancel, and the counts before and after the fix.
+
+use std::rc::Rc;
+
+use smmu_sim::check::Invariant;
+use smmu_sim::explore::Summary;
+use smmu_sim::sched::Schedule;
+use smmu_sim::Variant;
+use yew::prelude::*;
+
+use super::{group, use_app};
+use crate::state::{Action, ExploreKey};
+
+/// The explore panel.
+#[component]
+pub fn ExplorePanel() -> Html {
+    let app = use_app();
+    let start = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::ExploreStart))
+    };
+    let cancel = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::ExploreCancel))
+    };
+    let running = app.explore.running();
+    let progress = app.explore.queue.first().map(|k| {
+        let p = app.explore.progress;
+        let text = match p {
+            Some(p) => format!(
+                "checking {} · depth {} · {} states · {} transitions · {} queued",
+                k.variant,
+                p.depth,
+                group(p.states.into()),
+                group(p.transitions.into()),
+                group(p.frontier.into())
+            ),
+            None => format!("checking {} …", k.variant),
+        };
+        html! { <p class="progress" id="explore-progress" role="status"><span class="spinner" aria-hidden="true"></span>{ text }</p> }
+    });
+    let sides = [app.variant, app.counterpart()];
+    html! {
+        <section class="panel explore" aria-label="Every interleaving">
+            <h2>{ "Every interleaving" }</h2>
+            <p class="hint">{ format!(
+                "Counts every complete interleaving of {} at {} granularity, for {} and {} (the other side of the fix).",
+                app.scenario.id, app.granularity, sides[0], sides[1]) }</p>
+            <div class="row">
+                <button type="button" id="explore" class="primary" onclick={start} disabled={running}>
+                    { "Check every interleaving" }
+                </button>
+                if running {
+                    <button type="button" id="explore-cancel" onclick={cancel}>{ "Cancel" }</button>
+                }
+            </div>
+            { for progress }
+            if app.explore.cancelled {
+                <p class="empty">{ "Cancelled." }</p>
+            }
+            <div class="results">
+                { for sides.iter().map(|&v| html! { <Side variant={v} /> }) }
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SideProps {
+    variant: Variant,
+}
+
+/// The result for one variant.
+#[component]
+fn Side(props: &SideProps) -> Html {
+    let app = use_app();
+    let v = props.variant;
+    let key: ExploreKey = app.key(v);
+    let current = v == app.variant;
+    let label = html! {
+        <div class="side-head">
+            <code>{ v.name() }</code>{ " " }<span class="commit">{ &v.commit()[..12] }</span>
+            if current { <span class="tag">{ "shown" }</span> }
+        </div>
+    };
+    let Some(s) = app.explore.result(&key).cloned() else {
+        return html! { <div class="side" id={format!("result-{}", v.name())}>{ label }<p class="empty">{ "not checked yet" }</p></div> };
+    };
+    let load = |schedule: Schedule| {
+        let app = app.clone();
+        Callback::from(move |_| {
+            if app.variant != v {
+                app.dispatch(Action::Variant(v));
+            }
+            app.dispatch(Action::LoadSchedule(schedule.clone()));
+        })
+    };
+    let bad = s.violating > 0;
+    html! {
+        <div class={classes!("side", if bad { "bad" } else { "ok" })} id={format!("result-{}", v.name())}
+            data-violating={s.violating.to_string()} data-total={s.interleavings.to_string()}>
+            { label }
+            <p class="count">
+                <strong>{ group(s.violating) }</strong>{ " of " }<strong>{ group(s.interleavings) }</strong>
+                { " interleavings violate" }
+                if s.limit_hit { <span class="warn">{ " (state limit hit: partial)" }</span> }
+                if s.overflow { <span class="warn">{ " (count overflow)" }</span> }
+            </p>
+            <ul class="byinv">{ for by_invariant(&s) }</ul>
+            <p class="meta">{ format!("{} states, {} transitions", group(s.unique_states.into()), group(s.transitions.into())) }</p>
+            <div class="row">
+                if let Some(sh) = s.shortest.clone() {
+                    <button type="button" class="load-shortest" onclick={load(sh.clone())}
+                        title={format!("{} steps", sh.0.len())}>{ "Load shortest counterexample" }</button>
+                }
+            </div>
+        </div>
+    }
+}
+
+fn by_invariant(s: &Rc<Summary>) -> Vec<Html> {
+    s.by_invariant
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(inv, n)| {
+            let lock = *inv == Invariant::Lock;
+            html! {
+                <li class={classes!(lock.then_some("lock"))}>
+                    <code>{ inv.id() }</code>{ " " }{ group(*n) }
+                    if lock { <span class="why">{ " (design rule, not counted)" }</span> }
+                </li>
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,113 @@
+//! The header: scenario, kernel variant, granularity and the fix switch.
+
+use smmu_sim::{builtin, Granularity, Variant};
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::use_app;
+use crate::state::Action;
+
+/// The commit the fix switch stands for.
+pub const FIX_COMMIT: &str = "9f7c68911579";
+
+/// Page header with the controls that pick what is simulated.
+#[component]
+pub fn Header() -> Html {
+    let app = use_app();
+    let on_scenario = {
+        let app = app.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            app.dispatch(Action::Scenario(select.value()));
+        })
+    };
+    let on_granularity = {
+        let app = app.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Ok(g) = select.value().parse::<Granularity>() {
+                app.dispatch(Action::Granularity(g));
+            }
+        })
+    };
+    let variants = Variant::ALL.iter().map(|&v| {
+        let checked = app.variant == v;
+        let app = app.clone();
+        let onclick = Callback::from(move |_| app.dispatch(Action::Variant(v)));
+        html! {
+            <button type="button" role="radio" aria-checked={checked.to_string()}
+                class={classes!("seg", checked.then_some("on"))} title={v.title()} {onclick}>
+                { v.name() }
+            </button>
+        }
+    });
+    let ids: Vec<&str> = builtin::ids().collect();
+    html! {
+        <header class="top">
+            <div class="brand">
+                <h1>{ "smmu-playground" }</h1>
+                <span class="sub">{ "arm-smmu-v3 ASID races, step by step" }</span>
+            </div>
+            <div class="controls">
+                <label class="ctl">
+                    <span>{ "scenario" }</span>
+                    <select id="scenario" onchange={on_scenario}>
+                        { for ids.iter().map(|id| html! {
+                            <option value={*id} selected={*id == app.scenario.id}>{ *id }</option>
+                        }) }
+                    </select>
+                </label>
+                <div class="ctl">
+                    <span id="variant-label">{ "kernel" }</span>
+                    <div class="segs" role="radiogroup" aria-labelledby="variant-label">{ for variants }</div>
+                </div>
+                <label class="ctl">
+                    <span>{ "granularity" }</span>
+                    <select id="granularity" onchange={on_granularity}>
+                        { for Granularity::ALL.iter().map(|g| html! {
+                            <option value={g.name()} selected={*g == app.granularity}>{ g.name() }</option>
+                        }) }
+                    </select>
+                </label>
+                <FixSwitch />
+            </div>
+        </header>
+    }
+}
+
+/// The fix toggle: a switch that flips between `pre` and `fix`.
+#[component]
+fn FixSwitch() -> Html {
+    let app = use_app();
+    let on = app.fix_on();
+    let v69 = app.variant == Variant::V69;
+    let onclick = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::ToggleFix))
+    };
+    let note = if v69 {
+        "v6.9 (327e10b4) includes this fix; pick pre or fix to toggle it".to_string()
+    } else if on {
+        format!("on: the {} kernel ({FIX_COMMIT})", Variant::Fix.name())
+    } else {
+        "off: the parent commit 71b0aa10".to_string()
+    };
+    html! {
+        <div class="fix">
+            <button type="button" id="fix-switch" role="switch" aria-checked={on.to_string()}
+                aria-disabled={v69.to_string()} aria-describedby="fix-note"
+                class={classes!("switch", on.then_some("on"))} {onclick}>
+                <span class="knob" aria-hidden="true"></span>
+                <span class="switch-label">
+                    { "Hold " }<code>{ "arm_smmu_asid_lock" }</code>{ " during all of " }<code>{ "attach_dev" }</code>
+                </span>
+            </button>
+            <span class="fix-note" id="fix-note">
+                <a href={format!("https://git.kernel.org/torvalds/c/{FIX_COMMIT}")} target="_blank" rel="noopener">
+                    { "commit " }{ FIX_COMMIT }
+                </a>
+                { " · " }{ note }
+            </span>
+        </div>
+    }
+}

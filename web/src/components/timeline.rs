@@ -1,0 +1,299 @@
+//! The timeline: one lane per thread, one column per step, blocks that can be dragged with a
+//! pointer (mouse, pen or touch) or moved with the arrow keys.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use smmu_sim::view::Block;
+use yew::prelude::*;
+
+use super::use_app;
+use crate::state::Action;
+use crate::AppContext;
+
+/// Width of one step column in pixels (the CSS uses the same value).
+pub const COL: f64 = 132.0;
+
+/// A block's left margin inside its column (CSS `.block { margin-left }`).
+const BLOCK_INSET: f64 = 4.0;
+
+/// Where a pointer drag started: the pointer x and the left edge of the block's track.
+#[derive(Clone, Copy, Default)]
+struct Origin {
+    x: f64,
+    track_left: f64,
+    moved: bool,
+}
+
+/// The timeline of the current trace.
+#[component]
+pub fn Timeline() -> Html {
+    let app = use_app();
+    let origin = use_mut_ref(|| None::<Origin>);
+    let n = app.blocks.len();
+    let width = format!("width: {}px", n as f64 * COL);
+    let cursor_col = app.cursor;
+    let columns = (0..n).map(|i| {
+        let onclick = {
+            let app = app.clone();
+            Callback::from(move |_| app.dispatch(Action::Cursor(Some(i))))
+        };
+        let cls = classes!("colnum", (cursor_col == Some(i)).then_some("cur"));
+        html! { <button type="button" class={cls} tabindex="-1" {onclick} aria-label={format!("cursor to step {i}")}>{ i }</button> }
+    });
+    let start = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::CursorHome))
+    };
+    let lanes = app.lanes.iter().enumerate().map(|(lane, l)| {
+        let blocks = app.blocks.iter().filter(|b| b.lane == lane);
+        let waits = app.blocks.iter().filter(|b| b.lane == lane).filter_map(wait_marker);
+        let drop_here = app.drag.filter(|d| app.blocks.get(d.from).is_some_and(|b| b.lane == lane) && d.over != d.from);
+        html! {
+            <div class={classes!("lane", l.device.then_some("dma"))} role="group" aria-label={format!("{} lane", l.name)}>
+                <div class="lane-label" title={l.title.clone()}>
+                    <span class="lane-name">{ &l.name }</span>
+                    <span class="lane-title">{ &l.title }</span>
+                </div>
+                <div class="track" style={width.clone()}>
+                    if let Some(c) = cursor_col {
+                        <div class="cursor-band" style={format!("left: {}px", c as f64 * COL)} aria-hidden="true"></div>
+                    }
+                    if let Some(d) = drop_here {
+                        <div class="drop-ghost" style={format!("left: {}px", d.over as f64 * COL)} aria-hidden="true"></div>
+                    }
+                    { for waits }
+                    { for blocks.map(|b| html! { <BlockView block={b.clone()} origin={origin.clone()} /> }) }
+                </div>
+            </div>
+        }
+    });
+    html! {
+        <section class="timeline" aria-label="Timeline">
+            <div class="tl-head">
+                <h2>{ "Timeline" }</h2>
+                <CursorButtons />
+                <Legend />
+            </div>
+            <div class="tl-scroll" id="timeline-scroll">
+                <div class="tl-grid">
+                    <div class="lane cols">
+                        <div class="lane-label">
+                            <button type="button" id="col-start" class={classes!("colnum", "start", cursor_col.is_none().then_some("cur"))}
+                                onclick={start} tabindex="-1">{ "initial" }</button>
+                        </div>
+                        <div class="track colnums" style={width.clone()}>{ for columns }</div>
+                    </div>
+                    { for lanes }
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// Step back / forward buttons and the cursor position.
+#[component]
+fn CursorButtons() -> Html {
+    let app = use_app();
+    let go = |a: Action| {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(a.clone()))
+    };
+    let pos = match app.cursor {
+        Some(c) => format!("step {c} of {}", app.blocks.len().saturating_sub(1)),
+        None => "initial state".to_string(),
+    };
+    html! {
+        <div class="cursor-ctl" role="toolbar" aria-label="cursor">
+            <button type="button" id="cur-home" onclick={go(Action::CursorHome)} title="initial state (Home)">{ "⇤" }</button>
+            <button type="button" id="cur-back" onclick={go(Action::CursorBy(-1))} title="step back (↑ [ ,)">{ "◀" }</button>
+            <span class="pos" id="cursor-pos" aria-live="polite">{ pos }</span>
+            <button type="button" id="cur-fwd" onclick={go(Action::CursorBy(1))} title="step forward (↓ ] .)">{ "▶" }</button>
+            <button type="button" id="cur-end" onclick={go(Action::CursorEnd)} title="last step (End)">{ "⇥" }</button>
+        </div>
+    }
+}
+
+#[component]
+fn Legend() -> Html {
+    html! {
+        <div class="legend" aria-hidden="true">
+            <span class="lg viol">{ "violated" }</span>
+            <span class="lg lockrule">{ "lock rule" }</span>
+            <span class="lg wait">{ "waited for a lock" }</span>
+            <span class="lg auto">{ "auto (after the schedule)" }</span>
+        </div>
+    }
+}
+
+#[derive(Properties, Clone)]
+struct BlockProps {
+    block: Block,
+    origin: OriginRef,
+}
+
+impl PartialEq for BlockProps {
+    fn eq(&self, o: &Self) -> bool {
+        self.block == o.block
+    }
+}
+
+fn tooltip(b: &Block) -> String {
+    let mut t = format!("{}: {}\n{}", b.function, b.label, b.source);
+    if let Some((pos, why)) = &b.waited {
+        t.push_str(&format!("\nasked for at position {pos}; {why}"));
+    }
+    if b.auto {
+        t.push_str("\nrun by the scheduler after the schedule ran out");
+    }
+    if !b.violations.is_empty() {
+        t.push_str(&format!("\nviolates: {}", b.violations.join(", ")));
+    }
+    t
+}
+
+/// One step block.
+#[component]
+fn BlockView(props: &BlockProps) -> Html {
+    let app = use_app();
+    let b = &props.block;
+    let i = b.index;
+    let safety: Vec<&str> = b.violations.iter().copied().filter(|v| *v != "lock").collect();
+    let lock_only = safety.is_empty() && b.violations.contains(&"lock");
+    let selected = app.cursor == Some(i);
+    let dragging = app.drag.is_some_and(|d| d.from == i);
+    let cls = classes!(
+        "block",
+        (!safety.is_empty()).then_some("viol"),
+        lock_only.then_some("lockrule"),
+        b.waited.is_some().then_some("waited"),
+        b.auto.then_some("auto"),
+        selected.then_some("sel"),
+        dragging.then_some("dragging"),
+    );
+    let onpointerdown = pointer_down(&app, &props.origin, i);
+    let onpointermove = pointer_move(&app, &props.origin);
+    let onpointerup = pointer_up(&app, &props.origin, i);
+    let onpointercancel = {
+        let app = app.clone();
+        let origin = props.origin.clone();
+        Callback::from(move |_| {
+            *origin.borrow_mut() = None;
+            app.dispatch(Action::DragCancel);
+        })
+    };
+    let onkeydown = {
+        let app = app.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let a = match e.key().as_str() {
+                "ArrowLeft" => Action::Nudge { from: i, later: false },
+                "ArrowRight" => Action::Nudge { from: i, later: true },
+                "Enter" | " " => Action::Cursor(Some(i)),
+                _ => return,
+            };
+            e.prevent_default();
+            app.dispatch(a);
+        })
+    };
+    let mut aria =
+        format!("step {i}, {} {}: {}", app.lanes.get(b.lane).map_or("", |l| l.name.as_str()), b.function, b.label);
+    if let Some((pos, why)) = &b.waited {
+        aria.push_str(&format!("; asked for at position {pos}; {why}"));
+    }
+    if !b.violations.is_empty() {
+        aria.push_str(&format!("; violates {}", b.violations.join(", ")));
+    }
+    html! {
+        <div id={format!("blk-{i}")} class={cls} role="button" tabindex="0" aria-pressed={selected.to_string()}
+            aria-label={aria} title={tooltip(b)} data-lane={b.lane.to_string()} data-nth={b.nth.to_string()}
+            data-index={i.to_string()} data-violations={b.violations.join(" ")}
+            style={format!("left: {}px", i as f64 * COL)}
+            {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown}>
+            <span class="fn">{ short_fn(b.function) }</span>
+            <span class="lbl">{ &b.label }</span>
+            if !b.violations.is_empty() {
+                <span class="badges">{ for b.violations.iter().map(|v| html! {
+                    <span class={classes!("badge", (*v == "lock").then_some("lock"))}>{ *v }</span>
+                }) }</span>
+            }
+            if b.waited.is_some() {
+                <span class="wait-icon" aria-hidden="true">{ "waited" }</span>
+            }
+        </div>
+    }
+}
+
+/// A dashed line from the column a waiting step was asked for to the column it ran in.
+fn wait_marker(b: &Block) -> Option<Html> {
+    let (pos, why) = b.waited.as_ref()?;
+    let from = (*pos as f64 + 0.5) * COL;
+    let to = b.index as f64 * COL + BLOCK_INSET;
+    let title = format!("step {} asked for at position {pos}; {why}", b.index);
+    Some(html! {
+        <>
+            <div class="wait-line" style={format!("left: {from}px; width: {}px", (to - from).max(0.0))} title={title.clone()}></div>
+            <div class="wait-from" style={format!("left: {}px", from - 6.0)} title={title}></div>
+        </>
+    })
+}
+
+/// `arm_smmu_share_asid` → `share_asid`: the lane already says which driver it is.
+fn short_fn(f: &str) -> &str {
+    f.strip_prefix("arm_smmu_").unwrap_or(f)
+}
+
+type OriginRef = Rc<RefCell<Option<Origin>>>;
+
+fn pointer_down(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<PointerEvent> {
+    let app = app.clone();
+    let origin = origin.clone();
+    Callback::from(move |e: PointerEvent| {
+        if e.button() != 0 {
+            return;
+        }
+        // Yew delegates events, so the block is found from the target, not currentTarget.
+        let target = e.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok());
+        let Some(el) = target.and_then(|t| t.closest(".block").ok().flatten()) else {
+            return;
+        };
+        let _ = el.set_pointer_capture(e.pointer_id());
+        let left = el.get_bounding_client_rect().left();
+        let x = f64::from(e.client_x());
+        *origin.borrow_mut() = Some(Origin { x, track_left: left - BLOCK_INSET - i as f64 * COL, moved: false });
+        app.dispatch(Action::DragStart(i));
+    })
+}
+
+fn pointer_move(app: &AppContext, origin: &OriginRef) -> Callback<PointerEvent> {
+    let app = app.clone();
+    let origin = origin.clone();
+    Callback::from(move |e: PointerEvent| {
+        let Some(mut o) = *origin.borrow() else { return };
+        let x = f64::from(e.client_x());
+        if !o.moved && (x - o.x).abs() < 6.0 {
+            return;
+        }
+        o.moved = true;
+        *origin.borrow_mut() = Some(o);
+        let n = app.blocks.len();
+        let col = ((x - o.track_left) / COL).floor().max(0.0) as usize;
+        app.dispatch(Action::DragOver(col.min(n.saturating_sub(1))));
+    })
+}
+
+fn pointer_up(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<PointerEvent> {
+    let app = app.clone();
+    let origin = origin.clone();
+    Callback::from(move |e: PointerEvent| {
+        let Some(o) = origin.borrow_mut().take() else { return };
+        let n = app.blocks.len();
+        let col = ((f64::from(e.client_x()) - o.track_left) / COL).floor().max(0.0) as usize;
+        let col = col.min(n.saturating_sub(1));
+        if o.moved && col != i {
+            app.dispatch(Action::Move { from: i, to: col });
+        } else {
+            app.dispatch(Action::DragCancel);
+            app.dispatch(Action::Cursor(Some(i)));
+        }
+    })
+}

@@ -1,0 +1,541 @@
+//! The page state: one `Reducible` [`AppState`] and the [`Action`]s that change it.
+//!
+//! The state holds the user's intent (scenario, variant, granularity, schedule) and the
+//! values computed from it by `smmu-sim` (world, trace, timeline blocks, exploration
+//! summaries). Every action that changes the intent re-runs the schedule here, so components
+//! only render these values. No verdicts or counts are derived in this crate.
+
+use std::rc::Rc;
+
+use smmu_sim::explore::{Progress, Summary};
+use smmu_sim::sched::{self, Schedule};
+use smmu_sim::trace::Trace;
+use smmu_sim::view::{self, Block, Lane};
+use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
+use yew::Reducible;
+
+/// What an exploration result belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExploreKey {
+    /// Scenario id.
+    pub scenario: String,
+    /// Kernel variant.
+    pub variant: Variant,
+    /// Granularity.
+    pub granularity: Granularity,
+}
+
+/// The exhaustive check: finished summaries, the run under way, and what is queued.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExploreState {
+    /// Bumped to start or cancel a run; the explorer hook restarts on every change.
+    pub generation: u64,
+    /// Keys still to explore, in order; the first one is running.
+    pub queue: Vec<ExploreKey>,
+    /// Progress of the running key.
+    pub progress: Option<Progress>,
+    /// Finished summaries.
+    pub results: Vec<(ExploreKey, Rc<Summary>)>,
+    /// The last run was cancelled.
+    pub cancelled: bool,
+}
+
+impl ExploreState {
+    /// The summary for a key, if it was explored.
+    pub fn result(&self, key: &ExploreKey) -> Option<&Rc<Summary>> {
+        self.results.iter().find(|(k, _)| k == key).map(|(_, s)| s)
+    }
+
+    /// Whether a run is under way.
+    pub fn running(&self) -> bool {
+        !self.queue.is_empty()
+    }
+}
+
+/// An ongoing pointer drag of a timeline block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drag {
+    /// The block being dragged (global position).
+    pub from: usize,
+    /// The column it would drop on.
+    pub over: usize,
+}
+
+/// The whole page state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The selected scenario.
+    pub scenario: Rc<Scenario>,
+    /// Kernel variant.
+    pub variant: Variant,
+    /// Granularity.
+    pub granularity: Granularity,
+    /// The compiled world, or why the scenario does not compile.
+    pub world: Option<Rc<World>>,
+    /// The user's schedule: their intent; the trace records how it actually ran.
+    pub intent: Schedule,
+    /// The run of `intent`.
+    pub trace: Option<Rc<Trace>>,
+    /// Timeline blocks of `trace`.
+    pub blocks: Rc<Vec<Block>>,
+    /// Timeline lanes.
+    pub lanes: Rc<Vec<Lane>>,
+    /// The step the state panel shows (state after it); `None`: the initial state.
+    pub cursor: Option<usize>,
+    /// A block to focus after the next render (keyboard moves keep focus on the block).
+    pub focus: Option<usize>,
+    /// A pointer drag under way.
+    pub drag: Option<Drag>,
+    /// An error to show (schedule that fails to parse, scenario that fails to compile).
+    pub error: Option<String>,
+    /// Exhaustive check results.
+    pub explore: ExploreState,
+    /// Bumped on every re-simulation (the E2E test waits for it).
+    pub runs: u64,
+}
+
+/// Values computed from the intent are compared by identity: they are only ever replaced.
+impl PartialEq for AppState {
+    fn eq(&self, o: &Self) -> bool {
+        let same = |a: &Option<Rc<World>>, b: &Option<Rc<World>>| match (a, b) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let same_trace = match (&self.trace, &o.trace) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        Rc::ptr_eq(&self.scenario, &o.scenario)
+            && self.variant == o.variant
+            && self.granularity == o.granularity
+            && same(&self.world, &o.world)
+            && same_trace
+            && self.intent == o.intent
+            && self.cursor == o.cursor
+            && self.focus == o.focus
+            && self.drag == o.drag
+            && self.error == o.error
+            && self.explore == o.explore
+            && self.runs == o.runs
+    }
+}
+
+/// Everything the page can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Pick a built-in scenario by id (loads its default schedule).
+    Scenario(String),
+    /// Pick a kernel variant (keeps the schedule).
+    Variant(Variant),
+    /// Pick a granularity (loads that granularity's default schedule).
+    Granularity(Granularity),
+    /// Flip the fix: pre ↔ fix.
+    ToggleFix,
+    /// Move the block at `from` to column `to` (drop).
+    Move {
+        /// Global position of the block.
+        from: usize,
+        /// Column it was dropped on.
+        to: usize,
+    },
+    /// Move the block at a position one step earlier or later (keyboard).
+    Nudge {
+        /// Global position of the block.
+        from: usize,
+        /// Later (`true`) or earlier.
+        later: bool,
+    },
+    /// Start dragging a block.
+    DragStart(usize),
+    /// The dragged block is over a column.
+    DragOver(usize),
+    /// The drag ended without a drop.
+    DragCancel,
+    /// Put the cursor on a step (`None`: before the first step).
+    Cursor(Option<usize>),
+    /// Move the cursor by a number of steps.
+    CursorBy(isize),
+    /// Cursor to before the first step.
+    CursorHome,
+    /// Cursor to the last step.
+    CursorEnd,
+    /// The focus request was honoured.
+    Focused,
+    /// Back to the scenario's default schedule.
+    Reset,
+    /// Load a schedule from text (names or indices); parse errors are shown.
+    LoadText(String),
+    /// Load a schedule found by the explorer.
+    LoadSchedule(Schedule),
+    /// Check every interleaving of the current variant and the other side of the fix.
+    ExploreStart,
+    /// Stop the check.
+    ExploreCancel,
+    /// The running check made progress.
+    ExploreProgress(Progress),
+    /// The running check finished.
+    ExploreDone(ExploreKey, Rc<Summary>),
+    /// The check could not run.
+    ExploreFailed(String),
+    /// Dismiss the error.
+    DismissError,
+}
+
+/// The id of the scenario shown on a first visit.
+pub const FIRST_SCENARIO: &str = "seed-race";
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new(FIRST_SCENARIO, Variant::Pre, Granularity::Mail)
+    }
+}
+
+impl AppState {
+    /// A page showing a built-in scenario with its default schedule.
+    pub fn new(id: &str, variant: Variant, granularity: Granularity) -> Self {
+        let scenario = builtin::get(id).or_else(|| builtin::all().into_iter().next()).map(Rc::new);
+        let scenario = scenario.expect("there is at least one built-in scenario");
+        let mut s = AppState {
+            scenario,
+            variant,
+            granularity,
+            world: None,
+            intent: Schedule::default(),
+            trace: None,
+            blocks: Rc::default(),
+            lanes: Rc::default(),
+            cursor: None,
+            focus: None,
+            drag: None,
+            error: None,
+            explore: ExploreState::default(),
+            runs: 0,
+        };
+        s.recompile();
+        s.intent = s.default_intent();
+        s.rerun();
+        s.cursor = s.first_violation();
+        s
+    }
+
+    /// The variant on the other side of the fix toggle.
+    pub fn counterpart(&self) -> Variant {
+        match self.variant {
+            Variant::Pre => Variant::Fix,
+            Variant::Fix | Variant::V69 => Variant::Pre,
+        }
+    }
+
+    /// Whether the fix is in (fix or v6.9).
+    pub fn fix_on(&self) -> bool {
+        self.variant.attach_holds_asid_lock()
+    }
+
+    /// The exploration key of the current view, or of another variant.
+    pub fn key(&self, variant: Variant) -> ExploreKey {
+        ExploreKey { scenario: self.scenario.id.clone(), variant, granularity: self.granularity }
+    }
+
+    /// The block at the cursor.
+    pub fn cursor_block(&self) -> Option<&Block> {
+        self.cursor.and_then(|c| self.blocks.get(c))
+    }
+
+    /// The schedule text of the intent, with thread names.
+    pub fn intent_text(&self) -> String {
+        self.world.as_ref().map(|w| self.intent.to_names(w)).unwrap_or_default()
+    }
+
+    fn default_intent(&self) -> Schedule {
+        let (Some(world), Some(text)) = (&self.world, self.scenario.default_schedule(self.variant, self.granularity))
+        else {
+            return Schedule::default();
+        };
+        Schedule::parse(text, world).unwrap_or_default()
+    }
+
+    fn first_violation(&self) -> Option<usize> {
+        let trace = self.trace.as_ref()?;
+        trace.safety_violations().map(|v| v.step).min()
+    }
+
+    fn recompile(&mut self) {
+        match self.scenario.compile(self.variant, self.granularity) {
+            Ok(w) => {
+                self.lanes = Rc::new(view::lanes(&w));
+                self.world = Some(Rc::new(w));
+            }
+            Err(e) => {
+                self.world = None;
+                self.lanes = Rc::default();
+                self.error = Some(format!("scenario {} does not compile: {e}", self.scenario.id));
+            }
+        }
+    }
+
+    /// Runs the intent and refreshes the timeline; keeps the cursor in range.
+    fn rerun(&mut self) {
+        self.runs += 1;
+        let Some(world) = &self.world else {
+            self.trace = None;
+            self.blocks = Rc::default();
+            self.cursor = None;
+            return;
+        };
+        let trace = sched::run(world, &self.intent);
+        self.blocks = Rc::new(view::blocks(world, &trace));
+        let n = trace.steps.len();
+        self.cursor = self.cursor.map(|c| c.min(n.saturating_sub(1))).filter(|_| n > 0);
+        self.trace = Some(Rc::new(trace));
+    }
+
+    /// Where block (lane, nth) ended up after a re-run.
+    fn find(&self, lane: usize, nth: usize) -> Option<usize> {
+        self.blocks.iter().find(|b| b.lane == lane && b.nth == nth).map(|b| b.index)
+    }
+
+    /// Replaces the intent with an edit of the executed schedule and follows the moved block.
+    fn apply_move(&mut self, from: usize, edit: Option<(Schedule, usize)>, focus: bool) {
+        let (Some(trace), Some(block)) = (&self.trace, self.blocks.get(from)) else { return };
+        let (lane, nth) = (block.lane, block.nth);
+        let Some((schedule, _)) = edit else { return };
+        if schedule == trace.schedule() {
+            return;
+        }
+        self.intent = schedule;
+        self.rerun();
+        let at = self.find(lane, nth);
+        self.cursor = at;
+        if focus {
+            self.focus = at;
+        }
+    }
+
+    fn load(&mut self, schedule: Schedule) {
+        self.intent = schedule;
+        self.error = None;
+        self.rerun();
+        self.cursor = self.first_violation().or(self.cursor);
+    }
+
+    fn n_steps(&self) -> usize {
+        self.blocks.len()
+    }
+
+    fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {
+        let changed_granularity = granularity != self.granularity;
+        self.variant = variant;
+        self.granularity = granularity;
+        self.error = None;
+        self.recompile();
+        if !keep_intent || changed_granularity {
+            let fresh = self.default_intent();
+            if !fresh.0.is_empty() || !keep_intent {
+                self.intent = fresh;
+            }
+        }
+        self.rerun();
+    }
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Scenario(id) => {
+                let Some(sc) = builtin::get(&id) else {
+                    s.error = Some(format!("unknown scenario '{id}'"));
+                    return Rc::new(s);
+                };
+                s.scenario = Rc::new(sc);
+                s.cursor = None;
+                s.set_view(s.variant, s.granularity, false);
+                s.cursor = s.first_violation();
+            }
+            Action::Variant(v) => s.set_view(v, s.granularity, true),
+            Action::Granularity(g) => {
+                s.cursor = None;
+                s.set_view(s.variant, g, true);
+                s.cursor = s.first_violation();
+            }
+            Action::ToggleFix => {
+                let v = match s.variant {
+                    Variant::Pre => Variant::Fix,
+                    Variant::Fix => Variant::Pre,
+                    Variant::V69 => return self,
+                };
+                s.set_view(v, s.granularity, true);
+            }
+            Action::Move { from, to } => {
+                s.drag = None;
+                let edit = s.trace.as_ref().map(|t| view::move_block(&t.schedule(), from, to));
+                s.apply_move(from, edit, false);
+            }
+            Action::Nudge { from, later } => {
+                let edit = s.trace.as_ref().and_then(|t| view::nudge_block(&t.schedule(), from, later));
+                s.apply_move(from, edit, true);
+            }
+            Action::DragStart(from) => s.drag = Some(Drag { from, over: from }),
+            Action::DragOver(over) => {
+                let Some(d) = s.drag else { return self };
+                if d.over == over {
+                    return self;
+                }
+                s.drag = Some(Drag { over, ..d });
+            }
+            Action::DragCancel => s.drag = None,
+            Action::Cursor(c) => s.cursor = c.filter(|&c| c < s.n_steps()),
+            Action::CursorBy(d) => {
+                let n = s.n_steps() as isize;
+                let at = s.cursor.map_or(-1, |c| c as isize) + d;
+                s.cursor = if at < 0 || n == 0 { None } else { Some(at.min(n - 1) as usize) };
+            }
+            Action::CursorHome => s.cursor = None,
+            Action::CursorEnd => s.cursor = s.n_steps().checked_sub(1),
+            Action::Focused => s.focus = None,
+            Action::Reset => {
+                let fresh = s.default_intent();
+                s.load(fresh);
+            }
+            Action::LoadText(text) => {
+                let Some(world) = s.world.clone() else { return self };
+                match Schedule::parse(&text, &world) {
+                    Ok(schedule) => s.load(schedule),
+                    Err(e) => s.error = Some(format!("schedule not loaded: {e}")),
+                }
+            }
+            Action::LoadSchedule(schedule) => s.load(schedule),
+            Action::ExploreStart => {
+                let keys = [s.key(s.variant), s.key(s.counterpart())];
+                s.explore.queue = keys.into_iter().filter(|k| s.explore.result(k).is_none()).collect();
+                s.explore.generation += 1;
+                s.explore.progress = None;
+                s.explore.cancelled = false;
+            }
+            Action::ExploreCancel => {
+                s.explore.generation += 1;
+                s.explore.cancelled = s.explore.running();
+                s.explore.queue.clear();
+                s.explore.progress = None;
+            }
+            Action::ExploreProgress(p) => s.explore.progress = Some(p),
+            Action::ExploreDone(key, summary) => {
+                if s.explore.queue.first() != Some(&key) {
+                    return self;
+                }
+                s.explore.queue.remove(0);
+                s.explore.progress = None;
+                s.explore.results.retain(|(k, _)| *k != key);
+                s.explore.results.push((key, summary));
+            }
+            Action::ExploreFailed(e) => {
+                s.explore.queue.clear();
+                s.explore.progress = None;
+                s.error = Some(format!("the check could not run: {e}"));
+            }
+            Action::DismissError => s.error = None,
+        }
+        Rc::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reduce(s: Rc<AppState>, a: Action) -> Rc<AppState> {
+        s.reduce(a)
+    }
+
+    fn safety(s: &AppState) -> Vec<&'static str> {
+        let mut ids: Vec<_> = s.blocks.iter().flat_map(|b| b.violations.clone()).filter(|i| *i != "lock").collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn first_visit_is_the_seed_race_before_the_fix_with_violations() {
+        let s = AppState::default();
+        assert_eq!(s.scenario.id, "seed-race");
+        assert_eq!(s.variant, Variant::Pre);
+        assert!(safety(&s).contains(&"inv1") && safety(&s).contains(&"inv2"), "{:?}", safety(&s));
+        assert!(s.cursor.is_some(), "the cursor starts on the first violation");
+    }
+
+    #[test]
+    fn toggling_the_fix_keeps_the_schedule_and_clears_the_race() {
+        let s = Rc::new(AppState::default());
+        let intent = s.intent.clone();
+        let s = reduce(s, Action::ToggleFix);
+        assert_eq!(s.variant, Variant::Fix);
+        assert_eq!(s.intent, intent);
+        assert!(safety(&s).is_empty());
+        let s = reduce(s, Action::ToggleFix);
+        assert_eq!(s.variant, Variant::Pre);
+    }
+
+    #[test]
+    fn with_the_fix_cpu1_waits_for_the_asid_lock_cpu0_holds() {
+        let s = reduce(Rc::new(AppState::default()), Action::ToggleFix);
+        let s = reduce(s, Action::LoadText("CPU0*6 CPU1*3".into()));
+        let waited = s.blocks.iter().find(|b| b.waited.is_some()).expect("a step waited");
+        assert_eq!(waited.lane, 1);
+        let (pos, why) = waited.waited.clone().unwrap();
+        assert!(pos < waited.index);
+        assert!(why.contains("arm_smmu_asid_lock") && why.contains("CPU0"), "{why}");
+    }
+
+    #[test]
+    fn dragging_cpu1_first_block_to_the_end_pushes_cpu1_along_and_clears_the_race() {
+        let s = Rc::new(AppState::default());
+        let first = s.blocks.iter().find(|b| b.lane == 1).unwrap().index;
+        let n = s.blocks.len();
+        let s = reduce(s, Action::Move { from: first, to: n - 1 });
+        assert!(safety(&s).is_empty(), "{:?}", safety(&s));
+        let lanes: Vec<usize> = s.blocks.iter().map(|b| b.lane).collect();
+        let last_cpu0 = lanes.iter().rposition(|l| *l == 0).unwrap();
+        let first_cpu1 = lanes.iter().position(|l| *l == 1).unwrap();
+        assert!(first_cpu1 > last_cpu0, "{lanes:?}");
+        assert_eq!(s.cursor_block().map(|b| (b.lane, b.nth)), Some((1, 0)), "the cursor follows the block");
+        let s = reduce(s, Action::Reset);
+        assert!(!safety(&s).is_empty());
+    }
+
+    #[test]
+    fn cursor_moves_and_clamps() {
+        let s = Rc::new(AppState::default());
+        let s = reduce(s, Action::CursorHome);
+        assert_eq!(s.cursor, None);
+        let s = reduce(s, Action::CursorBy(1));
+        assert_eq!(s.cursor, Some(0));
+        let s = reduce(s, Action::CursorBy(-1));
+        assert_eq!(s.cursor, None);
+        let s = reduce(s, Action::CursorEnd);
+        assert_eq!(s.cursor, Some(s.blocks.len() - 1));
+        let s = reduce(s, Action::CursorBy(5));
+        assert_eq!(s.cursor, Some(s.blocks.len() - 1));
+    }
+
+    #[test]
+    fn a_bad_schedule_is_an_error_not_a_panic() {
+        let s = Rc::new(AppState::default());
+        let before = s.intent.clone();
+        let s = reduce(s, Action::LoadText("CPU0 CPU9".into()));
+        assert!(s.error.as_deref().unwrap().contains("unknown thread"));
+        assert_eq!(s.intent, before);
+    }
+
+    #[test]
+    fn nudging_moves_past_one_step_of_another_thread() {
+        let s = Rc::new(AppState::default());
+        let first = s.blocks.iter().find(|b| b.lane == 1).unwrap().index;
+        let s = reduce(s, Action::Nudge { from: first, later: false });
+        assert_eq!(s.blocks[first - 1].lane, 1);
+        assert_eq!(s.focus, Some(first - 1));
+    }
+}

@@ -1,5 +1,6 @@
 //! Views: each renders values from the shared [`crate::AppContext`] and dispatches actions.
 
+mod danger;
 mod details;
 mod explore;
 mod header;
@@ -8,6 +9,7 @@ mod invariants;
 mod state_panel;
 mod timeline;
 
+pub use danger::DangerPanel;
 pub use details::Details;
 pub use explore::ExplorePanel;
 pub use header::Header;

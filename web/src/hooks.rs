@@ -126,7 +126,9 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
                         return;
                     }
                     if progress.done {
-                        dispatch.dispatch(Action::ExploreDone(key, Rc::new(explorer.summary())));
+                        let summary = Rc::new(explorer.summary());
+                        let danger = explorer.danger_windows().map(Rc::new).map_err(|e| e.to_string());
+                        dispatch.dispatch(Action::ExploreDone(key, summary, danger));
                         return;
                     }
                     dispatch.dispatch(Action::ExploreProgress(progress));

@@ -9,7 +9,7 @@ pub mod components;
 pub mod hooks;
 pub mod state;
 
-use components::{Details, ExplorePanel, Header, Intro, InvariantPanel, StatePanel, Timeline};
+use components::{DangerPanel, Details, ExplorePanel, Header, Intro, InvariantPanel, StatePanel, Timeline};
 use state::AppState;
 use yew::prelude::*;
 
@@ -40,6 +40,7 @@ pub fn App() -> Html {
                             <ExplorePanel />
                         </div>
                     </div>
+                    <DangerPanel />
                 </main>
             </div>
         </ContextProvider<AppContext>>

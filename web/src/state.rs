@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use smmu_sim::explore::{Progress, Summary};
+use smmu_sim::explore::{DangerMap, Progress, Summary};
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::trace::Trace;
 use smmu_sim::view::{self, Block, Lane};
@@ -36,6 +36,8 @@ pub struct ExploreState {
     pub progress: Option<Progress>,
     /// Finished summaries.
     pub results: Vec<(ExploreKey, Rc<Summary>)>,
+    /// Danger windows of finished runs, or why there are none.
+    pub dangers: Vec<(ExploreKey, Result<Rc<DangerMap>, String>)>,
     /// The last run was cancelled.
     pub cancelled: bool,
 }
@@ -44,6 +46,11 @@ impl ExploreState {
     /// The summary for a key, if it was explored.
     pub fn result(&self, key: &ExploreKey) -> Option<&Rc<Summary>> {
         self.results.iter().find(|(k, _)| k == key).map(|(_, s)| s)
+    }
+
+    /// The danger windows for a key, if it was explored.
+    pub fn danger(&self, key: &ExploreKey) -> Option<&Result<Rc<DangerMap>, String>> {
+        self.dangers.iter().find(|(k, _)| k == key).map(|(_, d)| d)
     }
 
     /// Whether a run is under way.
@@ -175,8 +182,8 @@ pub enum Action {
     ExploreCancel,
     /// The running check made progress.
     ExploreProgress(Progress),
-    /// The running check finished.
-    ExploreDone(ExploreKey, Rc<Summary>),
+    /// The running check finished, with its danger windows.
+    ExploreDone(ExploreKey, Rc<Summary>, Result<Rc<DangerMap>, String>),
     /// The check could not run.
     ExploreFailed(String),
     /// Dismiss the error.
@@ -423,14 +430,16 @@ impl Reducible for AppState {
                 s.explore.progress = None;
             }
             Action::ExploreProgress(p) => s.explore.progress = Some(p),
-            Action::ExploreDone(key, summary) => {
+            Action::ExploreDone(key, summary, danger) => {
                 if s.explore.queue.first() != Some(&key) {
                     return self;
                 }
                 s.explore.queue.remove(0);
                 s.explore.progress = None;
                 s.explore.results.retain(|(k, _)| *k != key);
-                s.explore.results.push((key, summary));
+                s.explore.dangers.retain(|(k, _)| *k != key);
+                s.explore.results.push((key.clone(), summary));
+                s.explore.dangers.push((key, danger));
             }
             Action::ExploreFailed(e) => {
                 s.explore.queue.clear();

@@ -39,7 +39,11 @@ pub fn ExplorePanel() -> Html {
         };
         html! { <p class="progress" id="explore-progress" role="status"><span class="spinner" aria-hidden="true"></span>{ text }</p> }
     });
-    let sides = [app.variant, app.counterpart()];
+    // Before the fix on the left, after it on the right.
+    let sides = match app.variant {
+        Variant::Pre => [Variant::Pre, Variant::Fix],
+        v => [Variant::Pre, v],
+    };
     html! {
         <section class="panel explore" aria-label="Every interleaving">
             <h2>{ "Every interleaving" }</h2>
@@ -111,7 +115,15 @@ fn Side(props: &SideProps) -> Html {
             <div class="row">
                 if let Some(sh) = s.shortest.clone() {
                     <button type="button" class="load-shortest" onclick={load(sh.clone())}
-                        title={format!("{} steps", sh.0.len())}>{ "Load shortest counterexample" }</button>
+                        title={format!("{} steps, then the scheduler completes the run", sh.0.len())}>
+                        { "Load shortest counterexample" }
+                    </button>
+                }
+                if let Some(f) = s.fewest_switches.clone() {
+                    <button type="button" class="load-fewest" onclick={load(f.clone())}
+                        title={format!("{} context switches, {} steps", smmu_sim::explore::switches(&f), f.0.len())}>
+                        { "Load fewest-switch counterexample" }
+                    </button>
                 }
             </div>
         </div>

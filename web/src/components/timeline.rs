@@ -14,6 +14,9 @@ use crate::AppContext;
 /// Width of one step column in pixels (the CSS uses the same value).
 pub const COL: f64 = 132.0;
 
+/// Width of the sticky lane labels (CSS `--label-w`).
+const LABEL_W: f64 = 172.0;
+
 /// A block's left margin inside its column (CSS `.block { margin-left }`).
 const BLOCK_INSET: f64 = 4.0;
 
@@ -22,7 +25,33 @@ const BLOCK_INSET: f64 = 4.0;
 struct Origin {
     x: f64,
     track_left: f64,
+    scroll: f64,
     moved: bool,
+}
+
+/// The timeline's scroll container.
+fn scroller() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.get_element_by_id("timeline-scroll")
+}
+
+impl Origin {
+    /// The track's left edge now: the timeline may have scrolled since the drag started.
+    fn track_left(&self) -> f64 {
+        let scroll = scroller().map_or(self.scroll, |s| f64::from(s.scroll_left()));
+        self.track_left - (scroll - self.scroll)
+    }
+}
+
+/// Scrolls the timeline when a drag nears its left or right edge.
+fn autoscroll(x: f64) {
+    let Some(s) = scroller() else { return };
+    let r = s.get_bounding_client_rect();
+    let edge = 48.0;
+    if x > r.right() - edge {
+        s.set_scroll_left(s.scroll_left() + 32);
+    } else if x < r.left() + LABEL_W + edge {
+        s.set_scroll_left(s.scroll_left() - 32);
+    }
 }
 
 /// The timeline of the current trace.
@@ -259,7 +288,9 @@ fn pointer_down(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<Poin
         let _ = el.set_pointer_capture(e.pointer_id());
         let left = el.get_bounding_client_rect().left();
         let x = f64::from(e.client_x());
-        *origin.borrow_mut() = Some(Origin { x, track_left: left - BLOCK_INSET - i as f64 * COL, moved: false });
+        let scroll = scroller().map_or(0.0, |s| f64::from(s.scroll_left()));
+        let track_left = left - BLOCK_INSET - i as f64 * COL;
+        *origin.borrow_mut() = Some(Origin { x, track_left, scroll, moved: false });
         app.dispatch(Action::DragStart(i));
     })
 }
@@ -275,8 +306,9 @@ fn pointer_move(app: &AppContext, origin: &OriginRef) -> Callback<PointerEvent> 
         }
         o.moved = true;
         *origin.borrow_mut() = Some(o);
+        autoscroll(x);
         let n = app.blocks.len();
-        let col = ((x - o.track_left) / COL).floor().max(0.0) as usize;
+        let col = ((x - o.track_left()) / COL).floor().max(0.0) as usize;
         app.dispatch(Action::DragOver(col.min(n.saturating_sub(1))));
     })
 }
@@ -287,7 +319,7 @@ fn pointer_up(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<Pointe
     Callback::from(move |e: PointerEvent| {
         let Some(o) = origin.borrow_mut().take() else { return };
         let n = app.blocks.len();
-        let col = ((f64::from(e.client_x()) - o.track_left) / COL).floor().max(0.0) as usize;
+        let col = ((f64::from(e.client_x()) - o.track_left()) / COL).floor().max(0.0) as usize;
         let col = col.min(n.saturating_sub(1));
         if o.moved && col != i {
             app.dispatch(Action::Move { from: i, to: col });

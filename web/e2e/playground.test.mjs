@@ -128,6 +128,16 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
   assert.match(await waited.getAttribute('title'), /asked for at position \d+; waited for arm_smmu_asid_lock held by CPU0/);
   await waited.click();
   await screenshot(page, '03-fix-waits');
+  // The permalink in the address bar reopens exactly this run, cursor included.
+  const cursor = await page.locator('#cursor-pos').textContent();
+  await page.waitForFunction(() => location.hash.startsWith('#v1.'));
+  await page.waitForTimeout(400); // the permalink is rewritten once the page settles
+  const again = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await again.goto(page.url());
+  await again.locator('.block.waited').first().waitFor({ timeout: 15000 });
+  assert.equal(await again.locator('#fix-switch').getAttribute('aria-checked'), 'true');
+  assert.equal(await again.locator('#cursor-pos').textContent(), cursor);
+  assert.equal(await again.locator('#executed').textContent(), await page.locator('#executed').textContent());
   assert.deepEqual(errors, []);
 });
 

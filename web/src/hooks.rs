@@ -1,5 +1,6 @@
 //! Side effects of the page: step keys on the window, focus and scrolling that follow the
-//! state, and the exhaustive check run in time slices so the page never freezes.
+//! state, the permalink in the address bar, and the exhaustive check run in time slices so
+//! the page never freezes.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -11,6 +12,9 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::state::{Action, AppState};
+
+/// Quiet time before the address bar's permalink is rewritten.
+const PERMALINK_DELAY_MS: u64 = 250;
 
 /// Milliseconds of exploring per slice before yielding to the browser.
 const SLICE_MS: f64 = 12.0;
@@ -140,5 +144,53 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
             });
         }
         move || alive.set(false)
+    });
+}
+
+/// The address's fragment, without `#`.
+pub fn location_hash() -> String {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    hash.trim_start_matches('#').to_string()
+}
+
+/// Keeps the permalink of what the page shows in the address bar (replacing the history
+/// entry, so stepping does not flood the back button), and opens a link pasted into it.
+///
+/// Encoding waits until the page has settled for a moment, so it never delays the repaint
+/// after a drop or a step.
+#[hook]
+pub fn use_permalink(state: &UseReducerHandle<AppState>) {
+    let deps = (state.runs, state.cursor, state.variant, state.granularity, state.scenario.id.clone());
+    let current = state.clone();
+    use_effect_with(deps, move |_| {
+        let alive = Rc::new(Cell::new(true));
+        let later = alive.clone();
+        yew::platform::spawn_local(async move {
+            yew::platform::time::sleep(Duration::from_millis(PERMALINK_DELAY_MS)).await;
+            if !later.get() {
+                return;
+            }
+            let Some(link) = current.link() else { return };
+            if location_hash() == link {
+                return;
+            }
+            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{link}")));
+            }
+        });
+        move || alive.set(false)
+    });
+    let dispatch = state.dispatcher();
+    use_effect_with((), move |_| {
+        let listener = Closure::<dyn Fn()>::new(move || dispatch.dispatch(Action::OpenLink(location_hash())));
+        let window = web_sys::window();
+        if let Some(w) = &window {
+            let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(w) = &window {
+                let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+            }
+        }
     });
 }

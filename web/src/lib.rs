@@ -19,8 +19,9 @@ pub type AppContext = UseReducerHandle<AppState>;
 /// Root component of the playground.
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer_eq(AppState::default);
+    let state = use_reducer_eq(|| AppState::from_link(&hooks::location_hash()));
     hooks::use_global_keys(state.dispatcher());
+    hooks::use_permalink(&state);
     hooks::use_focus_and_scroll(&state);
     hooks::use_explorer(&state);
     html! {

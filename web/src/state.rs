@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use smmu_sim::explore::{DangerMap, Progress, Summary};
 use smmu_sim::sched::{self, Schedule};
+use smmu_sim::share::{self, Link};
 use smmu_sim::trace::Trace;
 use smmu_sim::view::{self, Block, Lane};
 use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
@@ -186,6 +187,8 @@ pub enum Action {
     ExploreDone(ExploreKey, Rc<Summary>, Result<Rc<DangerMap>, String>),
     /// The check could not run.
     ExploreFailed(String),
+    /// Open a permalink (the address's fragment changed).
+    OpenLink(String),
     /// Dismiss the error.
     DismissError,
 }
@@ -204,6 +207,44 @@ impl AppState {
     pub fn new(id: &str, variant: Variant, granularity: Granularity) -> Self {
         let scenario = builtin::get(id).or_else(|| builtin::all().into_iter().next()).map(Rc::new);
         let scenario = scenario.expect("there is at least one built-in scenario");
+        AppState::with_scenario(scenario, variant, granularity)
+    }
+
+    /// The page a permalink (`v1.…`, `#v1.…` or a whole URL) describes. A link that cannot be
+    /// opened gives the first-visit page with the reason shown. An empty text is a first visit.
+    pub fn from_link(text: &str) -> Self {
+        let text = text.trim().trim_start_matches('#');
+        if text.is_empty() {
+            return AppState::default();
+        }
+        match share::decode(text) {
+            Ok(link) => {
+                let mut s = AppState::with_scenario(Rc::new(link.scenario), link.variant, link.granularity);
+                s.intent = link.schedule;
+                s.rerun();
+                let n = s.n_steps();
+                s.cursor = link.cursor.map(|c| c as usize).filter(|&c| c < n);
+                s
+            }
+            Err(e) => AppState { error: Some(format!("{e}; showing the seed race instead")), ..AppState::default() },
+        }
+    }
+
+    /// The permalink of what the page shows: the user's schedule (which replays to the same
+    /// trace, waits included) and the cursor.
+    pub fn link(&self) -> Option<String> {
+        self.trace.as_ref()?;
+        let link = Link {
+            scenario: (*self.scenario).clone(),
+            variant: self.variant,
+            granularity: self.granularity,
+            schedule: self.intent.clone(),
+            cursor: self.cursor.map(|c| c as u32),
+        };
+        Some(share::encode(&link))
+    }
+
+    fn with_scenario(scenario: Rc<Scenario>, variant: Variant, granularity: Granularity) -> Self {
         let mut s = AppState {
             scenario,
             variant,
@@ -446,6 +487,19 @@ impl Reducible for AppState {
                 s.explore.progress = None;
                 s.error = Some(format!("the check could not run: {e}"));
             }
+            Action::OpenLink(text) => {
+                if text.trim().trim_start_matches('#').is_empty()
+                    || s.link().as_deref() == Some(text.trim_start_matches('#'))
+                {
+                    return self;
+                }
+                let explore = std::mem::take(&mut s.explore);
+                s = AppState::from_link(&text);
+                s.explore = ExploreState { generation: explore.generation + 1, ..explore };
+                s.explore.queue.clear();
+                s.explore.progress = None;
+                s.runs = self.runs + 1;
+            }
             Action::DismissError => s.error = None,
         }
         Rc::new(s)
@@ -513,6 +567,21 @@ mod tests {
         assert_eq!(s.cursor_block().map(|b| (b.lane, b.nth)), Some((1, 0)), "the cursor follows the block");
         let s = reduce(s, Action::Reset);
         assert!(!safety(&s).is_empty());
+    }
+
+    #[test]
+    fn a_permalink_reopens_the_same_page() {
+        let s = reduce(Rc::new(AppState::default()), Action::ToggleFix);
+        let s = reduce(s, Action::LoadText("CPU0*6 CPU1*3".into()));
+        let s = reduce(s, Action::Cursor(Some(7)));
+        let link = s.link().unwrap();
+        let t = AppState::from_link(&format!("#{link}"));
+        assert_eq!((t.variant, t.granularity, t.cursor), (Variant::Fix, Granularity::Mail, Some(7)));
+        assert_eq!(t.trace.as_ref().unwrap().schedule(), s.trace.as_ref().unwrap().schedule());
+        assert_eq!(t.blocks, s.blocks, "the same trace, waits included");
+        let bad = AppState::from_link("#v1.garbage");
+        assert!(bad.error.as_deref().unwrap().contains("damaged"), "{:?}", bad.error);
+        assert_eq!(bad.scenario.id, "seed-race");
     }
 
     #[test]

@@ -18,8 +18,23 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
 }
 
-/// Mounts `App` into a fresh `div` and waits for the first render.
+/// Sets the address's fragment without a navigation (empty: no fragment).
+fn set_hash(hash: &str) {
+    let window = web_sys::window().unwrap();
+    let loc = window.location();
+    let url = format!("{}{}{hash}", loc.pathname().unwrap(), loc.search().unwrap());
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url)).unwrap();
+}
+
+/// Mounts `App` into a fresh `div` and waits for the first render. Earlier tests' pages
+/// leave their permalink in the address, so it is cleared first.
 async fn mount_app() -> web_sys::Element {
+    set_hash("");
+    mount_here().await
+}
+
+/// Mounts `App` with the address as it is.
+async fn mount_here() -> web_sys::Element {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
@@ -102,4 +117,20 @@ async fn the_explorer_counts_both_sides_of_the_fix() {
     assert_eq!(attr(&root, "#result-pre", "data-total"), "534628728");
     assert_eq!(attr(&root, "#result-fix", "data-violating"), "0");
     assert_eq!(attr(&root, "#result-fix", "data-total"), "5978820");
+}
+
+#[wasm_bindgen_test]
+async fn a_permalink_opens_the_run_it_names() {
+    let s = Rc::new(AppState::default()).reduce(Action::ToggleFix);
+    let s = s.reduce(Action::Cursor(Some(3)));
+    set_hash(&format!("#{}", s.link().unwrap()));
+    let root = mount_here().await;
+    assert_eq!(attr(&root, "#fix-switch", "aria-checked"), "true");
+    let pos = root.query_selector("#cursor-pos").unwrap().unwrap().text_content().unwrap();
+    assert!(pos.starts_with("step 3 of"), "{pos}");
+    set_hash("#v1.damaged");
+    let root = mount_here().await;
+    let error = root.query_selector(".error").unwrap().expect("the error is shown");
+    assert!(error.text_content().unwrap().contains("damaged"));
+    set_hash("");
 }

@@ -41,7 +41,11 @@ pub fn Header() -> Html {
             </button>
         }
     });
-    let ids: Vec<&str> = builtin::ids().collect();
+    let mut ids: Vec<String> = builtin::ids().map(String::from).collect();
+    if !ids.contains(&app.scenario.id) {
+        // A scenario that came in a link.
+        ids.push(app.scenario.id.clone());
+    }
     html! {
         <header class="top">
             <div class="brand">
@@ -53,7 +57,7 @@ pub fn Header() -> Html {
                     <span>{ "scenario" }</span>
                     <select id="scenario" onchange={on_scenario}>
                         { for ids.iter().map(|id| html! {
-                            <option value={*id} selected={*id == app.scenario.id}>{ *id }</option>
+                            <option value={id.clone()} selected={*id == app.scenario.id}>{ id }</option>
                         }) }
                     </select>
                 </label>

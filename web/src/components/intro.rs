@@ -63,6 +63,7 @@ pub fn Intro() -> Html {
                 <button type="button" id="reset" onclick={reset}>{ "Reset" }</button>
                 <span class="ran" title="the schedule as it ran (replays this trace exactly)">
                     { "ran: " }<code id="executed">{ executed }</code>
+                    { " · the address bar holds a permalink to this run and cursor" }
                 </span>
             </form>
             if let Some(e) = &app.error {

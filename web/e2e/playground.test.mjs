@@ -190,7 +190,7 @@ test('re-simulation after a drop at source granularity', async () => {
   const samples = [];
   // Each drop moves the first step that follows another thread's step one column earlier,
   // which always changes the schedule.
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < 9; k++) {
     const lanes = await lanesInOrder(page);
     const i = lanes.findIndex((l, j) => j > 0 && l !== lanes[j - 1]);
     samples.push(await dragTo(page, page.locator(`#blk-${i}`), i - 1));

@@ -7,7 +7,7 @@ mod header;
 mod intro;
 mod invariants;
 mod state_panel;
-mod timeline;
+pub mod timeline;
 
 pub use danger::DangerPanel;
 pub use details::Details;

@@ -78,19 +78,28 @@ pub fn use_focus_and_scroll(state: &UseReducerHandle<AppState>) {
         }
     });
     use_effect_with(state.cursor, |cursor| {
-        let Some(c) = *cursor else {
-            if let Some(el) = element("timeline-scroll") {
-                el.set_scroll_left(0);
-            }
-            return;
-        };
-        if let Some(el) = element(&format!("blk-{c}")) {
-            let opts = web_sys::ScrollIntoViewOptions::new();
-            opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
-            opts.set_inline(web_sys::ScrollLogicalPosition::Nearest);
-            el.scroll_into_view_with_scroll_into_view_options(&opts);
+        if let Some(el) = element("timeline-scroll") {
+            let left = reveal(cursor.map(|c| c as f64), f64::from(el.scroll_left()), f64::from(el.client_width()));
+            el.set_scroll_left(left as i32);
         }
     });
+}
+
+/// The timeline's horizontal scroll that shows column `col` (`None`: the start), scrolling
+/// only as far as needed, so the steps leading up to the cursor stay in view; only
+/// horizontal, so the page itself never jumps.
+fn reveal(col: Option<f64>, scroll: f64, width: f64) -> f64 {
+    use crate::components::timeline::{COL, LABEL_W};
+    let Some(col) = col else { return 0.0 };
+    let visible = (width - LABEL_W).max(COL);
+    let (left, right) = (col * COL, (col + 1.0) * COL);
+    if left < scroll {
+        left
+    } else if right > scroll + visible {
+        right - visible
+    } else {
+        scroll
+    }
 }
 
 fn element(id: &str) -> Option<web_sys::HtmlElement> {

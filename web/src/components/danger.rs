@@ -1,6 +1,8 @@
 //! The danger-window heat map: for each pair of steps of different threads, the share of the
 //! interleavings running one before the other that violate a safety invariant.
 
+use std::rc::Rc;
+
 use smmu_sim::explore::DangerMap;
 use yew::prelude::*;
 
@@ -17,7 +19,7 @@ pub fn DangerPanel() -> Html {
         Some(Ok(map)) if map.violating == 0 => html! {
             <p class="empty">{ format!("No interleaving of {} violates, so no order of steps is dangerous.", app.variant) }</p>
         },
-        Some(Ok(map)) => heat_map(map),
+        Some(Ok(map)) => html! { <HeatMap map={map.clone()} /> },
     };
     html! {
         <section class="panel danger" aria-label="Danger windows">
@@ -37,7 +39,22 @@ fn share(map: &DangerMap, a: usize, b: usize) -> Option<f64> {
     (all > 0 && map.steps[a].thread != map.steps[b].thread).then(|| map.before[a][b] as f64 / all as f64)
 }
 
-fn heat_map(map: &DangerMap) -> Html {
+#[derive(Properties)]
+struct HeatMapProps {
+    map: Rc<DangerMap>,
+}
+
+/// A map is computed once per check, so identity is equality (and much cheaper to test).
+impl PartialEq for HeatMapProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.map, &other.map)
+    }
+}
+
+/// The matrix; it re-renders only when a new check replaces the map, not on every step.
+#[component]
+fn HeatMap(props: &HeatMapProps) -> Html {
+    let map = &*props.map;
     let n = map.steps.len();
     // Colours are scaled to the most dangerous order, so the windows stand out even when
     // every share is small; the tooltip gives the exact counts.

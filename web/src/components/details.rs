@@ -29,7 +29,13 @@ pub fn Details() -> Html {
             <div class="fnline"><code class="fn">{ b.function }</code>
                 if !chain.is_empty() { <span class="chain">{ format!("called from {chain}") }</span> }
             </div>
-            <p class="label"><code>{ &b.label }</code></p>
+            <p class="label"><code>{ &step.label }</code></p>
+            if !step.folded.is_empty() {
+                <div class="folded">
+                    <span class="at">{ "with the bookkeeping folded into this step at mail granularity:" }</span>
+                    <ul>{ for step.folded.iter().map(|f| html! { <li><code>{ f }</code></li> }) }</ul>
+                </div>
+            }
             <p class="srcline">
                 if let Some(url) = &b.url {
                     <a id="source-link" href={url.clone()} target="_blank" rel="noopener">{ &b.source }{ " ↗" }</a>

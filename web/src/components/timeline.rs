@@ -15,7 +15,7 @@ use crate::AppContext;
 pub const COL: f64 = 132.0;
 
 /// Width of the sticky lane labels (CSS `--label-w`).
-const LABEL_W: f64 = 172.0;
+pub const LABEL_W: f64 = 172.0;
 
 /// A block's left margin inside its column (CSS `.block { margin-left }`).
 const BLOCK_INSET: f64 = 4.0;

@@ -585,6 +585,24 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_view_runs_and_its_blocks_move() {
+        for id in builtin::ids() {
+            for v in Variant::ALL {
+                for g in Granularity::ALL {
+                    let s = Rc::new(AppState::new(id, v, g));
+                    assert!(s.error.is_none(), "{id} {v} {g}: {:?}", s.error);
+                    assert!(!s.blocks.is_empty(), "{id} {v} {g}");
+                    let n = s.blocks.len();
+                    let s = reduce(s, Action::Move { from: n - 1, to: 0 });
+                    let s = reduce(s, Action::Nudge { from: n / 2, later: true });
+                    // Branches can make a run shorter or longer; it still runs to the end.
+                    assert!(!s.blocks.is_empty() && s.error.is_none(), "{id} {v} {g}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn cursor_moves_and_clamps() {
         let s = Rc::new(AppState::default());
         let s = reduce(s, Action::CursorHome);

@@ -144,7 +144,7 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
 test('checking every interleaving gives the exact counts before and after the fix', async () => {
   const { page, errors } = await open();
   await page.click('#explore');
-  await page.waitForFunction(() => document.querySelector('#result-fix')?.dataset.total, null, { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, { timeout: 60000 });
   const count = (id) => page.$eval(id, (e) => [e.dataset.violating, e.dataset.total]);
   assert.deepEqual(await count('#result-pre'), ['57320550', '534628728']);
   assert.deepEqual(await count('#result-fix'), ['0', '5978820']);

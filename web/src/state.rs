@@ -458,7 +458,11 @@ impl Reducible for AppState {
             }
             Action::LoadSchedule(schedule) => s.load(schedule),
             Action::ExploreStart => {
-                let keys = [s.key(s.variant), s.key(s.counterpart())];
+                // The shown kernel first, then the other side of the fix, then the rest.
+                let first = [s.variant, s.counterpart()];
+                let rest = Variant::ALL.into_iter().filter(|v| !first.contains(v));
+                let variants: Vec<Variant> = first.into_iter().chain(rest).collect();
+                let keys: Vec<ExploreKey> = variants.into_iter().map(|v| s.key(v)).collect();
                 s.explore.queue = keys.into_iter().filter(|k| s.explore.result(k).is_none()).collect();
                 s.explore.generation += 1;
                 s.explore.progress = None;

@@ -39,17 +39,14 @@ pub fn ExplorePanel() -> Html {
         };
         html! { <p class="progress" id="explore-progress" role="status"><span class="spinner" aria-hidden="true"></span>{ text }</p> }
     });
-    // Before the fix on the left, after it on the right.
-    let sides = match app.variant {
-        Variant::Pre => [Variant::Pre, Variant::Fix],
-        v => [Variant::Pre, v],
-    };
+    // Oldest kernel on the left: before the fix, the fix, v6.9.
+    let sides = Variant::ALL;
     html! {
         <section class="panel explore" aria-label="Every interleaving">
             <h2>{ "Every interleaving" }</h2>
             <p class="hint">{ format!(
-                "Counts every complete interleaving of {} at {} granularity, for {} and {} (the other side of the fix).",
-                app.scenario.id, app.granularity, sides[0], sides[1]) }</p>
+                "Counts every complete interleaving of {} at {} granularity for each kernel: before the fix (pre), with it (fix), and v6.9.",
+                app.scenario.id, app.granularity) }</p>
             <div class="row">
                 <button type="button" id="explore" class="primary" onclick={start} disabled={running}>
                     { "Check every interleaving" }

@@ -261,7 +261,7 @@ fn wait_marker(b: &Block) -> Option<Html> {
     Some(html! {
         <>
             <div class="wait-line" style={format!("left: {from}px; width: {}px", (to - from).max(0.0))} title={title.clone()}></div>
-            <div class="wait-from" style={format!("left: {}px", from - 6.0)} title={title}></div>
+            <div class="wait-from" style={format!("left: {}px", from - 5.0)} title={title}></div>
         </>
     })
 }

@@ -36,18 +36,7 @@ pub fn export(target: &Target, schedule: Option<&str>, format: &str, base: &str)
     let (scenario, world, trace) = run(target, schedule)?;
     match format {
         "text" => emit(&mail::render(&world, &trace, Some(&url(base, &scenario, &world, &trace)))),
-        "json" => {
-            let mut s = scenario.clone();
-            s.variant = world.variant;
-            s.granularity = world.granularity;
-            s.schedules.retain(|x| x.granularity != world.granularity || x.variant.is_some());
-            s.schedules.push(smmu_sim::scenario::ScheduleSpec {
-                granularity: world.granularity,
-                variant: None,
-                schedule: trace.schedule().to_names(&world),
-            });
-            emit(&format!("{}\n", s.to_json()));
-        }
+        "json" => emit(&format!("{}\n", scenario.with_schedule(&world, &trace.schedule()).to_json())),
         "svg" => emit(&svg::render(&world, &trace)),
         other => return Err(Usage(format!("unknown format '{other}' (expected text, json or svg)"))),
     }
@@ -65,17 +54,11 @@ pub fn link(target: &Target, schedule: Option<&str>, base: Option<&str>) -> Resu
 /// `smmu-sim import`.
 pub fn import(text: &str) -> Result<ExitCode, Usage> {
     let link = share::decode(text).map_err(|e| Usage(e.to_string()))?;
-    link.scenario.compile(link.variant, link.granularity).map_err(|e| Usage(format!("the link's scenario: {e}")))?;
-    let mut s = link.scenario;
-    s.variant = link.variant;
-    s.granularity = link.granularity;
-    let world = s.compile(link.variant, link.granularity).map_err(|e| Usage(e.to_string()))?;
-    s.schedules.retain(|x| x.granularity != link.granularity || x.variant.is_some());
-    s.schedules.push(smmu_sim::scenario::ScheduleSpec {
-        granularity: link.granularity,
-        variant: None,
-        schedule: link.schedule.to_names(&world),
-    });
+    let world = link
+        .scenario
+        .compile(link.variant, link.granularity)
+        .map_err(|e| Usage(format!("the link's scenario: {e}")))?;
+    let s = link.scenario.with_schedule(&world, &link.schedule);
     emit(&format!("{}\n", s.to_json()));
     Ok(ExitCode::SUCCESS)
 }

@@ -244,6 +244,21 @@ impl Scenario {
         serde_json::to_string_pretty(self).expect("a scenario always serialises")
     }
 
+    /// This scenario fixed to a world's variant and granularity, with `schedule` as its default
+    /// schedule for that granularity: the JSON the CLI reads back (`export --format json`).
+    pub fn with_schedule(&self, world: &World, schedule: &crate::sched::Schedule) -> Scenario {
+        let mut s = self.clone();
+        s.variant = world.variant;
+        s.granularity = world.granularity;
+        s.schedules.retain(|x| x.granularity != world.granularity || x.variant.is_some());
+        s.schedules.push(ScheduleSpec {
+            granularity: world.granularity,
+            variant: None,
+            schedule: schedule.to_names(world),
+        });
+        s
+    }
+
     /// The default schedule text for a variant and granularity, if any.
     pub fn default_schedule(&self, variant: Variant, granularity: Granularity) -> Option<&str> {
         let fits = |s: &&ScheduleSpec| s.granularity == granularity;

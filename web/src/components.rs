@@ -2,19 +2,23 @@
 
 mod danger;
 mod details;
+mod embed;
 mod explore;
-mod header;
+pub mod header;
 mod intro;
 mod invariants;
+mod share;
 mod state_panel;
 pub mod timeline;
 
 pub use danger::DangerPanel;
 pub use details::Details;
+pub use embed::Embed;
 pub use explore::ExplorePanel;
 pub use header::Header;
 pub use intro::Intro;
 pub use invariants::InvariantPanel;
+pub use share::ShareBar;
 pub use state_panel::StatePanel;
 pub use timeline::Timeline;
 

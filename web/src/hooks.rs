@@ -168,7 +168,7 @@ pub fn location_hash() -> String {
 /// Encoding waits until the page has settled for a moment, so it never delays the repaint
 /// after a drop or a step.
 #[hook]
-pub fn use_permalink(state: &UseReducerHandle<AppState>) {
+pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
     let deps = (state.runs, state.cursor, state.variant, state.granularity, state.scenario.id.clone());
     let current = state.clone();
     use_effect_with(deps, move |_| {
@@ -180,6 +180,7 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>) {
                 return;
             }
             let Some(link) = current.link() else { return };
+            let link = crate::route::fragment(embed, &link);
             if location_hash() == link {
                 return;
             }

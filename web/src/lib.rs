@@ -7,9 +7,13 @@
 
 pub mod components;
 pub mod hooks;
+pub mod route;
+pub mod share;
 pub mod state;
 
-use components::{DangerPanel, Details, ExplorePanel, Header, Intro, InvariantPanel, StatePanel, Timeline};
+use components::{
+    DangerPanel, Details, Embed, ExplorePanel, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline,
+};
 use state::AppState;
 use yew::prelude::*;
 
@@ -19,16 +23,28 @@ pub type AppContext = UseReducerHandle<AppState>;
 /// Root component of the playground.
 #[component]
 pub fn App() -> Html {
+    // The route is fixed at load: a link opened later (hashchange) stays in the same mode.
+    let embed = use_memo((), |_| route::parse(&hooks::location_hash()).embed);
     let state = use_reducer_eq(|| AppState::from_link(&hooks::location_hash()));
     hooks::use_global_keys(state.dispatcher());
-    hooks::use_permalink(&state);
+    hooks::use_permalink(&state, *embed);
     hooks::use_focus_and_scroll(&state);
     hooks::use_explorer(&state);
+    if *embed {
+        return html! {
+            <ContextProvider<AppContext> context={state.clone()}>
+                <div id="app-root" class="embedded" data-runs={state.runs.to_string()}>
+                    <Embed />
+                </div>
+            </ContextProvider<AppContext>>
+        };
+    }
     html! {
         <ContextProvider<AppContext> context={state.clone()}>
             <div id="app-root" data-runs={state.runs.to_string()}>
                 <Header />
                 <main>
+                    <ShareBar />
                     <Intro />
                     <Timeline />
                     <div class="panels">

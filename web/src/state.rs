@@ -100,6 +100,10 @@ pub struct AppState {
     pub explore: ExploreState,
     /// Bumped on every re-simulation (the E2E test waits for it).
     pub runs: u64,
+    /// Why the last import failed.
+    pub import_error: Option<String>,
+    /// Bumped on every successful import (the import dialog closes on it).
+    pub imports: u64,
 }
 
 /// Values computed from the intent are compared by identity: they are only ever replaced.
@@ -127,6 +131,8 @@ impl PartialEq for AppState {
             && self.error == o.error
             && self.explore == o.explore
             && self.runs == o.runs
+            && self.import_error == o.import_error
+            && self.imports == o.imports
     }
 }
 
@@ -191,6 +197,11 @@ pub enum Action {
     OpenLink(String),
     /// Dismiss the error.
     DismissError,
+    /// Open scenario JSON, a permalink or a whole URL holding one; errors go to
+    /// [`AppState::import_error`].
+    Import(String),
+    /// Forget the last import error.
+    ImportDismiss,
 }
 
 /// The id of the scenario shown on a first visit.
@@ -212,22 +223,53 @@ impl AppState {
 
     /// The page a permalink (`v1.…`, `#v1.…` or a whole URL) describes. A link that cannot be
     /// opened gives the first-visit page with the reason shown. An empty text is a first visit.
+    /// `#embed/v1.…` is the same link shown embedded.
     pub fn from_link(text: &str) -> Self {
-        let text = text.trim().trim_start_matches('#');
+        let text = crate::route::parse(text).link;
         if text.is_empty() {
             return AppState::default();
         }
-        match share::decode(text) {
-            Ok(link) => {
-                let mut s = AppState::with_scenario(Rc::new(link.scenario), link.variant, link.granularity);
-                s.intent = link.schedule;
-                s.rerun();
-                let n = s.n_steps();
-                s.cursor = link.cursor.map(|c| c as usize).filter(|&c| c < n);
-                s
-            }
+        match share::decode(&text) {
+            Ok(link) => AppState::from_decoded(link),
             Err(e) => AppState { error: Some(format!("{e}; showing the seed race instead")), ..AppState::default() },
         }
+    }
+
+    fn from_decoded(link: Link) -> Self {
+        let mut s = AppState::with_scenario(Rc::new(link.scenario), link.variant, link.granularity);
+        s.intent = link.schedule;
+        s.rerun();
+        let n = s.n_steps();
+        s.cursor = link.cursor.map(|c| c as usize).filter(|&c| c < n);
+        s
+    }
+
+    /// The page for imported text: scenario JSON (as `smmu-sim export --format json` writes
+    /// it, its own variant, granularity and default schedule), or a permalink or whole URL.
+    /// Every failure is a message for the user.
+    pub fn import(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("nothing to import: paste scenario JSON or a permalink".into());
+        }
+        if text.starts_with('{') {
+            let scenario = Scenario::from_json(text).map_err(|e| e.to_string())?;
+            let (v, g) = (scenario.variant, scenario.granularity);
+            let world =
+                scenario.compile(v, g).map_err(|e| format!("scenario {} does not compile: {e}", scenario.id))?;
+            let intent = match scenario.default_schedule(v, g) {
+                Some(t) => Schedule::parse(t, &world).map_err(|e| format!("the scenario's schedule: {e}"))?,
+                None => Schedule::default(),
+            };
+            let mut s = AppState::with_scenario(Rc::new(scenario), v, g);
+            s.load(intent);
+            return Ok(s);
+        }
+        let link = share::decode(&crate::route::parse(text).link).map_err(|e| e.to_string())?;
+        link.scenario
+            .compile(link.variant, link.granularity)
+            .map_err(|e| format!("the link's scenario {} does not compile: {e}", link.scenario.id))?;
+        Ok(AppState::from_decoded(link))
     }
 
     /// The permalink of what the page shows: the user's schedule (which replays to the same
@@ -260,6 +302,8 @@ impl AppState {
             error: None,
             explore: ExploreState::default(),
             runs: 0,
+            import_error: None,
+            imports: 0,
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -492,9 +536,8 @@ impl Reducible for AppState {
                 s.error = Some(format!("the check could not run: {e}"));
             }
             Action::OpenLink(text) => {
-                if text.trim().trim_start_matches('#').is_empty()
-                    || s.link().as_deref() == Some(text.trim_start_matches('#'))
-                {
+                let link = crate::route::parse(&text).link;
+                if link.is_empty() || s.link().as_deref() == Some(link.as_str()) {
                     return self;
                 }
                 let explore = std::mem::take(&mut s.explore);
@@ -505,6 +548,17 @@ impl Reducible for AppState {
                 s.runs = self.runs + 1;
             }
             Action::DismissError => s.error = None,
+            Action::Import(text) => match AppState::import(&text) {
+                Ok(mut t) => {
+                    // An imported scenario may reuse a built-in's id: earlier counts do not apply.
+                    t.explore = ExploreState { generation: s.explore.generation + 1, ..ExploreState::default() };
+                    t.runs = s.runs + 1;
+                    t.imports = s.imports + 1;
+                    s = t;
+                }
+                Err(e) => s.import_error = Some(e),
+            },
+            Action::ImportDismiss => s.import_error = None,
         }
         Rc::new(s)
     }
@@ -637,5 +691,42 @@ mod tests {
         let s = reduce(s, Action::Nudge { from: first, later: false });
         assert_eq!(s.blocks[first - 1].lane, 1);
         assert_eq!(s.focus, Some(first - 1));
+    }
+
+    #[test]
+    fn import_reports_bad_input_and_opens_json_and_links() {
+        let s = Rc::new(AppState::default());
+        let bad = |text: &str| reduce(s.clone(), Action::Import(text.into())).import_error.clone().unwrap();
+        assert!(bad("").contains("nothing to import"));
+        assert!(bad("{\"format\": 1,").contains("scenario JSON"), "{}", bad("{"));
+        assert!(bad("v1.AAAA").contains("damaged"));
+        assert!(bad("https://example.org/#v7.AAAA").contains("newer version"));
+        let t = reduce(s.clone(), Action::ImportDismiss);
+        assert_eq!(t.import_error, None);
+
+        let storm = Rc::new(AppState::new("attach-storm-2", Variant::Fix, Granularity::Mail));
+        let (world, trace) = (storm.world.clone().unwrap(), storm.trace.clone().unwrap());
+        let json = storm.scenario.with_schedule(&world, &trace.schedule()).to_json();
+        let t = reduce(s.clone(), Action::Import(json));
+        assert_eq!((t.scenario.id.as_str(), t.variant, t.import_error.clone()), ("attach-storm-2", Variant::Fix, None));
+        // The export holds the schedule as it ran, so steps the scheduler ran are now explicit.
+        let order = |s: &AppState| s.blocks.iter().map(|b| (b.lane, b.nth, b.violations.clone())).collect::<Vec<_>>();
+        assert!(order(&t) == order(&storm), "the same timeline");
+        assert_eq!(t.imports, 1);
+
+        let link = storm.link().unwrap();
+        let t = reduce(s.clone(), Action::Import(format!("http://x/#embed/{link}")));
+        assert!(t.blocks == storm.blocks, "a link replays exactly");
+    }
+
+    #[test]
+    fn an_embed_link_opens_the_same_run() {
+        let s = reduce(Rc::new(AppState::default()), Action::ToggleFix);
+        let link = s.link().unwrap();
+        let e = AppState::from_link(&format!("#embed/{link}"));
+        assert_eq!((e.variant, e.error.clone()), (Variant::Fix, None));
+        assert_eq!(e.blocks, s.blocks);
+        let d = AppState::from_link("#embed");
+        assert_eq!((d.scenario.id.as_str(), d.error.clone()), ("seed-race", None));
     }
 }

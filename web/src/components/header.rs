@@ -14,6 +14,21 @@ pub const FIX_COMMIT: &str = "9f7c68911579";
 #[component]
 pub fn Header() -> Html {
     let app = use_app();
+    // `selected` on an option no longer moves a select the user has changed, so the selects
+    // follow the state (an import, a link) through their value.
+    let scenario_sel = use_node_ref();
+    let granularity_sel = use_node_ref();
+    {
+        let (a, b) = (scenario_sel.clone(), granularity_sel.clone());
+        use_effect_with((app.scenario.id.clone(), app.granularity), move |(id, g)| {
+            if let Some(s) = a.cast::<HtmlSelectElement>() {
+                s.set_value(id);
+            }
+            if let Some(s) = b.cast::<HtmlSelectElement>() {
+                s.set_value(g.name());
+            }
+        });
+    }
     let on_scenario = {
         let app = app.clone();
         Callback::from(move |e: Event| {
@@ -55,7 +70,7 @@ pub fn Header() -> Html {
             <div class="controls">
                 <label class="ctl">
                     <span>{ "scenario" }</span>
-                    <select id="scenario" onchange={on_scenario}>
+                    <select id="scenario" ref={scenario_sel} onchange={on_scenario}>
                         { for ids.iter().map(|id| html! {
                             <option value={id.clone()} selected={*id == app.scenario.id}>{ id }</option>
                         }) }
@@ -67,7 +82,7 @@ pub fn Header() -> Html {
                 </div>
                 <label class="ctl">
                     <span>{ "granularity" }</span>
-                    <select id="granularity" onchange={on_granularity}>
+                    <select id="granularity" ref={granularity_sel} onchange={on_granularity}>
                         { for Granularity::ALL.iter().map(|g| html! {
                             <option value={g.name()} selected={*g == app.granularity}>{ g.name() }</option>
                         }) }
@@ -81,7 +96,7 @@ pub fn Header() -> Html {
 
 /// The fix toggle: a switch that flips between `pre` and `fix`.
 #[component]
-fn FixSwitch() -> Html {
+pub fn FixSwitch() -> Html {
     let app = use_app();
     let on = app.fix_on();
     let v69 = app.variant == Variant::V69;

@@ -54,10 +54,19 @@ fn autoscroll(x: f64) {
     }
 }
 
+/// Timeline options.
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    /// No dragging or keyboard moves (the embed): clicks only move the cursor.
+    #[prop_or_default]
+    pub readonly: bool,
+}
+
 /// The timeline of the current trace.
 #[component]
-pub fn Timeline() -> Html {
+pub fn Timeline(props: &TimelineProps) -> Html {
     let app = use_app();
+    let readonly = props.readonly;
     let origin = use_mut_ref(|| None::<Origin>);
     let n = app.blocks.len();
     let width = format!("width: {}px", n as f64 * COL);
@@ -92,13 +101,13 @@ pub fn Timeline() -> Html {
                         <div class="drop-ghost" style={format!("left: {}px", d.over as f64 * COL)} aria-hidden="true"></div>
                     }
                     { for waits }
-                    { for blocks.map(|b| html! { <BlockView block={b.clone()} origin={origin.clone()} /> }) }
+                    { for blocks.map(|b| html! { <BlockView block={b.clone()} origin={origin.clone()} {readonly} /> }) }
                 </div>
             </div>
         }
     });
     html! {
-        <section class="timeline" aria-label="Timeline">
+        <section class={classes!("timeline", readonly.then_some("readonly"))} aria-label="Timeline">
             <div class="tl-head">
                 <h2>{ "Timeline" }</h2>
                 <CursorButtons />
@@ -159,11 +168,12 @@ fn Legend() -> Html {
 struct BlockProps {
     block: Block,
     origin: OriginRef,
+    readonly: bool,
 }
 
 impl PartialEq for BlockProps {
     fn eq(&self, o: &Self) -> bool {
-        self.block == o.block
+        self.block == o.block && self.readonly == o.readonly
     }
 }
 
@@ -200,9 +210,14 @@ fn BlockView(props: &BlockProps) -> Html {
         selected.then_some("sel"),
         dragging.then_some("dragging"),
     );
-    let onpointerdown = pointer_down(&app, &props.origin, i);
-    let onpointermove = pointer_move(&app, &props.origin);
-    let onpointerup = pointer_up(&app, &props.origin, i);
+    let ro = props.readonly;
+    let onpointerdown = (!ro).then(|| pointer_down(&app, &props.origin, i));
+    let onpointermove = (!ro).then(|| pointer_move(&app, &props.origin));
+    let onpointerup = (!ro).then(|| pointer_up(&app, &props.origin, i));
+    let onclick = ro.then(|| {
+        let app = app.clone();
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::Cursor(Some(i))))
+    });
     let onpointercancel = {
         let app = app.clone();
         let origin = props.origin.clone();
@@ -215,8 +230,8 @@ fn BlockView(props: &BlockProps) -> Html {
         let app = app.clone();
         Callback::from(move |e: KeyboardEvent| {
             let a = match e.key().as_str() {
-                "ArrowLeft" => Action::Nudge { from: i, later: false },
-                "ArrowRight" => Action::Nudge { from: i, later: true },
+                "ArrowLeft" if !ro => Action::Nudge { from: i, later: false },
+                "ArrowRight" if !ro => Action::Nudge { from: i, later: true },
                 "Enter" | " " => Action::Cursor(Some(i)),
                 _ => return,
             };
@@ -237,7 +252,7 @@ fn BlockView(props: &BlockProps) -> Html {
             aria-label={aria} title={tooltip(b)} data-lane={b.lane.to_string()} data-nth={b.nth.to_string()}
             data-index={i.to_string()} data-violations={b.violations.join(" ")}
             style={format!("left: {}px", i as f64 * COL)}
-            {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown}>
+            {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown} {onclick}>
             <span class="fn">{ short_fn(b.function) }</span>
             <span class="lbl">{ &b.label }</span>
             if !b.violations.is_empty() {

@@ -1,0 +1,47 @@
+//! The embed: a compact, read-only view of a permalink for other pages' iframes, with the
+//! verdict, the fix switch and a link to the full playground.
+
+use smmu_sim::check::Invariant;
+use yew::prelude::*;
+
+use super::header::FixSwitch;
+use super::timeline::Timeline;
+use super::use_app;
+use crate::share;
+
+/// The embedded view.
+#[component]
+pub fn Embed() -> Html {
+    let app = use_app();
+    let broken: Vec<&'static str> = match &app.trace {
+        Some(t) => Invariant::ALL
+            .into_iter()
+            .filter(|i| t.safety_violations().any(|v| v.invariant == *i))
+            .map(Invariant::id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let (cls, verdict) = if broken.is_empty() {
+        ("ok", "all invariants hold".to_string())
+    } else {
+        ("bad", format!("VIOLATED: {}", broken.join(", ")))
+    };
+    let full = app.link().map(|l| share::page_url(&l)).unwrap_or_else(share::page_base);
+    html! {
+        <div class="embed" id="embed-root">
+            <header class="top embed-top">
+                <div class="brand">
+                    <span class="embed-title" title={app.scenario.description.clone()}>{ &app.scenario.title }</span>
+                    <span class="sub">{ format!("{} · {}", app.variant, app.granularity) }</span>
+                </div>
+                <span class={classes!("verdict", cls)} id="verdict" data-violated={broken.join(" ")}>{ verdict }</span>
+                <FixSwitch />
+                <a class="open-full" id="open-playground" href={full} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
+            </header>
+            if let Some(e) = &app.error {
+                <div class="error" role="alert"><span>{ e }</span></div>
+            }
+            <Timeline readonly=true />
+        </div>
+    }
+}

@@ -2,55 +2,61 @@
 //! for the seed race (both variants and granularities, DMA lanes included) and the
 //! `attach-storm-N` family (N = 1..5, PRE and FIX, mail granularity).
 //!
-//! `cargo bench -p smmu-sim --bench explore [-- --max-states N --max-seconds S --only ID]`.
-//! Plain `std::time` and `/proc/self/status` (VmHWM, reset per case through
-//! `/proc/self/clear_refs` where the kernel allows it): no benchmark framework, since what
-//! matters is one long run per case, not statistics over many short ones. A case that
-//! reaches the state or time bound is reported as stopped at the limit.
+//! `cargo bench -p smmu-sim --bench explore [-- --max-states N --max-seconds S --max-rss-mib M
+//! --only ID]`.
+//! Plain `std::time` and `/proc/self/status` (VmHWM): no benchmark framework, since what
+//! matters is one long run per case, not statistics over many short ones. Each case runs in
+//! a child process so that its peak RSS is its own. A case that reaches the state, time or
+//! memory bound (default 30M states, 300 s, 6 GiB resident) is reported as stopped at the
+//! limit; counts that exceed `u128` are reported as an overflow.
 
 use smmu_sim::explore::{Explorer, Limits};
-use smmu_sim::{builtin, Granularity, Variant};
+use smmu_sim::{builtin, Granularity, Variant, World};
 use std::time::{Duration, Instant};
 
 struct Args {
     max_states: u64,
     max_seconds: u64,
+    max_rss_mib: u64,
     only: Option<String>,
+    /// Run one case in this process (the parent runs each case in a child, so that peak RSS
+    /// is the case's own).
+    case: Option<String>,
+    /// Run one danger-window case in this process.
+    danger_case: Option<String>,
 }
 
 fn args() -> Args {
-    let mut a = Args { max_states: 20_000_000, max_seconds: 120, only: None };
+    let mut a =
+        Args { max_states: 30_000_000, max_seconds: 300, max_rss_mib: 6144, only: None, case: None, danger_case: None };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--max-states" => a.max_states = it.next().and_then(|v| v.parse().ok()).expect("--max-states N"),
             "--max-seconds" => a.max_seconds = it.next().and_then(|v| v.parse().ok()).expect("--max-seconds S"),
+            "--max-rss-mib" => a.max_rss_mib = it.next().and_then(|v| v.parse().ok()).expect("--max-rss-mib M"),
             "--only" => a.only = it.next().cloned(),
+            "--case" => a.case = it.next().cloned(),
+            "--danger-case" => a.danger_case = it.next().cloned(),
             _ => {} // `cargo bench` passes `--bench`.
         }
     }
     a
 }
 
-/// Peak resident set size in KiB, from /proc/self/status (Linux only).
-fn peak_rss_kib() -> Option<u64> {
+/// A size in KiB from /proc/self/status (Linux only): `VmHWM` (peak RSS) or `VmRSS`.
+fn status_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Resets the peak RSS to the current RSS, so each case reports its own peak.
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn main() {
-    let args = args();
-    let mut cases: Vec<(String, Variant, Granularity)> = Vec::new();
+fn cases() -> Vec<(String, Variant, Granularity)> {
+    let mut cases = Vec::new();
     for v in [Variant::Pre, Variant::Fix] {
         for g in Granularity::ALL {
-            cases.push(("seed-race".into(), v, g));
+            cases.push(("seed-race".to_string(), v, g));
         }
     }
     for n in 1..=builtin::MAX_STORM {
@@ -58,62 +64,162 @@ fn main() {
             cases.push((format!("attach-storm-{n}"), v, Granularity::Mail));
         }
     }
-    let resets = reset_peak_rss();
+    cases
+}
+
+/// Danger windows: exploration with the whole graph kept, then the pass over it.
+const DANGER_CASES: &[(&str, Variant, Granularity)] = &[
+    ("seed-race", Variant::Pre, Granularity::Mail),
+    ("seed-race", Variant::Pre, Granularity::Source),
+    ("attach-storm-2", Variant::Pre, Granularity::Mail),
+    ("attach-storm-3", Variant::Pre, Granularity::Mail),
+    ("attach-storm-3", Variant::Fix, Granularity::Mail),
+    ("attach-storm-4", Variant::Fix, Granularity::Mail),
+];
+
+fn parse_case(case: &str) -> (String, Variant, Granularity, World) {
+    let mut parts = case.split(',');
+    let (id, v, g) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (v, g): (Variant, Granularity) = (v.parse().unwrap(), g.parse().unwrap());
+    let world = builtin::get(id).expect("built-in").compile(v, g).expect("compiles");
+    (id.to_string(), v, g, world)
+}
+
+/// Runs one danger-window case and prints its row.
+fn run_danger_case(args: &Args, case: &str) {
+    let (id, v, g, world) = parse_case(case);
+    let start = Instant::now();
+    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states }).with_graph_limit(args.max_states);
+    let s = explorer.run();
+    let explored = start.elapsed();
+    let result = explorer.danger_windows();
+    let pass = start.elapsed() - explored;
+    let peak = status_kib("VmHWM:").map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let matrix = match &result {
+        Ok(m) => format!("{0} x {0} steps", m.steps.len()),
+        Err(e) => e.to_string(),
+    };
     println!(
-        "bound: {} states, {} s per case; peak RSS {}",
-        args.max_states,
-        args.max_seconds,
-        if resets { "per case" } else { "of the process so far (no clear_refs)" }
+        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>10} | {:>8} | {:>9} | {} |",
+        id,
+        v.name(),
+        g.name(),
+        s.unique_states,
+        s.transitions,
+        explored.as_millis(),
+        pass.as_millis(),
+        peak,
+        matrix
+    );
+}
+
+/// Runs one case and prints its row.
+fn run_case(args: &Args, case: &str) {
+    let (id, v, g, world) = parse_case(case);
+    let id = id.as_str();
+    let start = Instant::now();
+    let deadline = Duration::from_secs(args.max_seconds);
+    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states });
+    let (mut timed_out, mut out_of_memory) = (false, false);
+    while !explorer.step(20_000).done {
+        if start.elapsed() > deadline {
+            timed_out = true;
+            break;
+        }
+        if status_kib("VmRSS:").is_some_and(|k| k / 1024 > args.max_rss_mib) {
+            out_of_memory = true;
+            break;
+        }
+    }
+    let s = explorer.summary();
+    let elapsed = start.elapsed();
+    let peak = status_kib("VmHWM:").map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let result = if s.limit_hit {
+        "stopped at state limit".to_string()
+    } else if timed_out {
+        "stopped at time limit".to_string()
+    } else if out_of_memory {
+        "stopped at memory limit".to_string()
+    } else if s.overflow {
+        "counts overflow u128".to_string()
+    } else if s.violating > 0 {
+        format!("{:.2e} of {:.2e} violate", s.violating as f64, s.interleavings as f64)
+    } else {
+        format!("safe, {:.2e}", s.interleavings as f64)
+    };
+    let rate = s.unique_states as f64 / elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10.0} | {:>9} | {} |",
+        id,
+        v.name(),
+        g.name(),
+        s.unique_states,
+        s.transitions,
+        elapsed.as_millis(),
+        rate,
+        peak,
+        result
+    );
+}
+
+fn main() {
+    let args = args();
+    if let Some(case) = &args.case {
+        run_case(&args, case);
+        return;
+    }
+    if let Some(case) = &args.danger_case {
+        run_danger_case(&args, case);
+        return;
+    }
+    println!(
+        "bound: {} states, {} s, {} MiB RSS per case; each case in its own process",
+        args.max_states, args.max_seconds, args.max_rss_mib
     );
     println!(
-        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10} | {:>9} | {:<12} |",
-        "scenario", "var", "gran", "states", "transitions", "ms", "states/s", "peak MiB", "result"
+        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10} | {:>9} | result |",
+        "scenario", "var", "gran", "states", "transitions", "ms", "states/s", "peak MiB"
     );
     println!(
-        "|{:-<16}|{:-<6}|{:-<8}|{:->13}|{:->14}|{:->11}|{:->12}|{:->11}|{:-<14}|",
-        "", "", "", "", "", "", "", "", ""
+        "|{:-<16}|{:-<6}|{:-<8}|{:->13}|{:->14}|{:->11}|{:->12}|{:->11}|--------|",
+        "", "", "", "", "", "", "", ""
     );
-    for (id, v, g) in cases {
+    let exe = std::env::current_exe().expect("own path");
+    for (id, v, g) in cases() {
         if args.only.as_ref().is_some_and(|o| !id.contains(o.as_str())) {
             continue;
         }
-        let world = builtin::get(&id).expect("built-in").compile(v, g).expect("compiles");
-        reset_peak_rss();
-        let start = Instant::now();
-        let deadline = Duration::from_secs(args.max_seconds);
-        let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states });
-        let mut timed_out = false;
-        while !explorer.step(20_000).done {
-            if start.elapsed() > deadline {
-                timed_out = true;
-                break;
-            }
+        let status = std::process::Command::new(&exe)
+            .args(["--case", &format!("{id},{},{}", v.name(), g.name())])
+            .args(["--max-states", &args.max_states.to_string(), "--max-seconds", &args.max_seconds.to_string()])
+            .args(["--max-rss-mib", &args.max_rss_mib.to_string()])
+            .status()
+            .expect("runs a case");
+        if !status.success() {
+            println!("| {id:<14} | {:<4} | {:<6} | case failed: {status} |", v.name(), g.name());
         }
-        let s = explorer.summary();
-        let elapsed = start.elapsed();
-        let peak = peak_rss_kib().map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
-        drop(explorer);
-        let result = if s.limit_hit {
-            "stopped at state limit".to_string()
-        } else if timed_out {
-            "stopped at time limit".to_string()
-        } else if s.violating > 0 {
-            format!("{:.2e} viol", s.violating as f64)
-        } else {
-            "safe".to_string()
-        };
-        let rate = s.unique_states as f64 / elapsed.as_secs_f64().max(1e-9);
-        println!(
-            "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10.0} | {:>9} | {:<12} |",
-            id,
-            v.name(),
-            g.name(),
-            s.unique_states,
-            s.transitions,
-            elapsed.as_millis(),
-            rate,
-            peak,
-            result
-        );
+    }
+    println!();
+    println!("danger windows: exploration keeping the whole graph, then the pass over it");
+    println!(
+        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>10} | {:>8} | {:>9} | matrix |",
+        "scenario", "var", "gran", "states", "transitions", "explore ms", "pass ms", "peak MiB"
+    );
+    println!(
+        "|{:-<16}|{:-<6}|{:-<8}|{:->13}|{:->14}|{:->12}|{:->10}|{:->11}|--------|",
+        "", "", "", "", "", "", "", ""
+    );
+    for (id, v, g) in DANGER_CASES {
+        if args.only.as_ref().is_some_and(|o| !id.contains(o.as_str())) {
+            continue;
+        }
+        let status = std::process::Command::new(&exe)
+            .args(["--danger-case", &format!("{id},{},{}", v.name(), g.name())])
+            .args(["--max-states", &args.max_states.to_string()])
+            .status()
+            .expect("runs a case");
+        if !status.success() {
+            println!("| {id:<14} | {:<4} | {:<6} | case failed: {status} |", v.name(), g.name());
+        }
     }
 }

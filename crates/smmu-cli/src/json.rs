@@ -109,6 +109,9 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
             if timed_out { "time" } else { "state" }
         );
     }
+    if s.overflow {
+        let _ = writeln!(out, "OVERFLOW: a path count exceeded u128; the interleaving counts below are not valid");
+    }
     let _ = writeln!(out, "{} of {} interleavings violate a safety invariant", s.violating, s.interleavings);
     for (inv, n) in &s.by_invariant {
         let note = if inv.is_safety() { "" } else { " (design rule, not counted above)" };

@@ -127,7 +127,8 @@ pub struct Summary {
     pub by_invariant: Vec<(Invariant, u128)>,
     /// The search stopped at [`Limits::max_states`]: the counts cover only part of the graph.
     pub limit_hit: bool,
-    /// A count exceeded `u128`.
+    /// A count exceeded `u128`: the interleaving counts are not valid (differences saturate
+    /// at 0 rather than wrap).
     pub overflow: bool,
     /// Shortest schedule reaching a safety violation.
     pub shortest: Option<Schedule>,
@@ -139,8 +140,8 @@ pub struct Summary {
     /// thread can run); the scheduler completes the run. `None` when nothing violates, before
     /// the search ends, or when the graph was not kept ([`Summary::graph_dropped`]).
     pub fewest_switches: Option<Schedule>,
-    /// The state graph outgrew [`Explorer::with_graph_limit`] and was not kept, so
-    /// [`Summary::fewest_switches`] was not computed.
+    /// The state graph was not kept, so [`Summary::fewest_switches`] was not computed: it
+    /// outgrew [`Explorer::with_graph_limit`], or the search stopped at the state limit.
     pub graph_dropped: bool,
 }
 
@@ -413,14 +414,14 @@ impl<'w> Explorer<'w> {
     pub fn summary(&self) -> Summary {
         let total = self.terminal.total;
         let by_invariant =
-            Invariant::ALL.iter().map(|inv| (*inv, total - self.terminal.clean[*inv as usize])).collect();
+            Invariant::ALL.iter().map(|inv| (*inv, total.saturating_sub(self.terminal.clean[*inv as usize]))).collect();
         let shortest_by_invariant =
             Invariant::ALL.iter().filter_map(|inv| self.first[*inv as usize].map(|e| (*inv, self.path(e)))).collect();
         Summary {
             unique_states: self.parents.len() as u64,
             transitions: self.transitions,
             interleavings: total,
-            violating: total - self.terminal.clean_safety,
+            violating: total.saturating_sub(self.terminal.clean_safety),
             by_invariant,
             limit_hit: self.limit_hit,
             overflow: self.overflow,

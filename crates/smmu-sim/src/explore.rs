@@ -325,6 +325,9 @@ impl<'w> Explorer<'w> {
             };
             if let Some(g) = &mut self.graph {
                 g.edges.push(Edge { to, pc, thread: t.0, mask });
+                if g.edges.len() >= u32::MAX as usize {
+                    self.drop_graph();
+                }
             }
         }
         if !any_ready {

@@ -80,7 +80,7 @@ impl std::fmt::Display for DangerError {
             DangerError::LimitHit(n) => {
                 write!(
                     f,
-                    "the state graph has more than {n} states; danger windows are computed only for complete graphs"
+                    "danger windows need the complete state graph: the search stopped early or the graph has more than {n} states"
                 )
             }
             DangerError::Overflow => f.write_str("a path count exceeded u128"),

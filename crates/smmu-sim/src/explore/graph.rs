@@ -26,7 +26,8 @@ pub(super) struct Graph {
     pub deadlocks: Vec<u32>,
 }
 
-/// Cost of a path: context switches in the high bits, steps in the low 16.
+/// Cost of a path: context switches in the high bits, steps in the low 16 (paths are far
+/// shorter than 65536 steps: at most 8 threads of a few dozen steps each).
 type Cost = u32;
 const INF: Cost = Cost::MAX;
 const SWITCH: Cost = 1 << 16;

@@ -87,15 +87,19 @@ pub fn danger_json(map: &DangerMap) -> Value {
     let scale = map.violating.max(1) as f64;
     let fraction: Vec<Vec<f64>> =
         map.before.iter().map(|r| r.iter().map(|n| (*n as f64 / scale * 1e6).round() / 1e6).collect()).collect();
+    let n = map.steps.len();
+    let share: Vec<Vec<f64>> =
+        (0..n).map(|a| (0..n).map(|b| (map.share(a, b) * 1e6).round() / 1e6).collect()).collect();
     json!({
         "steps": steps,
         "before": before,
         "fraction": fraction,
+        "share": share,
         "before_all": map.before_all.iter().map(|r| r.iter().map(u128::to_string).collect()).collect::<Vec<Vec<String>>>(),
         "occurs": map.occurs.iter().map(u128::to_string).collect::<Vec<_>>(),
         "violating_interleavings": map.violating.to_string(),
         "interleavings": map.interleavings.to_string(),
-        "note": "before[a][b]: violating interleavings that run step a before step b; before_all[a][b]: all interleavings that do; fraction = before / violating",
+        "note": "before[a][b]: violating interleavings that run step a before step b; before_all[a][b]: all interleavings that do; fraction = before / violating; share = before / before_all",
     })
 }
 
@@ -109,10 +113,7 @@ pub fn danger_text(map: &DangerMap, top: usize) -> String {
         let _ = writeln!(out, "  none: no interleaving violates");
         return out;
     }
-    let share = |a: usize, b: usize| match map.before_all[a][b] {
-        0 => 0.0,
-        all => map.before[a][b] as f64 / all as f64,
-    };
+    let share = |a: usize, b: usize| map.share(a, b);
     let mut pairs = Vec::new();
     for a in 0..names.len() {
         for b in 0..names.len() {

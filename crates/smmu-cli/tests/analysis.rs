@@ -38,7 +38,7 @@ fn explore_danger_gives_a_labelled_square_matrix() {
     let n = d["steps"].as_array().unwrap().len();
     assert!(n > 10);
     assert!(d["steps"][0]["thread"].is_string() && d["steps"][0]["label"].is_string());
-    for key in ["before", "before_all", "fraction"] {
+    for key in ["before", "before_all", "fraction", "share"] {
         let m = d[key].as_array().unwrap();
         assert_eq!(m.len(), n);
         assert!(m.iter().all(|r| r.as_array().unwrap().len() == n));

@@ -64,6 +64,17 @@ pub struct DangerMap {
     pub transitions: u64,
 }
 
+impl DangerMap {
+    /// The share of interleavings running step `a` before step `b` that violate (0 when no
+    /// interleaving runs them in that order).
+    pub fn share(&self, a: usize, b: usize) -> f64 {
+        match self.before_all[a][b] {
+            0 => 0.0,
+            all => self.before[a][b] as f64 / all as f64,
+        }
+    }
+}
+
 /// Why there is no danger map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DangerError {

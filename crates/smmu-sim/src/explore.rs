@@ -11,6 +11,10 @@
 //! It is resumable: [`Explorer::step`] does a bounded amount of work and returns, so a caller
 //! can report progress, cancel, or run it in slices on a single thread.
 //!
+//! The next layer is indexed by 64-bit fingerprints of its states rather than by copies of
+//! them; a fingerprint match is confirmed by comparing the states, so deduplication is exact
+//! (`fingerprint`).
+//!
 //! While the graph stays under a bound ([`Explorer::with_graph_limit`]), the explorer also
 //! keeps its edges (8 bytes each). State ids are given in breadth-first order, so they are a
 //! topological order of the DAG, and passes over the kept graph run in id order or its

@@ -1,27 +1,23 @@
 //! Side effects of the page: step keys on the window, focus and scrolling that follow the
-//! state, the permalink in the address bar, and the exhaustive check run in time slices so
-//! the page never freezes.
+//! state, the permalink in the address bar, and the exhaustive check, run in a web worker
+//! ([`crate::worker`]) so the page never freezes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use smmu_sim::explore::{Explorer, Limits};
+use gloo_worker::{Spawnable, WorkerBridge};
+use smmu_sim::sched::Schedule;
+use smmu_sim::{share, World};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::state::{Action, AppState};
+use crate::state::{Action, AppState, ExploreKey};
+use crate::worker::{self, ExploreWorker, Reply, Request};
 
 /// Quiet time before the address bar's permalink is rewritten.
 const PERMALINK_DELAY_MS: u64 = 250;
-
-/// Milliseconds of exploring per slice before yielding to the browser.
-const SLICE_MS: f64 = 12.0;
-
-fn now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}
 
 /// Whether a key event comes from a text field or a select, where keys are the field's own.
 fn in_field(e: &web_sys::KeyboardEvent) -> bool {
@@ -107,53 +103,77 @@ fn element(id: &str) -> Option<web_sys::HtmlElement> {
     el.dyn_into().ok()
 }
 
-/// Runs the exhaustive check of the first queued key in slices of about [`SLICE_MS`],
-/// reporting progress between slices. A new generation (start or cancel) ends the old run.
+/// Where Trunk puts the worker's script, next to the page.
+const WORKER_JS: &str = "explore_worker.js";
+
+/// The run the page waits for: its tag, key and world (to read the schedules back).
+#[derive(Default)]
+struct Run {
+    tag: Cell<u64>,
+    target: RefCell<Option<(ExploreKey, Rc<World>)>>,
+}
+
+/// Runs the exhaustive check of the first queued key in the explore worker, reporting its
+/// progress. A new generation (start or cancel) cancels the old run; the worker is spawned
+/// (and its wasm loaded) on the first check only.
 #[hook]
 pub fn use_explorer(state: &UseReducerHandle<AppState>) {
+    let bridge = use_mut_ref(|| None::<WorkerBridge<ExploreWorker>>);
+    let run = use_memo((), |_| Rc::new(Run::default()));
     let dispatch = state.dispatcher();
     let scenario = state.scenario.clone();
     let deps = (state.explore.generation, state.explore.queue.first().cloned());
     use_effect_with(deps, move |(_, key)| {
-        let alive = Rc::new(Cell::new(true));
-        if let Some(key) = key.clone() {
-            let alive = alive.clone();
-            yew::platform::spawn_local(async move {
-                // Let the page paint the "running" state first.
-                yew::platform::time::sleep(Duration::ZERO).await;
-                let world = match scenario.compile(key.variant, key.granularity) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        dispatch.dispatch(Action::ExploreFailed(e.to_string()));
-                        return;
-                    }
-                };
-                let mut explorer = Explorer::new(&world, Limits::default());
-                loop {
-                    let start = now();
-                    let mut progress = explorer.step(64);
-                    while !progress.done && now() - start < SLICE_MS {
-                        progress = explorer.step(64);
-                    }
-                    if !alive.get() {
-                        return;
-                    }
-                    if progress.done {
-                        let summary = Rc::new(explorer.summary());
-                        let danger = explorer.danger_windows().map(Rc::new).map_err(|e| e.to_string());
-                        dispatch.dispatch(Action::ExploreDone(key, summary, danger));
-                        return;
-                    }
-                    dispatch.dispatch(Action::ExploreProgress(progress));
-                    yew::platform::time::sleep(Duration::ZERO).await;
-                    if !alive.get() {
-                        return;
-                    }
-                }
-            });
-        }
-        move || alive.set(false)
+        let run: Rc<Run> = (*run).clone();
+        // Replies of an earlier run are ignored from here on.
+        run.tag.set(run.tag.get() + 1);
+        let Some(key) = key.clone() else {
+            if let Some(bridge) = bridge.borrow().as_ref() {
+                bridge.send(Request::Cancel);
+            }
+            return;
+        };
+        let world = match scenario.compile(key.variant, key.granularity) {
+            Ok(w) => Rc::new(w),
+            Err(e) => return dispatch.dispatch(Action::ExploreFailed(e.to_string())),
+        };
+        let link = share::encode(&share::Link {
+            scenario: (*scenario).clone(),
+            variant: key.variant,
+            granularity: key.granularity,
+            schedule: Schedule::default(),
+            cursor: None,
+        });
+        *run.target.borrow_mut() = Some((key, world));
+        let mut bridge = bridge.borrow_mut();
+        let bridge = bridge.get_or_insert_with(|| {
+            let run = run.clone();
+            ExploreWorker::spawner().callback(move |reply: Reply| on_reply(reply, &run, &dispatch)).spawn(WORKER_JS)
+        });
+        bridge.send(Request::Start { run: run.tag.get(), link, danger: true });
     });
+}
+
+fn on_reply(reply: Reply, run: &Run, dispatch: &UseReducerDispatcher<AppState>) {
+    let Some((key, world)) = run.target.borrow().clone() else { return };
+    let tag = run.tag.get();
+    match reply {
+        Reply::Progress(r, p) if r == tag => dispatch.dispatch(Action::ExploreProgress(worker::progress(p))),
+        Reply::Done(r, s, d) if r == tag => {
+            let summary = match worker::summary(&s, &world) {
+                Ok(s) => Rc::new(s),
+                Err(e) => return dispatch.dispatch(Action::ExploreFailed(e)),
+            };
+            let danger = match d {
+                Some(Ok(d)) => worker::danger(&d).map(Rc::new),
+                Some(Err(e)) => Err(e),
+                None => Err("not computed".into()),
+            };
+            dispatch.dispatch(Action::ExploreDone(key, summary, danger));
+        }
+        Reply::Failed(r, e) if r == tag => dispatch.dispatch(Action::ExploreFailed(e)),
+        _ => {}
+    }
 }
 
 /// The address's fragment, without `#`.

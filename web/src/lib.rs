@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod route;
 pub mod share;
 pub mod state;
+pub mod worker;
 
 use components::{
     DangerPanel, Details, Embed, ExplorePanel, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline,

@@ -1,0 +1,95 @@
+// The exhaustive check runs in a web worker: its wasm loads only when a check starts, the
+// page stays responsive while it runs, Cancel stops it, and the counts are exact. Also
+// reports the gzipped download of the page and of the worker.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { startServer, launchBrowser, collectErrors, dist } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const gz = async (name) => zlib.gzipSync(await fs.readFile(path.join(dist, name)), { level: 9 }).length;
+
+test('the page loads at most 350 KB of wasm and JS (gzip); the worker loads on the first check', async () => {
+  const files = await fs.readdir(dist);
+  const page = files.filter((f) => /^smmu-web-.*(\.js|_bg\.wasm)$/.test(f));
+  const worker = files.filter((f) => /^explore_worker(\.js|_bg\.wasm)$/.test(f));
+  assert.equal(page.length, 2, `${files}`);
+  assert.equal(worker.length, 2, `${files}`);
+  const pageKb = (await Promise.all(page.map(gz))).reduce((a, b) => a + b) / 1000;
+  const workerKb = (await Promise.all(worker.map(gz))).reduce((a, b) => a + b) / 1000;
+  console.log(`gzipped wasm+JS: page ${pageKb.toFixed(1)} KB, worker ${workerKb.toFixed(1)} KB (loaded when a check starts)`);
+  assert.ok(pageKb <= 350, `page ${pageKb} KB`);
+
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = collectErrors(tab);
+  const requests = [];
+  tab.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await tab.goto(server.url + '/');
+  await tab.locator('.block').first().waitFor({ timeout: 15000 });
+  await tab.waitForTimeout(300);
+  assert.deepEqual(requests.filter((r) => r.includes('explore_worker')), [], 'no worker before a check');
+  const t0 = Date.now();
+  await tab.click('#explore');
+  await tab.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, { timeout: 60000 });
+  console.log(`every interleaving of seed-race (pre, fix, v6.9) in the worker: ${Date.now() - t0} ms including the worker's load`);
+  assert.ok(requests.includes('/explore_worker_bg.wasm'), `${requests}`);
+  const count = (id) => tab.$eval(id, (e) => [e.dataset.violating, e.dataset.total]);
+  assert.deepEqual(await count('#result-pre'), ['57320550', '534628728']);
+  assert.deepEqual(await count('#result-fix'), ['0', '5978820']);
+  assert.deepEqual(errors, []);
+});
+
+test('the page stays responsive during a long check, and Cancel stops it', async () => {
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = collectErrors(tab);
+  await tab.goto(server.url + '/');
+  await tab.locator('.block').first().waitFor({ timeout: 15000 });
+  await tab.selectOption('#scenario', 'attach-storm-3');
+  await tab.locator('.block').first().waitFor();
+  // Longest gap between animation frames while the check runs.
+  await tab.evaluate(() => {
+    window.__gaps = [];
+    let last = performance.now();
+    const tick = (t) => {
+      window.__gaps.push(t - last);
+      last = t;
+      if (!window.__stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await tab.click('#explore');
+  await tab.locator('#explore-progress').waitFor();
+  await tab.waitForFunction(() => /states/.test(document.querySelector('#explore-progress')?.textContent ?? ''), null, { timeout: 20000 });
+  // Step through the timeline while the worker counts.
+  await tab.keyboard.press('Home');
+  assert.equal(await tab.locator('#cursor-pos').textContent(), 'initial state');
+  await tab.keyboard.press(']');
+  assert.match(await tab.locator('#cursor-pos').textContent(), /^step 0 of/);
+  await tab.waitForTimeout(500);
+  const gaps = await tab.evaluate(() => {
+    window.__stop = true;
+    return window.__gaps.slice(1);
+  });
+  const worst = Math.max(...gaps);
+  console.log(`longest frame gap while the worker explores: ${worst.toFixed(1)} ms over ${gaps.length} frames`);
+  await tab.click('#explore-cancel');
+  await tab.locator('text=Cancelled.').waitFor();
+  await tab.waitForTimeout(300);
+  assert.equal(await tab.locator('#explore-progress').count(), 0, 'no progress after cancel');
+  assert.ok(worst < 100, `frames kept coming (worst gap ${worst} ms)`);
+  assert.deepEqual(errors, []);
+});

@@ -99,7 +99,8 @@ test('damaged and newer-version links show a banner and the default scenario', a
     const errors = collectErrors(page);
     await page.goto(server.url + '/' + hash);
     await page.locator('.block').first().waitFor({ timeout: 15000 });
-    assert.match(await page.locator('.error[role=alert]').textContent(), banner, hash);
+    assert.match(await page.locator('#link-error').textContent(), banner, hash);
+    assert.ok(await page.locator('#link-error').isVisible());
     assert.equal(await page.locator('#scenario').inputValue(), 'seed-race');
     assert.ok((await violated(page)).includes('inv2'), 'the seed race before the fix');
     if (hash.startsWith('#v9')) await screenshot(page, 'share-newer-link');

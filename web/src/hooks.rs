@@ -160,7 +160,7 @@ fn on_reply(reply: Reply, run: &Run, dispatch: &UseReducerDispatcher<AppState>) 
     match reply {
         Reply::Progress(r, p) if r == tag => dispatch.dispatch(Action::ExploreProgress(worker::progress(p))),
         Reply::Done(r, s, d) if r == tag => {
-            let summary = match worker::summary(&s, &world) {
+            let summary = match worker::checked(&s, &world) {
                 Ok(s) => Rc::new(s),
                 Err(e) => return dispatch.dispatch(Action::ExploreFailed(e)),
             };

@@ -7,13 +7,15 @@
 
 use std::rc::Rc;
 
-use smmu_sim::explore::{DangerMap, Progress, Summary};
+use smmu_sim::explore::{DangerMap, Progress};
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::share::{self, Link};
 use smmu_sim::trace::Trace;
 use smmu_sim::view::{self, Block, Lane};
 use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
 use yew::Reducible;
+
+use crate::worker::Checked;
 
 /// What an exploration result belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +38,7 @@ pub struct ExploreState {
     /// Progress of the running key.
     pub progress: Option<Progress>,
     /// Finished summaries.
-    pub results: Vec<(ExploreKey, Rc<Summary>)>,
+    pub results: Vec<(ExploreKey, Rc<Checked>)>,
     /// Danger windows of finished runs, or why there are none.
     pub dangers: Vec<(ExploreKey, Result<Rc<DangerMap>, String>)>,
     /// The last run was cancelled.
@@ -45,7 +47,7 @@ pub struct ExploreState {
 
 impl ExploreState {
     /// The summary for a key, if it was explored.
-    pub fn result(&self, key: &ExploreKey) -> Option<&Rc<Summary>> {
+    pub fn result(&self, key: &ExploreKey) -> Option<&Rc<Checked>> {
         self.results.iter().find(|(k, _)| k == key).map(|(_, s)| s)
     }
 
@@ -100,6 +102,8 @@ pub struct AppState {
     pub explore: ExploreState,
     /// Bumped on every re-simulation (the E2E test waits for it).
     pub runs: u64,
+    /// Why the link the page was opened with could not be opened (shown as a banner on top).
+    pub link_error: Option<String>,
     /// Why the last import failed.
     pub import_error: Option<String>,
     /// Bumped on every successful import (the import dialog closes on it).
@@ -131,6 +135,7 @@ impl PartialEq for AppState {
             && self.error == o.error
             && self.explore == o.explore
             && self.runs == o.runs
+            && self.link_error == o.link_error
             && self.import_error == o.import_error
             && self.imports == o.imports
     }
@@ -190,7 +195,7 @@ pub enum Action {
     /// The running check made progress.
     ExploreProgress(Progress),
     /// The running check finished, with its danger windows.
-    ExploreDone(ExploreKey, Rc<Summary>, Result<Rc<DangerMap>, String>),
+    ExploreDone(ExploreKey, Rc<Checked>, Result<Rc<DangerMap>, String>),
     /// The check could not run.
     ExploreFailed(String),
     /// Open a permalink (the address's fragment changed).
@@ -202,6 +207,8 @@ pub enum Action {
     Import(String),
     /// Forget the last import error.
     ImportDismiss,
+    /// Dismiss the banner about a link that could not be opened.
+    DismissLinkError,
 }
 
 /// The id of the scenario shown on a first visit.
@@ -231,7 +238,9 @@ impl AppState {
         }
         match share::decode(&text) {
             Ok(link) => AppState::from_decoded(link),
-            Err(e) => AppState { error: Some(format!("{e}; showing the seed race instead")), ..AppState::default() },
+            Err(e) => {
+                AppState { link_error: Some(format!("{e}; showing the seed race instead")), ..AppState::default() }
+            }
         }
     }
 
@@ -302,6 +311,7 @@ impl AppState {
             error: None,
             explore: ExploreState::default(),
             runs: 0,
+            link_error: None,
             import_error: None,
             imports: 0,
         };
@@ -548,6 +558,7 @@ impl Reducible for AppState {
                 s.runs = self.runs + 1;
             }
             Action::DismissError => s.error = None,
+            Action::DismissLinkError => s.link_error = None,
             Action::Import(text) => match AppState::import(&text) {
                 Ok(mut t) => {
                     // An imported scenario may reuse a built-in's id: earlier counts do not apply.
@@ -638,7 +649,7 @@ mod tests {
         assert_eq!(t.trace.as_ref().unwrap().schedule(), s.trace.as_ref().unwrap().schedule());
         assert_eq!(t.blocks, s.blocks, "the same trace, waits included");
         let bad = AppState::from_link("#v1.garbage");
-        assert!(bad.error.as_deref().unwrap().contains("damaged"), "{:?}", bad.error);
+        assert!(bad.link_error.as_deref().unwrap().contains("damaged"), "{:?}", bad.link_error);
         assert_eq!(bad.scenario.id, "seed-race");
     }
 

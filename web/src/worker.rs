@@ -5,8 +5,8 @@
 //! granularity, no schedule); the worker explores in slices of [`SLICE_MS`], answering
 //! [`Reply::Progress`] between slices, so a [`Request::Cancel`] is read within one slice.
 //! Results cross as plain data: counts as decimal strings, schedules as text with thread
-//! names, and the danger map. [`summary`] and [`danger`] turn them back into the model's
-//! types on the page. The worker is its own wasm binary (`src/bin/explore_worker.rs`),
+//! names, and the danger map. [`checked`] and [`danger`] turn them back into values the
+//! page shows. The worker is its own wasm binary (`src/bin/explore_worker.rs`),
 //! loaded only when a check starts.
 
 use std::cell::Cell;
@@ -151,10 +151,33 @@ pub fn summary_data(s: &Summary, world: &World) -> SummaryData {
     }
 }
 
-/// The summary back from plain data, schedules parsed against the same world.
-pub fn summary(d: &SummaryData, world: &World) -> Result<Summary, String> {
+/// A finished check as the page shows it: the counts and the counterexamples to load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Unique states visited.
+    pub unique_states: u64,
+    /// Transitions taken.
+    pub transitions: u64,
+    /// Complete interleavings.
+    pub interleavings: u128,
+    /// Interleavings violating a safety invariant.
+    pub violating: u128,
+    /// Per invariant, violating interleavings.
+    pub by_invariant: Vec<(Invariant, u128)>,
+    /// The state limit was hit: the counts are partial.
+    pub limit_hit: bool,
+    /// A count overflowed.
+    pub overflow: bool,
+    /// Shortest violating schedule.
+    pub shortest: Option<Schedule>,
+    /// Violating schedule with the fewest context switches.
+    pub fewest_switches: Option<Schedule>,
+}
+
+/// The check's result back from plain data, schedules parsed against the same world.
+pub fn checked(d: &SummaryData, world: &World) -> Result<Checked, String> {
     let sched = |t: &str| Schedule::parse(t, world).map_err(|e| e.to_string());
-    Ok(Summary {
+    Ok(Checked {
         unique_states: d.unique_states,
         transitions: d.transitions,
         interleavings: num(&d.interleavings)?,
@@ -163,13 +186,7 @@ pub fn summary(d: &SummaryData, world: &World) -> Result<Summary, String> {
         limit_hit: d.limit_hit,
         overflow: d.overflow,
         shortest: d.shortest.as_deref().map(sched).transpose()?,
-        shortest_by_invariant: d
-            .shortest_by_invariant
-            .iter()
-            .map(|(i, t)| Ok((inv(i)?, sched(t)?)))
-            .collect::<Result<_, String>>()?,
         fewest_switches: d.fewest_switches.as_deref().map(sched).transpose()?,
-        graph_dropped: d.graph_dropped,
     })
 }
 

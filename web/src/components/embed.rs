@@ -38,8 +38,8 @@ pub fn Embed() -> Html {
                 <FixSwitch />
                 <a class="open-full" id="open-playground" href={full} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
             </header>
-            if let Some(e) = &app.error {
-                <div class="error" role="alert"><span>{ e }</span></div>
+            if let Some(e) = app.link_error.as_ref().or(app.error.as_ref()) {
+                <div class="error" id="link-error" role="alert"><span>{ e }</span></div>
             }
             <Timeline readonly=true />
         </div>

@@ -3,13 +3,13 @@
 use std::rc::Rc;
 
 use smmu_sim::check::Invariant;
-use smmu_sim::explore::Summary;
 use smmu_sim::sched::Schedule;
 use smmu_sim::Variant;
 use yew::prelude::*;
 
 use super::{group, use_app};
 use crate::state::{Action, ExploreKey};
+use crate::worker::Checked;
 
 /// The explore panel.
 #[component]
@@ -127,7 +127,7 @@ fn Side(props: &SideProps) -> Html {
     }
 }
 
-fn by_invariant(s: &Rc<Summary>) -> Vec<Html> {
+fn by_invariant(s: &Rc<Checked>) -> Vec<Html> {
     s.by_invariant
         .iter()
         .filter(|(_, n)| *n > 0)

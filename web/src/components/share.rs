@@ -135,8 +135,18 @@ pub fn ShareBar() -> Html {
         };
         Some(html! { <span class={classes!("share-status", cls)} id="share-status" role="status">{ text }</span> })
     });
+    let dismiss_link_error = {
+        let app = app.clone();
+        Callback::from(move |_| app.dispatch(Action::DismissLinkError))
+    };
     html! {
         <section class="share" aria-label="Share">
+            if let Some(e) = &app.link_error {
+                <div class="error banner" id="link-error" role="alert">
+                    <span>{ e }</span>
+                    <button type="button" onclick={dismiss_link_error} aria-label="dismiss">{ "×" }</button>
+                </div>
+            }
             <div class="row share-buttons">
                 <button type="button" id="copy-link" onclick={copy_link} title="copy the URL of this run and cursor">{ "Copy link" }</button>
                 <button type="button" id="copy-mail" onclick={copy_mail} title="lockdep-style text for a mailing list, with a Link: line">{ "Copy as mail text" }</button>

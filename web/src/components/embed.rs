@@ -34,9 +34,11 @@ pub fn Embed() -> Html {
                     <span class="embed-title" title={app.scenario.description.clone()}>{ &app.scenario.title }</span>
                     <span class="sub">{ format!("{} · {}", app.variant, app.granularity) }</span>
                 </div>
-                <span class={classes!("verdict", cls)} id="verdict" data-violated={broken.join(" ")}>{ verdict }</span>
-                <FixSwitch />
                 <a class="open-full" id="open-playground" href={full} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
+                <div class="embed-row">
+                    <span class={classes!("verdict", cls)} id="verdict" data-violated={broken.join(" ")}>{ verdict }</span>
+                    <FixSwitch />
+                </div>
             </header>
             if let Some(e) = app.link_error.as_ref().or(app.error.as_ref()) {
                 <div class="error" id="link-error" role="alert"><span>{ e }</span></div>

@@ -92,6 +92,8 @@ pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Durat
         "shortest": s.shortest.as_ref().map(|c| counterexample_switches(world, c)),
         "fewest_switches": s.fewest_switches.as_ref().map(|c| counterexample_switches(world, c)),
         "graph_dropped": s.graph_dropped,
+        "approx_interleavings": s.approx.map(|a| format!("{:.6e}", a.interleavings)),
+        "approx_violating_interleavings": s.approx.map(|a| format!("{:.6e}", a.violating)),
     });
     value
 }
@@ -111,6 +113,13 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
     }
     if s.overflow {
         let _ = writeln!(out, "OVERFLOW: a path count exceeded u128; the interleaving counts below are not valid");
+        if let Some(a) = s.approx {
+            let _ = writeln!(
+                out,
+                "estimate: about {:.4e} of {:.4e} interleavings violate a safety invariant",
+                a.violating, a.interleavings
+            );
+        }
     }
     let _ = writeln!(out, "{} of {} interleavings violate a safety invariant", s.violating, s.interleavings);
     for (inv, n) in &s.by_invariant {

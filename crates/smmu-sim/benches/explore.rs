@@ -140,8 +140,8 @@ fn run_case(args: &Args, case: &str) {
         "stopped at time limit".to_string()
     } else if out_of_memory {
         "stopped at memory limit".to_string()
-    } else if s.overflow {
-        "counts overflow u128".to_string()
+    } else if let Some(a) = s.approx {
+        format!("u128 overflow; about {:.2e} of {:.2e} violate", a.violating, a.interleavings)
     } else if s.violating > 0 {
         format!("{:.2e} of {:.2e} violate", s.violating as f64, s.interleavings as f64)
     } else {

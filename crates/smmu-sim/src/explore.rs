@@ -60,12 +60,15 @@ pub const DEFAULT_GRAPH_LIMIT: u64 = 2_000_000;
 
 const N_INV: usize = Invariant::ALL.len();
 
-/// Path counts carried by a state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Path counts carried by a state; the `f64` pair is an estimate that survives a `u128`
+/// overflow.
+#[derive(Clone, Copy, Debug, Default)]
 struct Counts {
     total: u128,
     clean_safety: u128,
     clean: [u128; N_INV],
+    approx_total: f64,
+    approx_clean: f64,
 }
 
 impl Counts {
@@ -75,8 +78,10 @@ impl Counts {
             None => *overflow = true,
         };
         add(&mut self.total, from.total);
+        self.approx_total += from.approx_total;
         if mask & safety_mask() == 0 {
             add(&mut self.clean_safety, from.clean_safety);
+            self.approx_clean += from.approx_clean;
         }
         for (i, inv) in Invariant::ALL.iter().enumerate() {
             if mask & inv.bit() == 0 {
@@ -132,8 +137,12 @@ pub struct Summary {
     /// The search stopped at [`Limits::max_states`]: the counts cover only part of the graph.
     pub limit_hit: bool,
     /// A count exceeded `u128`: the interleaving counts are not valid (differences saturate
-    /// at 0 rather than wrap).
+    /// at 0 rather than wrap); [`Summary::approx`] estimates them.
     pub overflow: bool,
+    /// After an overflow: floating-point estimates of the interleavings and of the violating
+    /// ones (relative error below about 1e-13 for the total; the violating estimate is the
+    /// difference of two estimates, so it is coarse when violations are rare).
+    pub approx: Option<Approx>,
     /// Shortest schedule reaching a safety violation.
     pub shortest: Option<Schedule>,
     /// Per invariant, a shortest schedule reaching its violation.
@@ -148,6 +157,24 @@ pub struct Summary {
     /// outgrew [`Explorer::with_graph_limit`], or the search stopped at the state limit.
     pub graph_dropped: bool,
 }
+
+/// Floating-point estimates of counts that exceed `u128`.
+#[derive(Clone, Copy, Debug)]
+pub struct Approx {
+    /// Complete interleavings.
+    pub interleavings: f64,
+    /// Interleavings violating a safety invariant.
+    pub violating: f64,
+}
+
+impl PartialEq for Approx {
+    fn eq(&self, other: &Self) -> bool {
+        self.interleavings.to_bits() == other.interleavings.to_bits()
+            && self.violating.to_bits() == other.violating.to_bits()
+    }
+}
+
+impl Eq for Approx {}
 
 /// The number of context switches in a schedule: positions where the thread changes.
 pub fn switches(schedule: &Schedule) -> usize {
@@ -189,13 +216,14 @@ impl std::fmt::Debug for Explorer<'_> {
 impl<'w> Explorer<'w> {
     /// Starts at the world's initial state.
     pub fn new(world: &'w World, limits: Limits) -> Self {
-        let mut counts = Counts { total: 1, clean_safety: 1, clean: [1; N_INV] };
+        let mut counts = Counts { total: 1, clean_safety: 1, clean: [1; N_INV], approx_total: 1.0, approx_clean: 1.0 };
         let initial = world.initial.clone();
         for inv in Invariant::ALL {
             if initial.broken & inv.bit() != 0 {
                 counts.clean[inv as usize] = 0;
                 if inv.is_safety() {
                     counts.clean_safety = 0;
+                    counts.approx_clean = 0.0;
                 }
             }
         }
@@ -432,6 +460,10 @@ impl<'w> Explorer<'w> {
             by_invariant,
             limit_hit: self.limit_hit,
             overflow: self.overflow,
+            approx: self.overflow.then(|| Approx {
+                interleavings: self.terminal.approx_total,
+                violating: (self.terminal.approx_total - self.terminal.approx_clean).max(0.0),
+            }),
             shortest: self.first_safety.map(|e| self.path(e)),
             shortest_by_invariant,
             fewest_switches: self.fewest.clone(),
@@ -454,5 +486,19 @@ mod tests {
         e.fingerprint = |s| u64::from(s.threads.iter().map(|t| t.steps).sum::<u16>() % 3);
         assert_eq!(e.run(), normal);
         assert_eq!(normal.unique_states, 12208);
+    }
+
+    /// The floating-point estimates track the exact counts.
+    #[test]
+    fn estimates_agree_with_exact_counts() {
+        for g in [Granularity::Mail, Granularity::Source] {
+            let world = builtin::get("seed-race").unwrap().compile(Variant::Pre, g).unwrap();
+            let mut e = Explorer::new(&world, Limits::default());
+            let s = e.run();
+            assert_eq!(s.approx, None, "no overflow, no estimate");
+            let close = |a: f64, b: u128| (a - b as f64).abs() <= 1e-12 * b as f64;
+            assert!(close(e.terminal.approx_total, s.interleavings));
+            assert!(close(e.terminal.approx_total - e.terminal.approx_clean, s.violating));
+        }
     }
 }

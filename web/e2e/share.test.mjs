@@ -183,3 +183,27 @@ ${snippet}
   assert.deepEqual(hostErrors, []);
   await context.close();
 });
+
+test('when the clipboard is refused, the link is selected in a read-only field', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(() => {
+    navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+  });
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(server.url + '/');
+  await page.locator('.block').first().waitFor({ timeout: 15000 });
+  await page.click('#copy-link');
+  await page.locator('#share-status.warn').waitFor();
+  assert.match(await page.locator('#share-status').textContent(), /did not allow the clipboard/);
+  const sel = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { id: el.id, readOnly: el.readOnly, selected: el.value.slice(el.selectionStart, el.selectionEnd) };
+  });
+  assert.equal(sel.id, 'share-out');
+  assert.ok(sel.readOnly);
+  assert.ok(sel.selected.startsWith(server.url + '/#v1.'), sel.selected);
+  await screenshot(page, 'share-clipboard-refused');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

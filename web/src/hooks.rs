@@ -106,10 +106,16 @@ fn element(id: &str) -> Option<web_sys::HtmlElement> {
 /// Where Trunk puts the worker's script, next to the page.
 const WORKER_JS: &str = "explore_worker.js";
 
+/// How long a started worker may stay silent before the check is reported as failed (it
+/// answers every 50 ms once running; the first answer waits for its wasm to load).
+const WORKER_SILENCE_MS: u64 = 30_000;
+
 /// The run the page waits for: its tag, key and world (to read the schedules back).
 #[derive(Default)]
 struct Run {
     tag: Cell<u64>,
+    /// The last tag the worker answered for.
+    heard: Cell<u64>,
     target: RefCell<Option<(ExploreKey, Rc<World>)>>,
 }
 
@@ -145,18 +151,30 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
             cursor: None,
         });
         *run.target.borrow_mut() = Some((key, world));
+        let report = dispatch.clone();
         let mut bridge = bridge.borrow_mut();
         let bridge = bridge.get_or_insert_with(|| {
             let run = run.clone();
             ExploreWorker::spawner().callback(move |reply: Reply| on_reply(reply, &run, &dispatch)).spawn(WORKER_JS)
         });
-        bridge.send(Request::Start { run: run.tag.get(), link, danger: true });
+        let tag = run.tag.get();
+        bridge.send(Request::Start { run: tag, link, danger: true });
+        // A worker that cannot load (blocked script, no wasm) never answers: say so.
+        yew::platform::spawn_local(async move {
+            yew::platform::time::sleep(Duration::from_millis(WORKER_SILENCE_MS)).await;
+            if run.tag.get() == tag && run.heard.get() != tag {
+                report.dispatch(Action::ExploreFailed(format!("the check's worker ({WORKER_JS}) did not answer")));
+            }
+        });
     });
 }
 
 fn on_reply(reply: Reply, run: &Run, dispatch: &UseReducerDispatcher<AppState>) {
     let Some((key, world)) = run.target.borrow().clone() else { return };
     let tag = run.tag.get();
+    run.heard.set(match &reply {
+        Reply::Progress(r, _) | Reply::Done(r, ..) | Reply::Failed(r, _) => *r,
+    });
     match reply {
         Reply::Progress(r, p) if r == tag => dispatch.dispatch(Action::ExploreProgress(worker::progress(p))),
         Reply::Done(r, s, d) if r == tag => {

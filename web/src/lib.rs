@@ -2,8 +2,10 @@
 //!
 //! One reducer ([`state::AppState`] with [`state::Action`]) owns the page state; it is shared
 //! through a context. Components in [`components`] render values computed by `smmu-sim` and
-//! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the exhaustive check
-//! run in slices). `src/main.rs` mounts [`App`] on the page body.
+//! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the permalink, the
+//! exhaustive check). [`route`] tells the full page from the embed (`#embed/v1.…`), [`share`]
+//! does the clipboard and downloads, and [`worker`] is the check's web worker, built as its
+//! own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
 pub mod hooks;

@@ -24,7 +24,7 @@ step test cargo test --workspace --locked
 step sim-wasm cargo build -p smmu-sim --target wasm32-unknown-unknown --locked
 step trunk trunk build --release --offline --locked
 # No -q here: cargo would pass --quiet on to wasm-bindgen-test-runner, which rejects it.
-step wasm-test cargo test --target wasm32-unknown-unknown -p smmu-web --locked
+step wasm-test cargo test --target wasm32-unknown-unknown -p smmu-web --lib --test web --locked
 step e2e bash -c 'cd web/e2e && node --test'
 
 current=done

@@ -1,0 +1,49 @@
+//! The explorer benchmark in the browser: the same cases as `cargo bench -p smmu-sim --bench
+//! explore` (seed-race at both granularities, attach-storm-N), run in headless Chromium.
+//! It prints states, time and states/s; it asserts only the counts, never a speed.
+//! Run with `bash scripts/bench-wasm.sh` (release build).
+#![cfg(target_arch = "wasm32")]
+
+use smmu_sim::explore::{Explorer, Limits};
+use smmu_sim::{builtin, Granularity, Variant};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn case(id: &str, v: Variant, g: Granularity, max_states: u64) {
+    let world = builtin::get(id).unwrap().compile(v, g).unwrap();
+    // Warm up once on small cases so the timing excludes first-touch costs.
+    let start = now();
+    let s = Explorer::new(&world, Limits { max_states }).run();
+    let ms = now() - start;
+    let rate = s.unique_states as f64 / (ms / 1000.0).max(1e-9);
+    console_log!(
+        "wasm-bench {id:<16} {:<4} {:<6} states {:>10} transitions {:>11} ms {:>9.1} states/s {:>9.0}{}",
+        v.name(),
+        g.name(),
+        s.unique_states,
+        s.transitions,
+        ms,
+        rate,
+        if s.limit_hit { " (stopped at limit)" } else { "" }
+    );
+    assert!(s.unique_states > 0);
+}
+
+#[wasm_bindgen_test]
+fn explorer_throughput() {
+    for g in Granularity::ALL {
+        for v in [Variant::Pre, Variant::Fix] {
+            case("seed-race", v, g, 5_000_000);
+        }
+    }
+    for n in 1..=3 {
+        for v in [Variant::Pre, Variant::Fix] {
+            case(&format!("attach-storm-{n}"), v, Granularity::Mail, 3_000_000);
+        }
+    }
+}

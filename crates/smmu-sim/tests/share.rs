@@ -123,3 +123,19 @@ fn schedules_in_links_replay_the_same_trace() {
     assert_eq!(sched::run(&w, &back.schedule).states, sched::run(&w0, &link.schedule).states);
     assert_eq!(Schedule::parse(&back.schedule.to_text(), &w).unwrap(), back.schedule);
 }
+
+/// A whole mail, as pasted from a reply, opens through its `Link:` line.
+#[test]
+fn pasted_mail_text_opens_through_its_link_line() {
+    let (w, t) = run_default("seed-race", Variant::Pre, Granularity::Mail);
+    let link = Link {
+        scenario: builtin::get("seed-race").unwrap(),
+        variant: Variant::Pre,
+        granularity: Granularity::Mail,
+        schedule: t.schedule(),
+        cursor: None,
+    };
+    let url = format!("http://127.0.0.1:8080/#{}", share::encode(&link));
+    let text = format!("> quoted reply\n{}\n", mail::render(&w, &t, Some(&url)));
+    assert_eq!(share::decode(&text).unwrap(), link);
+}

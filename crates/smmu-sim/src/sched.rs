@@ -92,7 +92,7 @@ type Request = (ThreadId, usize, Option<(LockId, ThreadId)>);
 
 /// Runs a schedule from the initial state and records the trace.
 pub fn run(world: &World, schedule: &Schedule) -> Trace {
-    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::new(world) };
+    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::default() };
     let mut pending: VecDeque<Request> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {

@@ -82,7 +82,7 @@ impl TraceStep {
 }
 
 /// The result of running one schedule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Trace {
     /// The steps in the order they ran.
     pub steps: Vec<TraceStep>,
@@ -99,19 +99,6 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// An empty trace for a world.
-    pub fn new(world: &World) -> Self {
-        let _ = world;
-        Trace {
-            steps: Vec::new(),
-            states: Vec::new(),
-            violations: Vec::new(),
-            initial_violations: Vec::new(),
-            notes: Vec::new(),
-            deadlock: false,
-        }
-    }
-
     /// The schedule that replays this trace exactly (the threads in the order they ran).
     pub fn schedule(&self) -> crate::sched::Schedule {
         crate::sched::Schedule(self.steps.iter().map(|s| s.thread).collect())

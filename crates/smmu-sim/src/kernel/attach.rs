@@ -42,7 +42,7 @@ fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
             return;
         }
         b.store(Op::SetDomain(m, None), "domain_null", "master->domain = NULL");
-        install_ste(b, m, SteTarget::FromMaster);
+        install_ste(b, m, SteTarget::FromMaster, None);
         let not_s1 = b.jump_unless(Cond::StageIs(old, Stage::S1), "clear_cd");
         let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
@@ -89,7 +89,8 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
         b.step(Op::Unlock(LockArg::Asid), "write_cd", "mutex_unlock(&arm_smmu_asid_lock)");
     }
-    install_ste(b, m, SteTarget::FromMaster);
+    let name = b.topo.domain(y).to_string();
+    install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
 }
 
@@ -103,7 +104,8 @@ fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
         cdtab_alloc(b, m);
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
     }
-    install_ste(b, m, SteTarget::FromMaster);
+    let name = b.topo.domain(y).to_string();
+    install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
     b.step(Op::Unlock(LockArg::Asid), "out_unlock", "out_unlock: mutex_unlock(&arm_smmu_asid_lock)");
 }
@@ -125,10 +127,10 @@ fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
             write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
             b.land(fresh);
             write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(dom));
-            install_ste(b, m, SteTarget::Domain(dom));
+            install_ste(b, m, SteTarget::Domain(dom), None);
         }
         Stage::S2 | Stage::Bypass => {
-            install_ste(b, m, SteTarget::Domain(dom));
+            install_ste(b, m, SteTarget::Domain(dom), None);
             let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
             write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
             b.land(no_tab);
@@ -163,7 +165,7 @@ pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
                 let busy = sva_check(b, m);
                 b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
                 detach_dev(b, m);
-                install_ste(b, m, SteTarget::Abort);
+                install_ste(b, m, SteTarget::Abort, None);
                 b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
                 b.silent(Op::SetDomain(m, None), "fn", "iommu core: group->domain = blocked");
                 let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");

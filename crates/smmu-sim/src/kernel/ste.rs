@@ -5,9 +5,12 @@ use crate::ids::MasterId;
 use crate::program::{Cond, Op, SteTarget};
 use crate::source::File;
 
-fn target_name(b: &Builder<'_>, t: SteTarget) -> String {
+fn target_name(b: &Builder<'_>, t: SteTarget, from_master: Option<&str>) -> String {
     match t {
-        SteTarget::FromMaster => "target from master->domain".into(),
+        SteTarget::FromMaster => match from_master {
+            Some(d) => format!("{d}'s STE (from master->domain)"),
+            None => "abort STE (master->domain is NULL)".into(),
+        },
         SteTarget::Domain(d) => format!("{}'s STE", super::cd::dom_name(b, d)),
         SteTarget::Abort => "abort STE".into(),
     }
@@ -16,10 +19,12 @@ fn target_name(b: &Builder<'_>, t: SteTarget) -> String {
 /// Writes master `m`'s STE towards `target`.
 /// PRE/FIX call this `arm_smmu_install_ste_for_dev()`; v6.9 `arm_smmu_install_ste_for_dev()`
 /// with an STE built by the caller.
-pub fn install_ste(b: &mut Builder<'_>, m: MasterId, target: SteTarget) {
+/// `from_master` names the domain `master->domain` points to when the target is derived
+/// from it (`None`: NULL), so labels say what is written.
+pub fn install_ste(b: &mut Builder<'_>, m: MasterId, target: SteTarget, from_master: Option<&str>) {
     b.func("arm_smmu_install_ste_for_dev", File::Main, |b| {
         let who = b.topo.master(m).to_string();
-        let what = target_name(b, target);
+        let what = target_name(b, target, from_master);
         if !b.source() {
             b.step(Op::SteInstall(m, target), "fn", format!("STE_{who} := {what} + CFGI_STE + SYNC"));
             return;

@@ -1,28 +1,17 @@
 // The playground end to end: the seed race, dragging with the mouse, the fix switch, the
 // exhaustive counts, keyboard stepping; it times re-simulation after a drop and saves
 // screenshots to artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, collectErrors, screenshot } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot } from './harness.mjs';
 
 const COL = 132; // px per step column, as in src/components/timeline.rs
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 async function open(width = 1280, height = 900) {
-  const page = await browser.newPage({ viewport: { width, height } });
+  const page = await env.browser.newPage({ viewport: { width, height } });
   const errors = collectErrors(page);
-  await page.goto(server.url + '/');
+  await page.goto(env.server.url + '/');
   await page.locator('.block').first().waitFor({ timeout: 15000 });
   return { page, errors };
 }
@@ -132,7 +121,7 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
   const cursor = await page.locator('#cursor-pos').textContent();
   await page.waitForFunction(() => location.hash.startsWith('#v1.'));
   await page.waitForTimeout(400); // the permalink is rewritten once the page settles
-  const again = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const again = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   await again.goto(page.url());
   await again.locator('.block.waited').first().waitFor({ timeout: 15000 });
   assert.equal(await again.locator('#fix-switch').getAttribute('aria-checked'), 'true');

@@ -1,33 +1,25 @@
 // Sharing end to end: copy a link and reopen it, damaged and newer-version links, mail text,
 // JSON export and import, and the embed inside an iframe of another page.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs/promises';
-import { startServer, launchBrowser, collectErrors, screenshot } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot } from './harness.mjs';
 
-let server;
-let browser;
+const env = useServerAndBrowser();
 let host; // a plain page on another origin that embeds the playground
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
 after(async () => {
-  await browser?.close();
-  await server?.close();
   await new Promise((resolve) => (host ? host.close(resolve) : resolve()));
 });
 
 /** A page whose clipboard the test can read. */
 async function open(hash = '', width = 1280, height = 900) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const context = await env.browser.newContext({ viewport: { width, height } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.url });
   const page = await context.newPage();
   const errors = collectErrors(page);
-  await page.goto(server.url + '/' + hash);
+  await page.goto(env.server.url + '/' + hash);
   await page.locator('.block').first().waitFor({ timeout: 15000 });
   return { page, errors, context };
 }
@@ -59,7 +51,7 @@ test('a copied link opens the same timeline and verdict in a new page', async ()
   await page.locator('.block.waited').first().waitFor();
   await page.click('#copy-link');
   const url = await copied(page);
-  assert.ok(url.startsWith(server.url + '/#v1.'), url);
+  assert.ok(url.startsWith(env.server.url + '/#v1.'), url);
   const again = await context.newPage();
   await again.goto(url);
   await again.locator('.block.waited').first().waitFor({ timeout: 15000 });
@@ -75,7 +67,7 @@ test('the mail text has a Link: line and lines of at most 72 columns', async () 
   await page.click('#copy-mail');
   const text = await copied(page);
   const link = text.split('\n').find((l) => l.startsWith('Link: '));
-  assert.ok(link && link.includes(server.url + '/#v1.'), `Link line: ${link}`);
+  assert.ok(link && link.includes(env.server.url + '/#v1.'), `Link line: ${link}`);
   const long = text.split('\n').filter((l) => !l.startsWith('Link: ') && [...l].length > 72);
   assert.deepEqual(long, []);
   await screenshot(page, 'share-mail');
@@ -97,7 +89,7 @@ test('damaged and newer-version links show a banner and the default scenario', a
   for (const [hash, banner] of cases) {
     const page = await context.newPage();
     const errors = collectErrors(page);
-    await page.goto(server.url + '/' + hash);
+    await page.goto(env.server.url + '/' + hash);
     await page.locator('.block').first().waitFor({ timeout: 15000 });
     assert.match(await page.locator('#link-error').textContent(), banner, hash);
     assert.ok(await page.locator('#link-error').isVisible());
@@ -168,7 +160,7 @@ ${snippet}
   assert.ok(await verdict.isVisible());
   assert.equal(await frame.locator('header.top .controls').count(), 0, 'no full-page controls');
   const href = await frame.locator('#open-playground').getAttribute('href');
-  assert.equal(href, `${server.url}/#${link}`);
+  assert.equal(href, `${env.server.url}/#${link}`);
   await screenshot(hostPage, '05-embed');
   // The fix switch still works in the embed; blocks cannot be dragged.
   await frame.locator('#fix-switch').click();
@@ -176,7 +168,7 @@ ${snippet}
   assert.equal(await verdict.textContent(), 'all invariants hold');
   // The default embed.
   const plain = await context.newPage();
-  await plain.goto(server.url + '/#embed');
+  await plain.goto(env.server.url + '/#embed');
   await plain.locator('#verdict').waitFor({ timeout: 15000 });
   assert.equal(await plain.locator('#verdict').textContent(), `VIOLATED: ${want.join(', ')}`);
   assert.deepEqual(errors, []);
@@ -185,13 +177,13 @@ ${snippet}
 });
 
 test('when the clipboard is refused, the link is selected in a read-only field', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => {
     navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
   });
   const page = await context.newPage();
   const errors = collectErrors(page);
-  await page.goto(server.url + '/');
+  await page.goto(env.server.url + '/');
   await page.locator('.block').first().waitFor({ timeout: 15000 });
   await page.click('#copy-link');
   await page.locator('#share-status.warn').waitFor();
@@ -202,7 +194,7 @@ test('when the clipboard is refused, the link is selected in a read-only field',
   });
   assert.equal(sel.id, 'share-out');
   assert.ok(sel.readOnly);
-  assert.ok(sel.selected.startsWith(server.url + '/#v1.'), sel.selected);
+  assert.ok(sel.selected.startsWith(env.server.url + '/#v1.'), sel.selected);
   await screenshot(page, 'share-clipboard-refused');
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,25 +1,14 @@
 // The exhaustive check runs in a web worker: its wasm loads only when a check starts, the
 // page stays responsive while it runs, Cancel stops it, and the counts are exact. Also
 // reports the gzipped download of the page and of the worker.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { startServer, launchBrowser, collectErrors, dist } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, dist } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 const gz = async (name) => zlib.gzipSync(await fs.readFile(path.join(dist, name)), { level: 9 }).length;
 
@@ -34,11 +23,11 @@ test('the page loads at most 350 KB of wasm and JS (gzip); the worker loads on t
   console.log(`gzipped wasm+JS: page ${pageKb.toFixed(1)} KB, worker ${workerKb.toFixed(1)} KB (loaded when a check starts)`);
   assert.ok(pageKb <= 350, `page ${pageKb} KB`);
 
-  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const tab = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = collectErrors(tab);
   const requests = [];
   tab.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  await tab.goto(server.url + '/');
+  await tab.goto(env.server.url + '/');
   await tab.locator('.block').first().waitFor({ timeout: 15000 });
   await tab.waitForTimeout(300);
   assert.deepEqual(requests.filter((r) => r.includes('explore_worker')), [], 'no worker before a check');
@@ -54,9 +43,9 @@ test('the page loads at most 350 KB of wasm and JS (gzip); the worker loads on t
 });
 
 test('the page stays responsive during a long check, and Cancel stops it', async () => {
-  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const tab = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = collectErrors(tab);
-  await tab.goto(server.url + '/');
+  await tab.goto(env.server.url + '/');
   await tab.locator('.block').first().waitFor({ timeout: 15000 });
   await tab.selectOption('#scenario', 'attach-storm-3');
   await tab.locator('.block').first().waitFor();

@@ -123,6 +123,13 @@ pub struct LiveRef {
 /// Every live reference, from both the memory and the authoritative images.
 pub fn live_refs(state: &State) -> Vec<LiveRef> {
     let mut out = Vec::new();
+    live_refs_into(state, &mut out);
+    out
+}
+
+/// [`live_refs`] into a buffer the caller reuses.
+fn live_refs_into(state: &State, out: &mut Vec<LiveRef>) {
+    out.clear();
     for (i, ms) in state.masters.iter().enumerate() {
         let master = MasterId(i as u8);
         for ste in ms.ste.images() {
@@ -146,9 +153,8 @@ pub fn live_refs(state: &State) -> Vec<LiveRef> {
             }
         }
     }
-    out.sort();
+    out.sort_unstable();
     out.dedup();
-    out
 }
 
 fn describe(world: &World, r: &LiveRef) -> String {
@@ -159,23 +165,27 @@ fn describe(world: &World, r: &LiveRef) -> String {
     }
 }
 
-fn inv1(world: &World, live: &[LiveRef]) -> Option<String> {
-    for (i, a) in live.iter().enumerate() {
-        if let Some(b) = live[i + 1..].iter().find(|b| b.tag == a.tag && b.pt != a.pt) {
-            return Some(format!(
-                "{} translates through {} ({}) and {} ({})",
-                a.tag,
-                world.topo.pt(a.pt),
-                describe(world, a),
-                world.topo.pt(b.pt),
-                describe(world, b)
-            ));
-        }
-    }
-    None
+/// Two live references that give one tag different tables.
+fn inv1(live: &[LiveRef]) -> Option<(LiveRef, LiveRef)> {
+    live.iter()
+        .enumerate()
+        .find_map(|(i, a)| live[i + 1..].iter().find(|b| b.tag == a.tag && b.pt != a.pt).map(|b| (*a, *b)))
 }
 
-fn lock_rule(world: &World, state: &State) -> Option<String> {
+fn inv1_message(world: &World, (a, b): (LiveRef, LiveRef)) -> String {
+    format!(
+        "{} translates through {} ({}) and {} ({})",
+        a.tag,
+        world.topo.pt(a.pt),
+        describe(world, &a),
+        world.topo.pt(b.pt),
+        describe(world, &b)
+    )
+}
+
+/// A master and an S1 domain on whose relation the devices list and CD[0] disagree, and
+/// whether the master is on the list.
+fn lock_rule(world: &World, state: &State) -> Option<(usize, usize, bool)> {
     if state.lock_owner(LockId::Asid).is_some() {
         return None;
     }
@@ -191,19 +201,20 @@ fn lock_rule(world: &World, state: &State) -> Option<String> {
             let on_list = ds.devices.contains(&MasterId(mi as u8));
             let holds = cd0.is_some_and(|cd| cd.asid == ctx.asid && cd.ttb0 == ctx.ttb0);
             if on_list != holds {
-                let (m, d) = (&world.topo.masters[mi].name, &info.name);
-                return Some(match on_list {
-                    true => {
-                        format!("{m} is on {d}->devices but CD_{m}[0] does not hold {d}'s ASID {} and table", ctx.asid)
-                    }
-                    false => {
-                        format!("CD_{m}[0] holds {d}'s ASID {} and table but {m} is not on {d}->devices", ctx.asid)
-                    }
-                });
+                return Some((mi, di, on_list));
             }
         }
     }
     None
+}
+
+fn lock_message(world: &World, state: &State, (mi, di, on_list): (usize, usize, bool)) -> String {
+    let (m, d) = (&world.topo.masters[mi].name, &world.topo.domains[di].name);
+    let asid = state.ctxs[di].asid;
+    match on_list {
+        true => format!("{m} is on {d}->devices but CD_{m}[0] does not hold {d}'s ASID {asid} and table"),
+        false => format!("CD_{m}[0] holds {d}'s ASID {asid} and table but {m} is not on {d}->devices"),
+    }
 }
 
 /// Initialises the per-tag history and the broken-invariant mask of an initial state, and
@@ -244,9 +255,23 @@ pub fn after_step(
     state: &mut State,
     outcome: &Outcome,
     step: usize,
-    mut messages: Option<&mut Vec<Violation>>,
+    messages: Option<&mut Vec<Violation>>,
 ) -> u8 {
-    let live = live_refs(state);
+    after_step_in(world, state, outcome, step, messages, &mut Vec::new())
+}
+
+/// [`after_step`] with a buffer for the live references that the caller reuses, so that
+/// checking allocates nothing once it has grown (the explorer's path).
+pub(crate) fn after_step_in(
+    world: &World,
+    state: &mut State,
+    outcome: &Outcome,
+    step: usize,
+    mut messages: Option<&mut Vec<Violation>>,
+    live: &mut Vec<LiveRef>,
+) -> u8 {
+    live_refs_into(state, live);
+    let live = &*live;
     let mut mask = 0u8;
     let mut report = |inv: Invariant, msg: &dyn Fn() -> String| {
         mask |= inv.bit();
@@ -263,7 +288,7 @@ pub fn after_step(
         let pts = live.iter().filter(|r| r.tag == tag).fold(0, |acc, r| acc | bit(r.pt));
         set_history(state, tag, pts);
     }
-    for r in &live {
+    for r in live {
         let seen = history_bits(state, r.tag);
         if seen & bit(r.pt) == 0 {
             if seen != 0 {
@@ -297,16 +322,16 @@ pub fn after_step(
     }
     let before = state.broken;
     let mut now = 0u8;
-    if let Some(msg) = inv1(world, &live) {
+    if let Some(pair) = inv1(live) {
         now |= Invariant::Inv1.bit();
         if before & Invariant::Inv1.bit() == 0 {
-            report(Invariant::Inv1, &|| msg.clone());
+            report(Invariant::Inv1, &|| inv1_message(world, pair));
         }
     }
-    if let Some(msg) = lock_rule(world, state) {
+    if let Some(found) = lock_rule(world, state) {
         now |= Invariant::Lock.bit();
         if before & Invariant::Lock.bit() == 0 {
-            report(Invariant::Lock, &|| msg.clone());
+            report(Invariant::Lock, &|| lock_message(world, state, found));
         }
     }
     state.broken = now;

@@ -28,12 +28,13 @@
 mod danger;
 mod fingerprint;
 mod graph;
+mod packed;
 mod shrink;
 
 pub use danger::{danger_windows, DangerError, DangerMap, DangerStep};
 pub use shrink::shrink;
 
-use crate::check::{self, Invariant};
+use crate::check::{self, Invariant, LiveRef};
 use crate::exec::{self, Readiness};
 use crate::ids::ThreadId;
 use crate::sched::Schedule;
@@ -41,6 +42,7 @@ use crate::state::State;
 use crate::world::World;
 use fingerprint::{fingerprint, FpMap};
 use graph::{Edge, Graph};
+use packed::Packer;
 
 /// Bounds on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +73,12 @@ struct Counts {
     approx_clean: f64,
 }
 
+impl Scratch {
+    fn empty() -> Self {
+        Scratch { base: State::default(), work: State::default(), live: Vec::new() }
+    }
+}
+
 impl Counts {
     fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
         let mut add = |a: &mut u128, b: u128| match a.checked_add(b) {
@@ -96,8 +104,10 @@ pub(crate) fn safety_mask() -> u8 {
     Invariant::ALL.iter().filter(|i| i.is_safety()).fold(0, |m, i| m | i.bit())
 }
 
+/// A state of a layer: its encoding is `bytes[at..at + len]` of the layer's arena.
 struct Node {
-    state: State,
+    at: usize,
+    len: u32,
     id: u32,
     counts: Counts,
     /// The next node of the layer with the same fingerprint ([`NONE`] ends the chain).
@@ -181,17 +191,42 @@ pub fn switches(schedule: &Schedule) -> usize {
     schedule.0.windows(2).filter(|w| w[0] != w[1]).count()
 }
 
+/// A layer: its states' encodings in one arena, and per state the counts and ids.
+#[derive(Default)]
+struct Layer {
+    nodes: Vec<Node>,
+    bytes: Vec<u8>,
+}
+
+impl Layer {
+    fn state(&self, node: &Node) -> &[u8] {
+        &self.bytes[node.at..node.at + node.len as usize]
+    }
+}
+
+/// Buffers reused by every expansion, so that exploring allocates nothing per transition.
+struct Scratch {
+    /// The state being expanded.
+    base: State,
+    /// One successor of it.
+    work: State,
+    /// The checker's live references.
+    live: Vec<LiveRef>,
+}
+
 /// A resumable breadth-first explorer.
 pub struct Explorer<'w> {
     world: &'w World,
     limits: Limits,
-    layer: Vec<Node>,
+    layer: Layer,
     cursor: usize,
-    next: Vec<Node>,
+    next: Layer,
     /// Fingerprint → the last node of `next` with it; collisions chain through the nodes.
     index: FpMap<u32>,
     /// The fingerprint function (tests replace it to force collisions).
-    fingerprint: fn(&State) -> u64,
+    fingerprint: fn(&[u8]) -> u64,
+    packer: Packer,
+    scratch: Scratch,
     parents: Vec<(u32, u8)>,
     transitions: u64,
     depth: u32,
@@ -217,7 +252,7 @@ impl<'w> Explorer<'w> {
     /// Starts at the world's initial state.
     pub fn new(world: &'w World, limits: Limits) -> Self {
         let mut counts = Counts { total: 1, clean_safety: 1, clean: [1; N_INV], approx_total: 1.0, approx_clean: 1.0 };
-        let initial = world.initial.clone();
+        let initial = &world.initial;
         for inv in Invariant::ALL {
             if initial.broken & inv.bit() != 0 {
                 counts.clean[inv as usize] = 0;
@@ -227,14 +262,21 @@ impl<'w> Explorer<'w> {
                 }
             }
         }
+        let mut packer = Packer::new();
+        let mut layer = Layer::default();
+        packer.encode(initial, &mut layer.bytes);
+        layer.nodes.push(Node { at: 0, len: layer.bytes.len() as u32, id: 0, counts, chain: NONE });
+        let scratch = Scratch { base: initial.clone(), work: initial.clone(), live: Vec::new() };
         Explorer {
             world,
             limits,
-            layer: vec![Node { state: initial, id: 0, counts, chain: NONE }],
+            layer,
             cursor: 0,
-            next: Vec::new(),
+            next: Layer::default(),
             index: FpMap::default(),
             fingerprint,
+            packer,
+            scratch,
             parents: vec![(u32::MAX, 0)],
             transitions: 0,
             depth: 0,
@@ -273,7 +315,7 @@ impl<'w> Explorer<'w> {
         Progress {
             states: self.parents.len() as u64,
             transitions: self.transitions,
-            frontier: (self.layer.len() - self.cursor + self.next.len()) as u64,
+            frontier: (self.layer.nodes.len() - self.cursor + self.next.nodes.len()) as u64,
             depth: self.depth,
             done: self.done,
         }
@@ -285,14 +327,13 @@ impl<'w> Explorer<'w> {
             if self.done {
                 break;
             }
-            if self.cursor == self.layer.len() {
+            if self.cursor == self.layer.nodes.len() {
                 self.advance_layer();
                 continue;
             }
-            let node = std::mem::take(&mut self.layer[self.cursor].state);
-            let (id, counts) = (self.layer[self.cursor].id, self.layer[self.cursor].counts);
+            let (id, counts) = (self.layer.nodes[self.cursor].id, self.layer.nodes[self.cursor].counts);
             self.cursor += 1;
-            self.expand(node, id, counts);
+            self.expand(self.cursor - 1, id, counts);
         }
         self.progress()
     }
@@ -304,11 +345,13 @@ impl<'w> Explorer<'w> {
     }
 
     fn advance_layer(&mut self) {
-        if self.next.is_empty() {
+        if self.next.nodes.is_empty() {
             self.finish();
             return;
         }
-        self.layer = std::mem::take(&mut self.next);
+        std::mem::swap(&mut self.layer, &mut self.next);
+        self.next.nodes.clear();
+        self.next.bytes.clear();
         self.index.clear();
         self.cursor = 0;
         self.depth += 1;
@@ -318,8 +361,8 @@ impl<'w> Explorer<'w> {
     fn finish(&mut self) {
         self.done = true;
         self.cursor = 0;
-        self.layer = Vec::new();
-        self.next = Vec::new();
+        self.layer = Layer::default();
+        self.next = Layer::default();
         self.index = FpMap::default();
         if self.limit_hit {
             self.drop_graph();
@@ -330,16 +373,19 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    fn expand(&mut self, state: State, id: u32, counts: Counts) {
+    fn expand(&mut self, ix: usize, id: u32, counts: Counts) {
         if let Some(g) = &mut self.graph {
             g.open(id);
         }
+        let mut scratch = std::mem::replace(&mut self.scratch, Scratch::empty());
+        let node = &self.layer.nodes[ix];
+        self.packer.decode(self.layer.state(node), &mut scratch.base);
         let n = self.world.n_threads();
         let mut any_ready = false;
         let mut unfinished = false;
         for t in 0..n {
             let t = ThreadId(t as u8);
-            match exec::readiness(self.world, &state, t) {
+            match exec::readiness(self.world, &scratch.base, t) {
                 Readiness::Ready => any_ready = true,
                 Readiness::Blocked(..) => {
                     unfinished = true;
@@ -347,13 +393,14 @@ impl<'w> Explorer<'w> {
                 }
                 Readiness::Finished => continue,
             }
-            let pc = state.threads[t.ix()].pc;
-            let mut next = state.clone();
-            let outcome = exec::step(self.world, &mut next, t);
-            let mask = check::after_step(self.world, &mut next, &outcome, 0, None);
+            let pc = scratch.base.threads[t.ix()].pc;
+            let next = &mut scratch.work;
+            next.assign(&scratch.base);
+            let outcome = exec::step(self.world, next, t);
+            let mask = check::after_step_in(self.world, next, &outcome, 0, None, &mut scratch.live);
             self.transitions += 1;
-            let Some(to) = self.push(next, id, t, &counts, mask) else {
-                return;
+            let Some(to) = self.push(&scratch.work, id, t, &counts, mask) else {
+                break;
             };
             if let Some(g) = &mut self.graph {
                 g.edges.push(Edge { to, pc, thread: t.0, mask });
@@ -361,6 +408,10 @@ impl<'w> Explorer<'w> {
                     self.drop_graph();
                 }
             }
+        }
+        self.scratch = scratch;
+        if self.done {
+            return;
         }
         if !any_ready {
             let mask = if unfinished { Invariant::Deadlock.bit() } else { 0 };
@@ -388,18 +439,22 @@ impl<'w> Explorer<'w> {
     }
 
     /// Adds a transition's target to the next layer; its id, or `None` at the state limit.
-    fn push(&mut self, state: State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
+    fn push(&mut self, state: &State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
         self.record_first(mask, parent, t.0);
         let mut overflow = false;
-        let fp = (self.fingerprint)(&state);
+        let at = self.next.bytes.len();
+        self.packer.encode(state, &mut self.next.bytes);
+        let bytes = &self.next.bytes[at..];
+        let fp = (self.fingerprint)(bytes);
         let head = self.index.get(&fp).copied().unwrap_or(NONE);
-        let mut at = head;
-        while at != NONE && self.next[at as usize].state != state {
-            at = self.next[at as usize].chain;
+        let mut found = head;
+        while found != NONE && self.next.state(&self.next.nodes[found as usize]) != bytes {
+            found = self.next.nodes[found as usize].chain;
         }
-        let id = match at {
+        let id = match found {
             i if i != NONE => {
-                let node = &mut self.next[i as usize];
+                self.next.bytes.truncate(at);
+                let node = &mut self.next.nodes[i as usize];
                 node.counts.add(counts, mask, &mut overflow);
                 node.id
             }
@@ -416,8 +471,9 @@ impl<'w> Explorer<'w> {
                 }
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
-                self.index.insert(fp, self.next.len() as u32);
-                self.next.push(Node { state, id, counts: c, chain: head });
+                let len = (self.next.bytes.len() - at) as u32;
+                self.index.insert(fp, self.next.nodes.len() as u32);
+                self.next.nodes.push(Node { at, len, id, counts: c, chain: head });
                 id
             }
         };
@@ -483,7 +539,7 @@ mod tests {
         let world = builtin::get("attach-storm-2").unwrap().compile(Variant::Pre, Granularity::Mail).unwrap();
         let normal = Explorer::new(&world, Limits::default()).run();
         let mut e = Explorer::new(&world, Limits::default());
-        e.fingerprint = |s| u64::from(s.threads.iter().map(|t| t.steps).sum::<u16>() % 3);
+        e.fingerprint = |bytes| bytes.len() as u64 % 3;
         assert_eq!(e.run(), normal);
         assert_eq!(normal.unique_states, 12208);
     }

@@ -2,19 +2,21 @@
 //!
 //! The index maps a 64-bit fingerprint of a state to the state's slot in the next layer,
 //! instead of keeping a second copy of every state as a hash-map key. A fingerprint match is
-//! confirmed by comparing the full states, and states whose fingerprints collide are chained,
-//! so deduplication stays exact. The fingerprint is a multiply-rotate hash over the derived
-//! `Hash` of [`State`] with a final avalanche: much cheaper than SipHash, which only matters
-//! against adversarial keys.
+//! confirmed by comparing the encoded states, and states whose fingerprints collide are
+//! chained, so deduplication stays exact. The fingerprint is a multiply-rotate hash over the
+//! state's encoding (`packed`), eight bytes at a time, with a final avalanche: much cheaper
+//! than SipHash, which only matters against adversarial keys.
 
-use crate::state::State;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
 /// A fast, non-cryptographic hasher.
 #[derive(Default)]
-struct Fx(u64);
+pub(super) struct Fx(u64);
+
+/// Builds [`Fx`] hashers (for the encoder's interning tables).
+pub(super) type FxBuild = BuildHasherDefault<Fx>;
 
 impl Fx {
     fn add(&mut self, w: u64) {
@@ -61,10 +63,10 @@ impl Hasher for Fx {
     }
 }
 
-/// The fingerprint of a state.
-pub(super) fn fingerprint(state: &State) -> u64 {
+/// The fingerprint of a state's encoding.
+pub(super) fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = Fx::default();
-    state.hash(&mut h);
+    h.write(bytes);
     h.finish()
 }
 

@@ -91,6 +91,7 @@ pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Durat
         "shortest": s.shortest.as_ref().map(|c| counterexample_switches(world, c)),
         "fewest_switches": s.fewest_switches.as_ref().map(|c| counterexample_switches(world, c)),
         "graph_dropped": s.graph_dropped,
+        "reduction": s.reduced,
         "approx_interleavings": s.approx.map(|a| format!("{:.6e}", a.interleavings)),
         "approx_violating_interleavings": s.approx.map(|a| format!("{:.6e}", a.violating)),
     });
@@ -120,7 +121,12 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
             );
         }
     }
-    let _ = writeln!(out, "{} of {} interleavings violate a safety invariant", s.violating, s.interleavings);
+    if s.reduced {
+        let _ =
+            writeln!(out, "partial-order reduction: verdicts are exact; counts are of representative interleavings");
+    }
+    let kind = if s.reduced { "representative interleavings" } else { "interleavings" };
+    let _ = writeln!(out, "{} of {} {kind} violate a safety invariant", s.violating, s.interleavings);
     for (inv, n) in &s.by_invariant {
         let note = if inv.is_safety() { "" } else { " (design rule, not counted above)" };
         let _ = writeln!(out, "  {:<8} {n}{note}", inv.id());

@@ -67,6 +67,11 @@ enum Command {
         /// many violating interleavings run one before the other (keeps the whole graph).
         #[arg(long)]
         danger: bool,
+        /// Partial-order reduction: run only one of the orders of independent steps. Which
+        /// invariants are violated, deadlocks and counterexamples stay exact; the counts are
+        /// of representative interleavings, not of all of them.
+        #[arg(long, conflicts_with = "danger")]
+        reduce: bool,
     },
     /// Shrink a violating schedule: fewest choices, same invariant, the schedule's own order.
     Shrink {
@@ -166,10 +171,10 @@ fn check(target: &Target, schedule: Option<&str>, seed: Option<u64>, rr: bool) -
     Ok(if trace.safety_violations().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn explore(target: &Target, max_states: u64, max_seconds: u64, danger: bool) -> Result<ExitCode, Usage> {
+fn explore(target: &Target, max_states: u64, max_seconds: u64, danger: bool, reduce: bool) -> Result<ExitCode, Usage> {
     let (_, world) = load(target)?;
     let start = Instant::now();
-    let mut explorer = Explorer::new(&world, Limits { max_states });
+    let mut explorer = Explorer::new(&world, Limits { max_states }).with_reduction(reduce);
     if danger {
         explorer = explorer.with_graph_limit(max_states);
     }
@@ -246,8 +251,8 @@ fn main() -> ExitCode {
         Command::Check { target, schedule, seed, round_robin } => {
             check(target, schedule.as_deref(), *seed, *round_robin)
         }
-        Command::Explore { target, max_states, max_seconds, danger } => {
-            explore(target, *max_states, *max_seconds, *danger)
+        Command::Explore { target, max_states, max_seconds, danger, reduce } => {
+            explore(target, *max_states, *max_seconds, *danger, *reduce)
         }
         Command::Shrink { target, schedule, invariant } => shrink(target, schedule, invariant.as_deref()),
         Command::Export { target, schedule, format, base } => share::export(target, schedule.as_deref(), format, base),

@@ -69,6 +69,21 @@ fn explore_json_reports_counts_as_decimal_strings() {
 }
 
 #[test]
+fn explore_reduce_keeps_the_verdict_and_says_what_it_counts() {
+    for (variant, code) in [("pre", 1), ("fix", 0)] {
+        let o = sim(&["explore", "seed-race", "--variant", variant, "--json", "--reduce"]);
+        assert_eq!(o.status.code(), Some(code), "{variant}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["reduction"], true);
+        assert_eq!(v["unique_states"], if variant == "pre" { "1706" } else { "936" });
+        assert_eq!(v["counterexample"].is_null(), code == 0);
+    }
+    let text = stdout(&sim(&["explore", "seed-race", "--reduce"]));
+    assert!(text.contains("1140000 of 5217966 representative interleavings violate"), "{text}");
+    assert_usage_error(&["explore", "seed-race", "--reduce", "--danger"], "cannot be used with");
+}
+
+#[test]
 fn link_import_round_trip_and_export_formats() {
     let link = sim(&["link", "seed-race", "--schedule", "CPU1*3 CPU0"]);
     assert_eq!(link.status.code(), Some(0));

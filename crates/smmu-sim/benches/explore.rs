@@ -1,6 +1,7 @@
-//! Explorer throughput: unique states, transitions, time, states per second and peak RSS
-//! for the seed race (both variants and granularities, DMA lanes included) and the
-//! `attach-storm-N` family (N = 1..5, PRE and FIX, mail granularity).
+//! Explorer throughput: unique states, transitions, time, states per second, peak RSS and
+//! peak RSS per unique state for the seed race (both variants and granularities, DMA lanes
+//! included) and the `attach-storm-N` family (N = 1..5, PRE and FIX, mail granularity), each
+//! with partial-order reduction off (exact counts) and on (verdicts only).
 //!
 //! `cargo bench -p smmu-sim --bench explore [-- --max-states N --max-seconds S --max-rss-mib M
 //! --only ID]`.
@@ -52,16 +53,19 @@ fn status_kib(key: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn cases() -> Vec<(String, Variant, Granularity)> {
+/// (scenario, variant, granularity, partial-order reduction).
+fn cases() -> Vec<(String, Variant, Granularity, bool)> {
     let mut cases = Vec::new();
-    for v in [Variant::Pre, Variant::Fix] {
-        for g in Granularity::ALL {
-            cases.push(("seed-race".to_string(), v, g));
-        }
-    }
-    for n in 1..=builtin::MAX_STORM {
+    for reduce in [false, true] {
         for v in [Variant::Pre, Variant::Fix] {
-            cases.push((format!("attach-storm-{n}"), v, Granularity::Mail));
+            for g in Granularity::ALL {
+                cases.push(("seed-race".to_string(), v, g, reduce));
+            }
+        }
+        for n in 1..=builtin::MAX_STORM {
+            for v in [Variant::Pre, Variant::Fix] {
+                cases.push((format!("attach-storm-{n}"), v, Granularity::Mail, reduce));
+            }
         }
     }
     cases
@@ -77,17 +81,18 @@ const DANGER_CASES: &[(&str, Variant, Granularity)] = &[
     ("attach-storm-4", Variant::Fix, Granularity::Mail),
 ];
 
-fn parse_case(case: &str) -> (String, Variant, Granularity, World) {
+/// `id,variant,granularity[,por]`.
+fn parse_case(case: &str) -> (String, Variant, Granularity, World, bool) {
     let mut parts = case.split(',');
     let (id, v, g) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
     let (v, g): (Variant, Granularity) = (v.parse().unwrap(), g.parse().unwrap());
     let world = builtin::get(id).expect("built-in").compile(v, g).expect("compiles");
-    (id.to_string(), v, g, world)
+    (id.to_string(), v, g, world, parts.next() == Some("por"))
 }
 
 /// Runs one danger-window case and prints its row.
 fn run_danger_case(args: &Args, case: &str) {
-    let (id, v, g, world) = parse_case(case);
+    let (id, v, g, world, _) = parse_case(case);
     let start = Instant::now();
     let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states }).with_graph_limit(args.max_states);
     let s = explorer.run();
@@ -115,11 +120,11 @@ fn run_danger_case(args: &Args, case: &str) {
 
 /// Runs one case and prints its row.
 fn run_case(args: &Args, case: &str) {
-    let (id, v, g, world) = parse_case(case);
+    let (id, v, g, world, reduce) = parse_case(case);
     let id = id.as_str();
     let start = Instant::now();
     let deadline = Duration::from_secs(args.max_seconds);
-    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states });
+    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states }).with_reduction(reduce);
     let (mut timed_out, mut out_of_memory) = (false, false);
     while !explorer.step(20_000).done {
         if start.elapsed() > deadline {
@@ -133,7 +138,9 @@ fn run_case(args: &Args, case: &str) {
     }
     let s = explorer.summary();
     let elapsed = start.elapsed();
-    let peak = status_kib("VmHWM:").map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let peak_kib = status_kib("VmHWM:");
+    let peak = peak_kib.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let per_state = peak_kib.map_or("?".to_string(), |k| format!("{:.0}", k as f64 * 1024.0 / s.unique_states as f64));
     let result = if s.limit_hit {
         "stopped at state limit".to_string()
     } else if timed_out {
@@ -142,6 +149,14 @@ fn run_case(args: &Args, case: &str) {
         "stopped at memory limit".to_string()
     } else if let Some(a) = s.approx {
         format!("u128 overflow; about {:.2e} of {:.2e} violate", a.violating, a.interleavings)
+    } else if reduce {
+        let violated: Vec<&str> =
+            s.by_invariant.iter().filter(|(i, n)| *n > 0 && i.is_safety()).map(|(i, _)| i.id()).collect();
+        if violated.is_empty() {
+            "safe".to_string()
+        } else {
+            format!("violates {}", violated.join(", "))
+        }
     } else if s.violating > 0 {
         format!("{:.2e} of {:.2e} violate", s.violating as f64, s.interleavings as f64)
     } else {
@@ -149,15 +164,17 @@ fn run_case(args: &Args, case: &str) {
     };
     let rate = s.unique_states as f64 / elapsed.as_secs_f64().max(1e-9);
     println!(
-        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10.0} | {:>9} | {} |",
+        "| {:<14} | {:<4} | {:<6} | {:<3} | {:>11} | {:>12} | {:>9} | {:>10.0} | {:>9} | {:>7} | {} |",
         id,
         v.name(),
         g.name(),
+        if reduce { "on" } else { "off" },
         s.unique_states,
         s.transitions,
         elapsed.as_millis(),
         rate,
         peak,
+        per_state,
         result
     );
 }
@@ -177,20 +194,21 @@ fn main() {
         args.max_states, args.max_seconds, args.max_rss_mib
     );
     println!(
-        "| {:<14} | {:<4} | {:<6} | {:>11} | {:>12} | {:>9} | {:>10} | {:>9} | result |",
-        "scenario", "var", "gran", "states", "transitions", "ms", "states/s", "peak MiB"
+        "| {:<14} | {:<4} | {:<6} | {:<3} | {:>11} | {:>12} | {:>9} | {:>10} | {:>9} | {:>7} | result |",
+        "scenario", "var", "gran", "por", "states", "transitions", "ms", "states/s", "peak MiB", "B/state"
     );
     println!(
-        "|{:-<16}|{:-<6}|{:-<8}|{:->13}|{:->14}|{:->11}|{:->12}|{:->11}|--------|",
-        "", "", "", "", "", "", "", ""
+        "|{:-<16}|{:-<6}|{:-<8}|{:-<5}|{:->13}|{:->14}|{:->11}|{:->12}|{:->11}|{:->9}|--------|",
+        "", "", "", "", "", "", "", "", "", ""
     );
     let exe = std::env::current_exe().expect("own path");
-    for (id, v, g) in cases() {
+    for (id, v, g, reduce) in cases() {
         if args.only.as_ref().is_some_and(|o| !id.contains(o.as_str())) {
             continue;
         }
+        let por = if reduce { ",por" } else { "" };
         let status = std::process::Command::new(&exe)
-            .args(["--case", &format!("{id},{},{}", v.name(), g.name())])
+            .args(["--case", &format!("{id},{},{}{por}", v.name(), g.name())])
             .args(["--max-states", &args.max_states.to_string(), "--max-seconds", &args.max_seconds.to_string()])
             .args(["--max-rss-mib", &args.max_rss_mib.to_string()])
             .status()

@@ -29,6 +29,7 @@ mod danger;
 mod fingerprint;
 mod graph;
 mod packed;
+mod reduce;
 mod shrink;
 
 pub use danger::{danger_windows, DangerError, DangerMap, DangerStep};
@@ -43,6 +44,7 @@ use crate::world::World;
 use fingerprint::{fingerprint, FpMap};
 use graph::{Edge, Graph};
 use packed::Packer;
+use reduce::Reducer;
 
 /// Bounds on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +168,10 @@ pub struct Summary {
     /// The state graph was not kept, so [`Summary::fewest_switches`] was not computed: it
     /// outgrew [`Explorer::with_graph_limit`], or the search stopped at the state limit.
     pub graph_dropped: bool,
+    /// Partial-order reduction was on ([`Explorer::with_reduction`]): which invariants are
+    /// violated, deadlocks and counterexamples are as in the full search, but the counts
+    /// (`interleavings`, `violating`, `by_invariant`) are over the reduced graph.
+    pub reduced: bool,
 }
 
 /// Floating-point estimates of counts that exceed `u128`.
@@ -227,6 +233,11 @@ pub struct Explorer<'w> {
     fingerprint: fn(&[u8]) -> u64,
     packer: Packer,
     scratch: Scratch,
+    /// Partial-order reduction, when on ([`Explorer::with_reduction`]).
+    reducer: Option<Reducer>,
+    /// Every terminal state, kept by tests.
+    #[cfg(test)]
+    terminals: Vec<State>,
     parents: Vec<(u32, u8)>,
     transitions: u64,
     depth: u32,
@@ -277,6 +288,9 @@ impl<'w> Explorer<'w> {
             fingerprint,
             packer,
             scratch,
+            reducer: None,
+            #[cfg(test)]
+            terminals: Vec::new(),
             parents: vec![(u32::MAX, 0)],
             transitions: 0,
             depth: 0,
@@ -301,6 +315,17 @@ impl<'w> Explorer<'w> {
         if states == 0 {
             self.drop_graph();
         }
+        self
+    }
+
+    /// Turns partial-order reduction on or off (off by default; see `reduce`). With it on,
+    /// the search keeps every invariant verdict, every reachable deadlock and a counterexample
+    /// for each violated invariant, but path counts are over the reduced graph: they count
+    /// representatives, not all interleavings ([`Summary::reduced`]); and the counterexamples
+    /// are the shortest and fewest-switch ones of the reduced graph, which may be longer than
+    /// the full graph's. Call before the first [`Explorer::step`].
+    pub fn with_reduction(mut self, on: bool) -> Self {
+        self.reducer = on.then(|| Reducer::new(self.world));
         self
     }
 
@@ -380,10 +405,15 @@ impl<'w> Explorer<'w> {
         let mut scratch = std::mem::replace(&mut self.scratch, Scratch::empty());
         let node = &self.layer.nodes[ix];
         self.packer.decode(self.layer.state(node), &mut scratch.base);
-        let n = self.world.n_threads();
+        let world = self.world;
+        let ready = |t: usize| exec::readiness(world, &scratch.base, ThreadId(t as u8)) == Readiness::Ready;
+        let threads = match self.reducer.as_ref().and_then(|r| r.ample(&scratch.base, ready)) {
+            Some(t) => t..t + 1,
+            None => 0..world.n_threads(),
+        };
         let mut any_ready = false;
         let mut unfinished = false;
-        for t in 0..n {
+        for t in threads {
             let t = ThreadId(t as u8);
             match exec::readiness(self.world, &scratch.base, t) {
                 Readiness::Ready => any_ready = true,
@@ -414,6 +444,8 @@ impl<'w> Explorer<'w> {
             return;
         }
         if !any_ready {
+            #[cfg(test)]
+            self.terminals.push(self.scratch.base.clone());
             let mask = if unfinished { Invariant::Deadlock.bit() } else { 0 };
             if unfinished {
                 self.record_first(mask, id, u8::MAX);
@@ -524,6 +556,7 @@ impl<'w> Explorer<'w> {
             shortest_by_invariant,
             fewest_switches: self.fewest.clone(),
             graph_dropped: self.graph_dropped,
+            reduced: self.reducer.is_some(),
         }
     }
 }
@@ -531,7 +564,7 @@ impl<'w> Explorer<'w> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{builtin, Granularity, Variant};
+    use crate::{builtin, Granularity, Variant, World};
 
     /// Deduplication is exact even when every fingerprint collides.
     #[test]
@@ -542,6 +575,29 @@ mod tests {
         e.fingerprint = |bytes| bytes.len() as u64 % 3;
         assert_eq!(e.run(), normal);
         assert_eq!(normal.unique_states, 12208);
+    }
+
+    /// The reduced search reaches exactly the terminal states (finished or deadlocked) of the
+    /// full search: the reduction only drops interleavings that end where another one does.
+    #[test]
+    fn reduction_keeps_every_terminal_state() {
+        let terminals = |world: &World, reduce: bool| {
+            let mut e = Explorer::new(world, Limits::default()).with_reduction(reduce);
+            e.run();
+            let mut t = std::mem::take(&mut e.terminals);
+            t.sort_by_key(|s| format!("{s:?}"));
+            t
+        };
+        for id in ["seed-race", "release-race", "attach-storm-2"] {
+            for v in Variant::ALL {
+                for g in Granularity::ALL {
+                    let world = builtin::get(id).unwrap().compile(v, g).unwrap();
+                    let (full, reduced) = (terminals(&world, false), terminals(&world, true));
+                    assert!(!full.is_empty());
+                    assert!(full == reduced, "{id} {v} {g}: {} terminal states, {} reduced", full.len(), reduced.len());
+                }
+            }
+        }
     }
 
     /// The floating-point estimates track the exact counts.

@@ -1,0 +1,254 @@
+//! Partial-order reduction: persistent singletons of invisible steps.
+//!
+//! At a state where some thread's next step is *invisible* (it writes nothing the checker
+//! reads) and *independent of everything every other thread may still do* (no other thread's
+//! remaining program touches what the step writes, or writes what it reads), the explorer
+//! runs only that step. Such a set `{t}` is persistent and invisible, so (the ample-set
+//! conditions C0–C2; C3 holds because the state graph is acyclic) the reduced graph keeps
+//! every reachable deadlock and, for every interleaving of the full graph, one that differs
+//! only by moving invisible steps earlier. Those pass through the same sequence of
+//! checker-visible states, so every invariant verdict is preserved: which invariants some
+//! interleaving violates, and whether some interleaving deadlocks. Path counts over the
+//! reduced graph count representatives, not all interleavings; the full search counts those.
+//!
+//! Footprints are static and over-approximate: an instruction's reads and writes over
+//! resources (a master's domain pointer, its other software fields, its STE and CDs; a
+//! domain's devices list and its state; descriptors; the ASID and VMID allocators; notifiers;
+//! pinned CPU ASIDs; the IOTLB; each lock). An operand the C code computes at run time (the
+//! old domain, a list cursor) stands for every object it could name. A step's footprint is
+//! that of its visible instruction and every silent instruction it may run; a thread's future
+//! is that of every instruction reachable from its program counter.
+
+use crate::ids::{LockId, MasterId};
+use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, Program, SteTarget};
+use crate::state::State;
+use crate::world::World;
+
+/// Reads and writes over resource bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Fp {
+    r: u128,
+    w: u128,
+}
+
+impl Fp {
+    fn union(self, o: Fp) -> Fp {
+        Fp { r: self.r | o.r, w: self.w | o.w }
+    }
+
+    /// Whether running the two in either order could differ.
+    fn conflicts(self, o: Fp) -> bool {
+        self.w & (o.r | o.w) != 0 || o.w & self.r != 0
+    }
+}
+
+const MDOM: u32 = 0;
+const MMISC: u32 = 16;
+const MHW: u32 = 32;
+const DLIST: u32 = 48;
+const DSTATE: u32 = 64;
+const CTX_DOM: u128 = 1 << 80;
+const CTX_SHARED: u128 = 1 << 81;
+const CTX: u128 = CTX_DOM | CTX_SHARED;
+const IDS: u128 = 1 << 82;
+const NOTIF: u128 = 1 << 83;
+const MM: u128 = 1 << 84;
+const TLB: u128 = 1 << 85;
+const LOCKS: u32 = 86;
+
+/// What the checker reads: STEs and CDs, devices lists, domain state, the domains'
+/// descriptors, the IOTLB and its history, and `arm_smmu_asid_lock`.
+const VISIBLE: u128 = (0xffff << MHW) | (0xffff << DLIST) | (0xffff << DSTATE) | CTX_DOM | TLB | (1 << LOCKS);
+
+/// Resource bits of one kind for a set of objects (a 16-bit mask).
+fn bits(base: u32, objects: u16) -> u128 {
+    u128::from(objects) << base
+}
+
+/// The domains a [`DomArg`] may name, and what resolving it reads.
+fn doms(d: DomArg) -> (u16, u128) {
+    match d {
+        DomArg::Id(d) => (1 << d.0, 0),
+        DomArg::Old | DomArg::Found => (u16::MAX, 0),
+        DomArg::OfMaster(m) => (u16::MAX, bits(MDOM, 1 << m.0)),
+    }
+}
+
+fn masters(m: MasterArg) -> (u16, u128) {
+    match m {
+        MasterArg::Id(m) => (1 << m.0, 0),
+        MasterArg::Cursor(d) => {
+            let (ds, r) = doms(d);
+            (u16::MAX, r | bits(DLIST, ds))
+        }
+    }
+}
+
+fn lock_bits(l: LockArg) -> (u128, u128) {
+    let slots = |ds: u16, first: fn(u8) -> LockId| {
+        (0..16u8).filter(|d| ds & (1 << d) != 0).fold(0u128, |acc, d| acc | 1 << (LOCKS + first(d).slot() as u32))
+    };
+    match l {
+        LockArg::Asid => (1 << (LOCKS + LockId::Asid.slot() as u32), 0),
+        LockArg::Sva => (1 << (LOCKS + LockId::Sva.slot() as u32), 0),
+        LockArg::Init(d) => (slots(doms(d).0, |d| LockId::Init(crate::ids::DomainId(d))), doms(d).1),
+        LockArg::Devices(d) => (slots(doms(d).0, |d| LockId::Devices(crate::ids::DomainId(d))), doms(d).1),
+    }
+}
+
+fn ctx_src(src: CdSrc) -> u128 {
+    match src {
+        CdSrc::Clear | CdSrc::Quiet => 0,
+        CdSrc::Domain(d) => CTX_DOM | doms(d).1,
+        CdSrc::RegCtx | CdSrc::Found => CTX,
+    }
+}
+
+/// What computing an STE target reads.
+fn ste_reads(m: MasterId, t: SteTarget) -> u128 {
+    let own = bits(MDOM, 1 << m.0) | bits(MMISC, 1 << m.0) | bits(DSTATE, u16::MAX);
+    match t {
+        SteTarget::Domain(d) => own | doms(d).1,
+        _ => own,
+    }
+}
+
+fn rw(r: u128, w: u128) -> Fp {
+    Fp { r: r | w, w }
+}
+
+fn op_fp(op: Op) -> Fp {
+    let one = |base, m: MasterId| bits(base, 1 << m.0);
+    match op {
+        Op::Lock(l) | Op::Unlock(l) => {
+            let (slots, r) = lock_bits(l);
+            rw(r, slots)
+        }
+        Op::Dma(m, ..) => rw(one(MHW, m), TLB),
+        Op::TlbiAsid(AsidArg::Reg, _) => rw(0, TLB),
+        Op::TlbiAsid(AsidArg::Domain(d), _) => rw(CTX_DOM | doms(d).1, TLB),
+        Op::TlbiAsid(AsidArg::RegCtx, _) => rw(CTX, TLB),
+        Op::TlbiVmid(d) => rw(bits(DSTATE, 1 << d.0), TLB),
+        Op::ReadOldDomain(m) => rw(one(MDOM, m), 0),
+        Op::SetDomain(m, d) => rw(d.map_or(0, |d| doms(d).1), one(MDOM, m) | one(MMISC, m)),
+        Op::AtsOff(m) | Op::CdtabAlloc(m) | Op::BondAdd(m, _) => rw(0, one(MMISC, m)),
+        Op::AtsOn(_) | Op::SteNextPhase | Op::CursorNext | Op::CursorReset => Fp::default(),
+        Op::ListDel(d, _) | Op::ListAdd(d, _) => rw(doms(d).1, bits(DLIST, doms(d).0)),
+        Op::XaAllocDomain(d) => rw(0, IDS | CTX_DOM | bits(DSTATE, 1 << d.0)),
+        Op::VmidAlloc(d) => rw(0, IDS | bits(DSTATE, 1 << d.0)),
+        Op::MarkFinalised(d) | Op::MarkFreed(d) => rw(0, bits(DSTATE, 1 << d.0)),
+        Op::CdWrite(m, _, src) | Op::CdStoreTtb(m, _, src) | Op::CdStoreQ0(m, _, src) => {
+            let (ms, r) = masters(m);
+            rw(r | ctx_src(src), bits(MHW, ms))
+        }
+        Op::CfgiCd(m, _) => {
+            let (ms, r) = masters(m);
+            rw(r, bits(MHW, ms))
+        }
+        Op::SteInstall(m, t) | Op::SteBegin(m, t) | Op::SteStore(m, t) => rw(ste_reads(m, t), one(MHW, m)),
+        Op::CfgiSte(m) => rw(0, one(MHW, m)),
+        _ => sva_fp(op),
+    }
+}
+
+fn sva_fp(op: Op) -> Fp {
+    match op {
+        Op::ContextGet(_) | Op::ContextPut(_) => rw(0, MM),
+        Op::ContextPutCtx => rw(CTX, MM),
+        Op::CtxAlloc | Op::CtxFill(_) | Op::SetFoundAsid | Op::CtxShareExisting => rw(0, CTX),
+        Op::XaLoad => rw(IDS, 0),
+        Op::XaAllocMove | Op::XaEraseOld | Op::XaInsertCtx => rw(0, IDS),
+        Op::NotifierFind(d, _) => rw(NOTIF | doms(d).1, 0),
+        Op::NotifierRef | Op::NotifierPut => rw(0, NOTIF),
+        Op::NotifierAdd(d, _) => rw(doms(d).1, NOTIF),
+        Op::BondDel(m, _) => rw(NOTIF, bits(MMISC, 1 << m.0)),
+        Op::FreeCtx => rw(0, CTX | IDS),
+        Op::FreeDomainAsid(_) => rw(0, CTX_DOM | IDS),
+        Op::VmidFree(d) => rw(bits(DSTATE, 1 << d.0), IDS),
+        Op::Release(m) => rw(0, bits(MHW, 1 << m.0) | bits(MMISC, 1 << m.0)),
+        _ => unreachable!("op_fp covers {op:?}"),
+    }
+}
+
+fn cond_reads(c: Cond) -> u128 {
+    match c {
+        Cond::SvaEnabled(m) | Cond::Ats(m) | Cond::Cdtab(m) => bits(MMISC, 1 << m.0),
+        Cond::NoOldDomain | Cond::NotFound | Cond::HaveNotifier | Cond::SteDone => 0,
+        Cond::StageIs(d, _) => doms(d).1,
+        Cond::Finalised(d) => doms(d).1 | bits(DSTATE, doms(d).0),
+        Cond::CdLive(m, _) => masters(m).1 | bits(MHW, masters(m).0),
+        Cond::FoundShared | Cond::CtxReferenced => CTX,
+        Cond::CursorDone(d) => doms(d).1 | bits(DLIST, doms(d).0),
+        Cond::NotifierGone => NOTIF,
+        Cond::StePhaseEmpty(m, t) => bits(MHW, 1 << m.0) | ste_reads(m, t),
+    }
+}
+
+fn instr_fp(kind: Kind) -> Fp {
+    match kind {
+        Kind::Op(op) => op_fp(op),
+        Kind::Jump(_) => Fp::default(),
+        Kind::JumpIf(c, _) | Kind::JumpUnless(c, _) => rw(cond_reads(c), 0),
+    }
+}
+
+/// Instructions control may reach next from `pc`.
+fn successors(p: &Program, pc: usize) -> impl Iterator<Item = usize> {
+    let (a, b) = match p.instrs[pc].kind {
+        Kind::Jump(to) => (Some(usize::from(to)), None),
+        Kind::JumpIf(_, to) | Kind::JumpUnless(_, to) => (Some(pc + 1), Some(usize::from(to))),
+        Kind::Op(_) => (Some(pc + 1), None),
+    };
+    let len = p.instrs.len();
+    a.into_iter().chain(b).filter(move |n| *n < len)
+}
+
+/// The union of footprints of the instructions reachable from `pc`; with `step`, only up to
+/// (not including) the next visible instruction after `pc`.
+fn reach(p: &Program, fps: &[Fp], pc: usize, step: bool) -> Fp {
+    let mut seen = vec![false; p.instrs.len()];
+    let mut todo = vec![pc];
+    let mut out = Fp::default();
+    while let Some(i) = todo.pop() {
+        if seen[i] || (step && i != pc && p.instrs[i].visible) {
+            continue;
+        }
+        seen[i] = true;
+        out = out.union(fps[i]);
+        todo.extend(successors(p, i));
+    }
+    out
+}
+
+/// Per thread and program counter: the footprint of the step there, and of everything the
+/// thread may still do from there.
+pub(super) struct Reducer {
+    step: Vec<Vec<Fp>>,
+    future: Vec<Vec<Fp>>,
+}
+
+impl Reducer {
+    pub(super) fn new(world: &World) -> Self {
+        let mut step = Vec::new();
+        let mut future = Vec::new();
+        for p in &world.programs {
+            let fps: Vec<Fp> = p.instrs.iter().map(|i| instr_fp(i.kind)).collect();
+            step.push((0..fps.len()).map(|pc| reach(p, &fps, pc, true)).collect());
+            future.push((0..fps.len()).map(|pc| reach(p, &fps, pc, false)).collect());
+        }
+        Reducer { step, future }
+    }
+
+    /// A thread whose next step alone is a persistent, invisible set at this state, if any;
+    /// `ready` tells whether a thread can run now.
+    pub(super) fn ample(&self, state: &State, ready: impl Fn(usize) -> bool) -> Option<usize> {
+        let pc = |t: usize| usize::from(state.threads[t].pc);
+        let n = state.threads.len();
+        (0..n).find(|&t| {
+            let Some(fp) = self.step[t].get(pc(t)) else { return false };
+            fp.w & VISIBLE == 0
+                && ready(t)
+                && (0..n).all(|u| u == t || self.future[u].get(pc(u)).is_none_or(|f| !fp.conflicts(*f)))
+        })
+    }
+}

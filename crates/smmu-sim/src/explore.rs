@@ -75,12 +75,6 @@ struct Counts {
     approx_clean: f64,
 }
 
-impl Scratch {
-    fn empty() -> Self {
-        Scratch { base: State::default(), work: State::default(), live: Vec::new() }
-    }
-}
-
 impl Counts {
     fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
         let mut add = |a: &mut u128, b: u128| match a.checked_add(b) {
@@ -211,6 +205,7 @@ impl Layer {
 }
 
 /// Buffers reused by every expansion, so that exploring allocates nothing per transition.
+#[derive(Default)]
 struct Scratch {
     /// The state being expanded.
     base: State,
@@ -356,9 +351,8 @@ impl<'w> Explorer<'w> {
                 self.advance_layer();
                 continue;
             }
-            let (id, counts) = (self.layer.nodes[self.cursor].id, self.layer.nodes[self.cursor].counts);
             self.cursor += 1;
-            self.expand(self.cursor - 1, id, counts);
+            self.expand(self.cursor - 1);
         }
         self.progress()
     }
@@ -398,11 +392,12 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    fn expand(&mut self, ix: usize, id: u32, counts: Counts) {
+    fn expand(&mut self, ix: usize) {
+        let (id, counts) = (self.layer.nodes[ix].id, self.layer.nodes[ix].counts);
         if let Some(g) = &mut self.graph {
             g.open(id);
         }
-        let mut scratch = std::mem::replace(&mut self.scratch, Scratch::empty());
+        let mut scratch = std::mem::take(&mut self.scratch);
         let node = &self.layer.nodes[ix];
         self.packer.decode(self.layer.state(node), &mut scratch.base);
         let world = self.world;

@@ -19,7 +19,7 @@
 //! that of its visible instruction and every silent instruction it may run; a thread's future
 //! is that of every instruction reachable from its program counter.
 
-use crate::ids::{LockId, MasterId};
+use crate::ids::{DomainId, LockId, MasterId};
 use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, Program, SteTarget};
 use crate::state::State;
 use crate::world::World;
@@ -57,7 +57,7 @@ const TLB: u128 = 1 << 85;
 const LOCKS: u32 = 86;
 
 /// What the checker reads: STEs and CDs, devices lists, domain state, the domains'
-/// descriptors, the IOTLB and its history, and `arm_smmu_asid_lock`.
+/// descriptors, the IOTLB and its history, and `arm_smmu_asid_lock` (lock slot 0).
 const VISIBLE: u128 = (0xffff << MHW) | (0xffff << DLIST) | (0xffff << DSTATE) | CTX_DOM | TLB | (1 << LOCKS);
 
 /// Resource bits of one kind for a set of objects (a 16-bit mask).
@@ -84,15 +84,18 @@ fn masters(m: MasterArg) -> (u16, u128) {
     }
 }
 
+/// The lock slots a [`LockArg`] may name, and what resolving it reads.
 fn lock_bits(l: LockArg) -> (u128, u128) {
-    let slots = |ds: u16, first: fn(u8) -> LockId| {
-        (0..16u8).filter(|d| ds & (1 << d) != 0).fold(0u128, |acc, d| acc | 1 << (LOCKS + first(d).slot() as u32))
+    let bit = |id: LockId| 1u128 << (LOCKS + id.slot() as u32);
+    let per_domain = |d: DomArg, lock: fn(DomainId) -> LockId| {
+        let (ds, r) = doms(d);
+        ((0..16u8).filter(|i| ds & (1 << i) != 0).fold(0, |acc, i| acc | bit(lock(DomainId(i)))), r)
     };
     match l {
-        LockArg::Asid => (1 << (LOCKS + LockId::Asid.slot() as u32), 0),
-        LockArg::Sva => (1 << (LOCKS + LockId::Sva.slot() as u32), 0),
-        LockArg::Init(d) => (slots(doms(d).0, |d| LockId::Init(crate::ids::DomainId(d))), doms(d).1),
-        LockArg::Devices(d) => (slots(doms(d).0, |d| LockId::Devices(crate::ids::DomainId(d))), doms(d).1),
+        LockArg::Asid => (bit(LockId::Asid), 0),
+        LockArg::Sva => (bit(LockId::Sva), 0),
+        LockArg::Init(d) => per_domain(d, LockId::Init),
+        LockArg::Devices(d) => per_domain(d, LockId::Devices),
     }
 }
 

@@ -128,7 +128,7 @@ pub fn live_refs(state: &State) -> Vec<LiveRef> {
 }
 
 /// [`live_refs`] into a buffer the caller reuses.
-fn live_refs_into(state: &State, out: &mut Vec<LiveRef>) {
+pub(crate) fn live_refs_into(state: &State, out: &mut Vec<LiveRef>) {
     out.clear();
     for (i, ms) in state.masters.iter().enumerate() {
         let master = MasterId(i as u8);
@@ -257,21 +257,22 @@ pub fn after_step(
     step: usize,
     messages: Option<&mut Vec<Violation>>,
 ) -> u8 {
-    after_step_in(world, state, outcome, step, messages, &mut Vec::new())
+    let mut live = Vec::new();
+    live_refs_into(state, &mut live);
+    after_step_in(world, state, outcome, step, messages, &live)
 }
 
-/// [`after_step`] with a buffer for the live references that the caller reuses, so that
-/// checking allocates nothing once it has grown (the explorer's path).
+/// [`after_step`] given the state's live references ([`live_refs_into`]), which the caller
+/// keeps in a reused buffer, or reuses from a state with the same STEs and CDs (the
+/// explorer's path).
 pub(crate) fn after_step_in(
     world: &World,
     state: &mut State,
     outcome: &Outcome,
     step: usize,
     mut messages: Option<&mut Vec<Violation>>,
-    live: &mut Vec<LiveRef>,
+    live: &[LiveRef],
 ) -> u8 {
-    live_refs_into(state, live);
-    let live = &*live;
     let mut mask = 0u8;
     let mut report = |inv: Invariant, msg: &dyn Fn() -> String| {
         mask |= inv.bit();

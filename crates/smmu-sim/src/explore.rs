@@ -25,26 +25,34 @@
 //! [`shrink()`] is the other half of counterexample work: it makes a user's violating schedule
 //! smaller by replaying candidates, without exploring.
 
+mod counts;
 mod danger;
 mod fingerprint;
 mod graph;
 mod packed;
+mod parts;
 mod reduce;
+mod scratch;
 mod shrink;
 
 pub use danger::{danger_windows, DangerError, DangerMap, DangerStep};
 pub use shrink::shrink;
 
-use crate::check::{self, Invariant, LiveRef};
-use crate::exec::{self, Readiness};
+pub(crate) use counts::safety_mask;
+
+use crate::check::{self, Invariant};
+use crate::exec::{self, Outcome, Readiness};
 use crate::ids::ThreadId;
 use crate::sched::Schedule;
 use crate::state::State;
 use crate::world::World;
+use counts::{Counts, N_INV};
 use fingerprint::{fingerprint, FpMap};
 use graph::{Edge, Graph};
 use packed::Packer;
-use reduce::Reducer;
+use parts::Layout;
+use reduce::Footprints;
+use scratch::{debug_assert_invisible, Plan, Scratch};
 
 /// Bounds on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,44 +69,6 @@ impl Default for Limits {
 
 /// Default bound on the kept state graph, in states (about 30 bytes a state).
 pub const DEFAULT_GRAPH_LIMIT: u64 = 2_000_000;
-
-const N_INV: usize = Invariant::ALL.len();
-
-/// Path counts carried by a state; the `f64` pair is an estimate that survives a `u128`
-/// overflow.
-#[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    total: u128,
-    clean_safety: u128,
-    clean: [u128; N_INV],
-    approx_total: f64,
-    approx_clean: f64,
-}
-
-impl Counts {
-    fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
-        let mut add = |a: &mut u128, b: u128| match a.checked_add(b) {
-            Some(v) => *a = v,
-            None => *overflow = true,
-        };
-        add(&mut self.total, from.total);
-        self.approx_total += from.approx_total;
-        if mask & safety_mask() == 0 {
-            add(&mut self.clean_safety, from.clean_safety);
-            self.approx_clean += from.approx_clean;
-        }
-        for (i, inv) in Invariant::ALL.iter().enumerate() {
-            if mask & inv.bit() == 0 {
-                add(&mut self.clean[i], from.clean[i]);
-            }
-        }
-    }
-}
-
-/// Bits of the invariants that count as safety violations.
-pub(crate) fn safety_mask() -> u8 {
-    Invariant::ALL.iter().filter(|i| i.is_safety()).fold(0, |m, i| m | i.bit())
-}
 
 /// A state of a layer: its encoding is `bytes[at..at + len]` of the layer's arena.
 struct Node {
@@ -204,17 +174,6 @@ impl Layer {
     }
 }
 
-/// Buffers reused by every expansion, so that exploring allocates nothing per transition.
-#[derive(Default)]
-struct Scratch {
-    /// The state being expanded.
-    base: State,
-    /// One successor of it.
-    work: State,
-    /// The checker's live references.
-    live: Vec<LiveRef>,
-}
-
 /// A resumable breadth-first explorer.
 pub struct Explorer<'w> {
     world: &'w World,
@@ -228,8 +187,13 @@ pub struct Explorer<'w> {
     fingerprint: fn(&[u8]) -> u64,
     packer: Packer,
     scratch: Scratch,
-    /// Partial-order reduction, when on ([`Explorer::with_reduction`]).
-    reducer: Option<Reducer>,
+    /// Static footprints of every step.
+    footprints: Footprints,
+    /// Per thread and program counter, what a step there needs.
+    plans: Vec<Vec<Plan>>,
+    layout: Layout,
+    /// Partial-order reduction is on ([`Explorer::with_reduction`]).
+    reduce: bool,
     /// Every terminal state, kept by tests.
     #[cfg(test)]
     terminals: Vec<State>,
@@ -272,7 +236,10 @@ impl<'w> Explorer<'w> {
         let mut layer = Layer::default();
         packer.encode(initial, &mut layer.bytes);
         layer.nodes.push(Node { at: 0, len: layer.bytes.len() as u32, id: 0, counts, chain: NONE });
-        let scratch = Scratch { base: initial.clone(), work: initial.clone(), live: Vec::new() };
+        let scratch = Scratch { base: initial.clone(), work: initial.clone(), ..Scratch::default() };
+        let footprints = Footprints::new(world);
+        let layout = Layout::of(initial);
+        let plans = Plan::table(world, &footprints, layout);
         Explorer {
             world,
             limits,
@@ -283,7 +250,10 @@ impl<'w> Explorer<'w> {
             fingerprint,
             packer,
             scratch,
-            reducer: None,
+            footprints,
+            plans,
+            layout,
+            reduce: false,
             #[cfg(test)]
             terminals: Vec::new(),
             parents: vec![(u32::MAX, 0)],
@@ -320,7 +290,7 @@ impl<'w> Explorer<'w> {
     /// are the shortest and fewest-switch ones of the reduced graph, which may be longer than
     /// the full graph's. Call before the first [`Explorer::step`].
     pub fn with_reduction(mut self, on: bool) -> Self {
-        self.reducer = on.then(|| Reducer::new(self.world));
+        self.reduce = on;
         self
     }
 
@@ -374,6 +344,7 @@ impl<'w> Explorer<'w> {
         self.index.clear();
         self.cursor = 0;
         self.depth += 1;
+        self.scratch.prev = None;
     }
 
     /// The search is over: free the frontier and run the pass over the kept graph.
@@ -393,16 +364,16 @@ impl<'w> Explorer<'w> {
     }
 
     fn expand(&mut self, ix: usize) {
-        let (id, counts) = (self.layer.nodes[ix].id, self.layer.nodes[ix].counts);
+        let node = &self.layer.nodes[ix];
+        let (id, counts, range) = (node.id, node.counts, node.at..node.at + node.len as usize);
         if let Some(g) = &mut self.graph {
             g.open(id);
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        let node = &self.layer.nodes[ix];
-        self.packer.decode(self.layer.state(node), &mut scratch.base);
+        self.load(&mut scratch, range.clone());
         let world = self.world;
         let ready = |t: usize| exec::readiness(world, &scratch.base, ThreadId(t as u8)) == Readiness::Ready;
-        let threads = match self.reducer.as_ref().and_then(|r| r.ample(&scratch.base, ready)) {
+        let threads = match self.reduce.then(|| self.footprints.ample(&scratch.base, ready)).flatten() {
             Some(t) => t..t + 1,
             None => 0..world.n_threads(),
         };
@@ -419,12 +390,29 @@ impl<'w> Explorer<'w> {
                 Readiness::Finished => continue,
             }
             let pc = scratch.base.threads[t.ix()].pc;
-            let next = &mut scratch.work;
-            next.assign(&scratch.base);
-            let outcome = exec::step(self.world, next, t);
-            let mask = check::after_step_in(self.world, next, &outcome, 0, None, &mut scratch.live);
+            let plan = self.plans[t.ix()].get(usize::from(pc)).copied().unwrap_or(Plan::ALL);
+            let work = &mut scratch.work;
+            let outcome = exec::step(self.world, work, t);
+            let checked = plan.check || outcome != Outcome::default();
+            let mask = match checked {
+                true => {
+                    let live = scratch.live.get(work, &scratch.base, plan.hw);
+                    check::after_step_in(self.world, work, &outcome, 0, None, live)
+                }
+                false => {
+                    debug_assert_invisible(self.world, work, &outcome);
+                    0
+                }
+            };
+            let dirty = plan.dirty | if checked { self.layout.checked() } else { 0 };
+            let at = self.next.bytes.len();
+            let base = &self.layer.bytes[range.clone()];
+            self.packer.encode_from(work, base, &scratch.bounds, dirty, &mut self.next.bytes);
+            debug_assert!(self.encodes_fully(work, at), "a step wrote outside its footprint");
+            self.layout.restore(work, &scratch.base, dirty);
+            debug_assert!(*work == scratch.base, "a step wrote outside its footprint");
             self.transitions += 1;
-            let Some(to) = self.push(&scratch.work, id, t, &counts, mask) else {
+            let Some(to) = self.push(at, id, t, &counts, mask) else {
                 break;
             };
             if let Some(g) = &mut self.graph {
@@ -454,6 +442,34 @@ impl<'w> Explorer<'w> {
         }
     }
 
+    /// Decodes the node at `range` of the current layer into `scratch.base` and `work`: only
+    /// the parts that differ from the node decoded before it, when that was of this layer.
+    fn load(&self, scratch: &mut Scratch, range: std::ops::Range<usize>) {
+        let bytes = &self.layer.bytes;
+        let changed = match scratch.prev.replace(range.clone()) {
+            Some(prev) => {
+                std::mem::swap(&mut scratch.bounds, &mut scratch.prev_bounds);
+                let (s, b) = (&mut scratch.base, &mut scratch.bounds);
+                self.packer.decode_from(&bytes[range], s, b, &bytes[prev], &scratch.prev_bounds)
+            }
+            None => {
+                self.packer.decode(&bytes[range], &mut scratch.base, &mut scratch.bounds);
+                u64::MAX
+            }
+        };
+        self.layout.restore(&mut scratch.work, &scratch.base, changed);
+        debug_assert!(scratch.work == scratch.base);
+        scratch.live.base_ok = false;
+    }
+
+    /// Whether the incremental encoding of `state` at `next.bytes[at..]` equals its full
+    /// encoding (a check of the footprints in debug builds).
+    fn encodes_fully(&mut self, state: &State, at: usize) -> bool {
+        let mut full = Vec::new();
+        self.packer.encode(state, &mut full);
+        full == self.next.bytes[at..]
+    }
+
     fn record_first(&mut self, mask: u8, parent: u32, thread: u8) {
         for inv in Invariant::ALL {
             if mask & inv.bit() != 0 && self.first[inv as usize].is_none() {
@@ -465,18 +481,22 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    /// Adds a transition's target to the next layer; its id, or `None` at the state limit.
-    fn push(&mut self, state: &State, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
+    /// Adds a transition's target, whose encoding is `next.bytes[at..]`, to the next layer;
+    /// its id, or `None` at the state limit.
+    fn push(&mut self, at: usize, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
         self.record_first(mask, parent, t.0);
         let mut overflow = false;
-        let at = self.next.bytes.len();
-        self.packer.encode(state, &mut self.next.bytes);
         let bytes = &self.next.bytes[at..];
         let fp = (self.fingerprint)(bytes);
-        let head = self.index.get(&fp).copied().unwrap_or(NONE);
+        let at_limit = self.parents.len() as u64 >= self.limits.max_states;
+        let slot = self.index.entry(fp).or_insert(NONE);
+        let head = *slot;
         let mut found = head;
         while found != NONE && self.next.state(&self.next.nodes[found as usize]) != bytes {
             found = self.next.nodes[found as usize].chain;
+        }
+        if found == NONE && !at_limit {
+            *slot = self.next.nodes.len() as u32;
         }
         let id = match found {
             i if i != NONE => {
@@ -486,7 +506,7 @@ impl<'w> Explorer<'w> {
                 node.id
             }
             _ => {
-                if self.parents.len() as u64 >= self.limits.max_states {
+                if at_limit {
                     self.limit_hit = true;
                     self.finish();
                     return None;
@@ -499,7 +519,6 @@ impl<'w> Explorer<'w> {
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
                 let len = (self.next.bytes.len() - at) as u32;
-                self.index.insert(fp, self.next.nodes.len() as u32);
                 self.next.nodes.push(Node { at, len, id, counts: c, chain: head });
                 id
             }
@@ -551,7 +570,7 @@ impl<'w> Explorer<'w> {
             shortest_by_invariant,
             fewest_switches: self.fewest.clone(),
             graph_dropped: self.graph_dropped,
-            reduced: self.reducer.is_some(),
+            reduced: self.reduce,
         }
     }
 }

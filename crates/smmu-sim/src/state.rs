@@ -180,12 +180,10 @@ pub struct Regs {
     pub ste_mode: WriteMode,
     /// STE writer: current phase.
     pub ste_phase: u8,
-    /// The ASID value read by a later `tlb_inv_asid(cd->asid)`.
-    pub inv_asid: u16,
 }
 
 /// A thread's program counter, step count and registers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Thread {
     /// Index of the next instruction in the thread's program.
     pub pc: u16,
@@ -242,7 +240,8 @@ fn assign_each<T: Clone>(dst: &mut Vec<T>, src: &[T], assign: fn(&mut T, &T)) {
 }
 
 impl Master {
-    fn assign(&mut self, src: &Master) {
+    /// `*self = src.clone()`, reusing this master's buffers.
+    pub fn assign(&mut self, src: &Master) {
         let Master { domain, ats, sva_enabled, cdtab, ste, cds, bonds, released } = src;
         (self.domain, self.ats, self.sva_enabled, self.cdtab, self.ste) = (*domain, *ats, *sva_enabled, *cdtab, *ste);
         self.cds.clone_from(cds);
@@ -252,7 +251,8 @@ impl Master {
 }
 
 impl Domain {
-    fn assign(&mut self, src: &Domain) {
+    /// `*self = src.clone()`, reusing this domain's buffers.
+    pub fn assign(&mut self, src: &Domain) {
         let Domain { finalised, vmid, devices, freed } = src;
         (self.finalised, self.vmid, self.freed) = (*finalised, *vmid, *freed);
         self.devices.clone_from(devices);

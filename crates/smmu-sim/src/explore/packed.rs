@@ -14,6 +14,7 @@
 //! built-in scenarios).
 
 use super::fingerprint::FxBuild;
+use super::parts::{Bounds, Layout, Part};
 use crate::ids::{CtxId, DomainId, MasterId, MmId, PtId};
 use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, State, Tag, TagHistory, TlbEntry};
 use crate::ste::{Ste, WriteMode};
@@ -200,7 +201,6 @@ fn put_regs(w: &mut W<'_>, r: &Regs) {
         u64::from(r.cursor),
         mode_code(r.ste_mode),
         u64::from(r.ste_phase),
-        u64::from(r.inv_asid),
     ];
     w.flags(&fields.map(|v| v != 0));
     for v in fields.into_iter().filter(|v| *v != 0) {
@@ -222,7 +222,15 @@ fn get_regs(r: &mut R<'_>) -> Regs {
         cursor: field(6) as u8,
         ste_mode: mode_of(field(7)),
         ste_phase: field(8) as u8,
-        inv_asid: field(9) as u16,
+    }
+}
+
+/// `a == b` for slices of equal length, without a `memcmp` call for the short ones (most
+/// parts are a few bytes).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    match a.len() {
+        0..=16 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
 }
 
@@ -234,116 +242,201 @@ impl Packer {
     /// Appends the encoding of `s` to `out`.
     pub(super) fn encode(&mut self, s: &State, out: &mut Vec<u8>) {
         out.reserve(256);
-        let mut w = W(out);
-        for (i, m) in s.masters.iter().enumerate() {
-            w.opt(m.domain.map(|d| d.0));
-            w.flags(&[m.ats, m.sva_enabled, m.cdtab, m.released]);
-            w.u(u64::from(self.stes.id_at(&mut self.ste_cache, i, m.ste)));
-            for slot in &m.cds {
-                put_cd(&mut w, &slot.mem, slot.mem == slot.hw);
-                if slot.mem != slot.hw {
-                    put_cd(&mut w, &slot.hw, false);
+        let layout = Layout::of(s);
+        for k in 0..layout.len() {
+            self.put(s, layout.part(k), &mut W(out));
+        }
+    }
+
+    /// Appends the encoding of `s` to `out`, given that it differs from the state encoded as
+    /// `base` (with part ends `bounds`) at most in the `dirty` parts: those are encoded, the
+    /// others copied.
+    pub(super) fn encode_from(&mut self, s: &State, base: &[u8], bounds: &[u32], dirty: u64, out: &mut Vec<u8>) {
+        out.reserve(base.len() + 32);
+        let layout = Layout::of(s);
+        let mut clean_from = 0;
+        for k in layout.each(dirty) {
+            let start = if k == 0 { 0 } else { bounds[k - 1] as usize };
+            out.extend_from_slice(&base[clean_from..start]);
+            self.put(s, layout.part(k), &mut W(out));
+            clean_from = bounds[k] as usize;
+        }
+        out.extend_from_slice(&base[clean_from..]);
+    }
+
+    fn put(&mut self, s: &State, part: Part, w: &mut W<'_>) {
+        match part {
+            Part::Master(i) => self.put_master(s, i, w),
+            Part::Domain(i) => {
+                let d = &s.domains[i];
+                w.flags(&[d.finalised, d.freed]);
+                w.u(u64::from(d.vmid));
+                w.u(d.devices.len() as u64);
+                d.devices.iter().for_each(|m| w.u(u64::from(m.0)));
+            }
+            Part::Ctxs => {
+                w.u(s.ctxs.len() as u64);
+                for c in &s.ctxs {
+                    w.u(u64::from(c.asid));
+                    w.opt(c.ttb0.map(|p| p.0));
+                    w.opt(c.mm.map(|m| m.0));
+                    w.u(u64::from(c.refs));
                 }
             }
-            w.u(m.bonds.len() as u64);
-            for &(p, n) in &m.bonds {
-                w.u(u64::from(p));
-                w.u(u64::from(n));
+            Part::Ids => {
+                w.u(s.xa.len() as u64);
+                for &(a, c) in &s.xa {
+                    w.u(u64::from(a));
+                    w.u(u64::from(c.0));
+                }
+                w.u(s.vmids.len() as u64);
+                s.vmids.iter().for_each(|v| w.u(u64::from(*v)));
+            }
+            Part::Notifiers => {
+                w.u(s.notifiers.len() as u64);
+                for n in &s.notifiers {
+                    match n {
+                        None => w.u(0),
+                        Some(n) => [1, n.domain.0, n.mm.0, n.ctx.0, n.refs].iter().for_each(|v| w.u(u64::from(*v))),
+                    }
+                }
+            }
+            Part::MmLocks => s.mm_pinned.iter().chain(&s.locks).for_each(|v| w.u(u64::from(*v))),
+            Part::Tlb => {
+                w.u(s.iotlb.len() as u64);
+                for (i, e) in s.iotlb.iter().enumerate() {
+                    w.u(u64::from(self.tlbs.id_at(&mut self.tlb_cache, i, *e)));
+                }
+            }
+            Part::History => {
+                w.u(s.history.len() as u64);
+                for h in &s.history {
+                    w.u(tag_code(h.tag));
+                    w.u(u64::from(h.pts));
+                }
+            }
+            Part::Thread(i) => {
+                let t = &s.threads[i];
+                w.u(u64::from(t.pc));
+                w.u(u64::from(t.steps));
+                put_regs(w, &t.regs);
+            }
+            Part::Broken => w.u(u64::from(s.broken)),
+        }
+    }
+
+    fn put_master(&mut self, s: &State, i: usize, w: &mut W<'_>) {
+        let m = &s.masters[i];
+        w.opt(m.domain.map(|d| d.0));
+        w.flags(&[m.ats, m.sva_enabled, m.cdtab, m.released]);
+        w.u(u64::from(self.stes.id_at(&mut self.ste_cache, i, m.ste)));
+        for slot in &m.cds {
+            put_cd(w, &slot.mem, slot.mem == slot.hw);
+            if slot.mem != slot.hw {
+                put_cd(w, &slot.hw, false);
             }
         }
-        for d in &s.domains {
-            w.flags(&[d.finalised, d.freed]);
-            w.u(u64::from(d.vmid));
-            w.u(d.devices.len() as u64);
-            d.devices.iter().for_each(|m| w.u(u64::from(m.0)));
+        w.u(m.bonds.len() as u64);
+        for &(p, n) in &m.bonds {
+            w.u(u64::from(p));
+            w.u(u64::from(n));
         }
-        w.u(s.ctxs.len() as u64);
-        for c in &s.ctxs {
-            w.u(u64::from(c.asid));
-            w.opt(c.ttb0.map(|p| p.0));
-            w.opt(c.mm.map(|m| m.0));
-            w.u(u64::from(c.refs));
-        }
-        w.u(s.xa.len() as u64);
-        for &(a, c) in &s.xa {
-            w.u(u64::from(a));
-            w.u(u64::from(c.0));
-        }
-        w.u(s.vmids.len() as u64);
-        s.vmids.iter().for_each(|v| w.u(u64::from(*v)));
-        w.u(s.notifiers.len() as u64);
-        for n in &s.notifiers {
-            match n {
-                None => w.u(0),
-                Some(n) => [1, n.domain.0, n.mm.0, n.ctx.0, n.refs].iter().for_each(|v| w.u(u64::from(*v))),
-            }
-        }
-        s.mm_pinned.iter().chain(&s.locks).for_each(|v| w.u(u64::from(*v)));
-        w.u(s.iotlb.len() as u64);
-        for (i, e) in s.iotlb.iter().enumerate() {
-            w.u(u64::from(self.tlbs.id_at(&mut self.tlb_cache, i, *e)));
-        }
-        w.u(s.history.len() as u64);
-        for h in &s.history {
-            w.u(tag_code(h.tag));
-            w.u(u64::from(h.pts));
-        }
-        for t in &s.threads {
-            w.u(u64::from(t.pc));
-            w.u(u64::from(t.steps));
-            put_regs(&mut w, &t.regs);
-        }
-        w.u(u64::from(s.broken));
     }
 
     /// Overwrites `s` (a state of the same world, whose vectors are reused) with the state
-    /// `bytes` encodes.
-    pub(super) fn decode(&self, bytes: &[u8], s: &mut State) {
+    /// `bytes` encodes, and `bounds` with where each of its parts ends.
+    pub(super) fn decode(&self, bytes: &[u8], s: &mut State, bounds: &mut Bounds) {
         let mut r = R { bytes, at: 0 };
-        for m in &mut s.masters {
-            m.domain = r.opt().map(DomainId);
-            let f = r.flag_bits();
-            (m.ats, m.sva_enabled, m.cdtab, m.released) = (f(0), f(1), f(2), f(3));
-            m.ste = self.stes.get(r.u());
-            for slot in &mut m.cds {
-                let (mem, same) = get_cd(&mut r);
-                let hw = if same { mem } else { get_cd(&mut r).0 };
-                *slot = Slot { mem, hw };
-            }
-            r.list(&mut m.bonds, |r| (r.u8(), r.u8()));
+        let layout = Layout::of(s);
+        bounds.clear();
+        for k in 0..layout.len() {
+            self.get(&mut r, layout.part(k), s);
+            bounds.push(r.at as u32);
         }
-        for d in &mut s.domains {
-            let f = r.flag_bits();
-            (d.finalised, d.freed) = (f(0), f(1));
-            d.vmid = r.u16();
-            r.list(&mut d.devices, |r| MasterId(r.u8()));
-        }
-        r.list(&mut s.ctxs, |r| CtxDesc {
-            asid: r.u16(),
-            ttb0: r.opt().map(PtId),
-            mm: r.opt().map(MmId),
-            refs: r.u8(),
-        });
-        r.list(&mut s.xa, |r| (r.u16(), CtxId(r.u8())));
-        r.list(&mut s.vmids, R::u16);
-        r.list(&mut s.notifiers, |r| {
-            (r.u() == 1).then(|| Notifier {
-                domain: DomainId(r.u8()),
-                mm: MmId(r.u8()),
-                ctx: CtxId(r.u8()),
-                refs: r.u8(),
-            })
-        });
-        s.mm_pinned.iter_mut().chain(&mut s.locks).for_each(|v| *v = r.u8());
-        r.list(&mut s.iotlb, |r| self.tlbs.get(r.u()));
-        r.list(&mut s.history, |r| TagHistory { tag: tag_of(r.u()), pts: r.u() as u32 });
-        for t in &mut s.threads {
-            t.pc = r.u16();
-            t.steps = r.u16();
-            t.regs = get_regs(&mut r);
-        }
-        s.broken = r.u8();
         debug_assert_eq!(r.at, bytes.len(), "a state's encoding is read to its end");
+    }
+
+    /// Like [`Packer::decode`], given that `s` holds the state encoded as `prev` (whose parts
+    /// end at `prev_bounds`): decodes only the parts whose bytes differ from `prev`'s, and
+    /// returns them as a bit set (parts past the 64th count as changed). A part's encoding
+    /// determines its length, so equal bytes mean an equal part.
+    pub(super) fn decode_from(
+        &self,
+        bytes: &[u8],
+        s: &mut State,
+        bounds: &mut Bounds,
+        prev: &[u8],
+        prev_bounds: &[u32],
+    ) -> u64 {
+        let mut r = R { bytes, at: 0 };
+        let layout = Layout::of(s);
+        let mut changed = 0;
+        bounds.clear();
+        for k in 0..layout.len() {
+            let old = &prev[if k == 0 { 0 } else { prev_bounds[k - 1] as usize }..prev_bounds[k] as usize];
+            if bytes.get(r.at..r.at + old.len()).is_some_and(|new| same(new, old)) {
+                r.at += old.len();
+            } else {
+                self.get(&mut r, layout.part(k), s);
+                changed |= 1u64.checked_shl(k as u32).unwrap_or(0);
+            }
+            bounds.push(r.at as u32);
+        }
+        debug_assert_eq!(r.at, bytes.len(), "a state's encoding is read to its end");
+        changed
+    }
+
+    fn get(&self, r: &mut R<'_>, part: Part, s: &mut State) {
+        match part {
+            Part::Master(i) => {
+                let m = &mut s.masters[i];
+                m.domain = r.opt().map(DomainId);
+                let f = r.flag_bits();
+                (m.ats, m.sva_enabled, m.cdtab, m.released) = (f(0), f(1), f(2), f(3));
+                m.ste = self.stes.get(r.u());
+                for slot in &mut m.cds {
+                    let (mem, same) = get_cd(r);
+                    let hw = if same { mem } else { get_cd(r).0 };
+                    *slot = Slot { mem, hw };
+                }
+                r.list(&mut m.bonds, |r| (r.u8(), r.u8()));
+            }
+            Part::Domain(i) => {
+                let d = &mut s.domains[i];
+                let f = r.flag_bits();
+                (d.finalised, d.freed) = (f(0), f(1));
+                d.vmid = r.u16();
+                r.list(&mut d.devices, |r| MasterId(r.u8()));
+            }
+            Part::Ctxs => r.list(&mut s.ctxs, |r| CtxDesc {
+                asid: r.u16(),
+                ttb0: r.opt().map(PtId),
+                mm: r.opt().map(MmId),
+                refs: r.u8(),
+            }),
+            Part::Ids => {
+                r.list(&mut s.xa, |r| (r.u16(), CtxId(r.u8())));
+                r.list(&mut s.vmids, R::u16);
+            }
+            Part::Notifiers => r.list(&mut s.notifiers, |r| {
+                (r.u() == 1).then(|| Notifier {
+                    domain: DomainId(r.u8()),
+                    mm: MmId(r.u8()),
+                    ctx: CtxId(r.u8()),
+                    refs: r.u8(),
+                })
+            }),
+            Part::MmLocks => s.mm_pinned.iter_mut().chain(&mut s.locks).for_each(|v| *v = r.u8()),
+            Part::Tlb => r.list(&mut s.iotlb, |r| self.tlbs.get(r.u())),
+            Part::History => r.list(&mut s.history, |r| TagHistory { tag: tag_of(r.u()), pts: r.u() as u32 }),
+            Part::Thread(i) => {
+                let t = &mut s.threads[i];
+                t.pc = r.u16();
+                t.steps = r.u16();
+                t.regs = get_regs(r);
+            }
+            Part::Broken => s.broken = r.u8(),
+        }
     }
 }
 
@@ -370,7 +463,7 @@ mod tests {
                     while let Some(s) = todo.pop() {
                         let mut bytes = Vec::new();
                         p.encode(&s, &mut bytes);
-                        p.decode(&bytes, &mut scratch);
+                        p.decode(&bytes, &mut scratch, &mut Vec::new());
                         assert_eq!(scratch, s, "{name} {v:?} {g:?}");
                         if !seen.insert(bytes) {
                             continue;

@@ -19,6 +19,7 @@
 //! that of its visible instruction and every silent instruction it may run; a thread's future
 //! is that of every instruction reachable from its program counter.
 
+use super::parts::Writes;
 use crate::ids::{DomainId, LockId, MasterId};
 use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, Program, SteTarget};
 use crate::state::State;
@@ -244,13 +245,15 @@ fn reach(p: &Program, fps: &[Fp], pc: usize, step: bool) -> Fp {
 }
 
 /// Per thread and program counter: the footprint of the step there, and of everything the
-/// thread may still do from there.
-pub(super) struct Reducer {
+/// thread may still do from there. The explorer also uses the step footprints without the
+/// reduction: to skip the checker after an invisible step and to re-encode only the parts of
+/// a state a step may have written ([`Footprints::writes`]).
+pub(super) struct Footprints {
     step: Vec<Vec<Fp>>,
     future: Vec<Vec<Fp>>,
 }
 
-impl Reducer {
+impl Footprints {
     pub(super) fn new(world: &World) -> Self {
         let mut step = Vec::new();
         let mut future = Vec::new();
@@ -259,7 +262,7 @@ impl Reducer {
             step.push((0..fps.len()).map(|pc| reach(p, &fps, pc, true)).collect());
             future.push((0..fps.len()).map(|pc| reach(p, &fps, pc, false)).collect());
         }
-        Reducer { step, future }
+        Footprints { step, future }
     }
 
     /// A thread whose next step alone is a persistent, invisible set at this state, if any;
@@ -273,5 +276,23 @@ impl Reducer {
                 && ready(t)
                 && (0..n).all(|u| u == t || self.future[u].get(pc(u)).is_none_or(|f| !fp.conflicts(*f)))
         })
+    }
+
+    /// What the step of thread `t` at `pc` may write, by part of the state.
+    pub(super) fn writes(&self, t: usize, pc: usize) -> Writes {
+        let w = self.step[t].get(pc).map_or(u128::MAX, |fp| fp.w);
+        let per = |bases: &[u32]| bases.iter().fold(0u16, |acc, b| acc | (w >> b) as u16);
+        let lock_slots = u128::MAX << LOCKS;
+        Writes {
+            masters: per(&[MDOM, MMISC, MHW]),
+            domains: per(&[DLIST, DSTATE]),
+            ctxs: w & CTX != 0,
+            ids: w & IDS != 0,
+            notifiers: w & NOTIF != 0,
+            mm_locks: w & (MM | lock_slots) != 0,
+            tlb: w & TLB != 0,
+            hw: bits(MHW, u16::MAX) & w != 0,
+            visible: w & VISIBLE != 0,
+        }
     }
 }

@@ -1,0 +1,148 @@
+//! A state as parts: the unit of incremental encoding.
+//!
+//! A step changes few parts of a state: its thread, the objects its instructions write. The
+//! explorer knows which from the step's static write footprint (`reduce`), so for each
+//! successor it encodes only those parts and copies the rest of the parent's encoding, and
+//! afterwards puts back only those parts of its working copy. A footprint that missed a write
+//! would make both wrong, so debug builds (every test run) compare each incremental encoding
+//! with a full one and each restored copy with the parent.
+
+use crate::state::State;
+
+/// Where each part of a state's encoding ends (see [`Packer::decode`]).
+pub(super) type Bounds = Vec<u32>;
+
+/// The parts of a state, in encoding order: each master, each domain, the descriptors, the
+/// ID allocators (`xa` and VMIDs), the notifiers, pinned ASIDs and locks, the IOTLB, the
+/// checker's history, each thread, and the broken invariants. A step rewrites few of them,
+/// so a successor's encoding copies the others from its parent's ([`Packer::encode_from`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    Master(usize),
+    Domain(usize),
+    Ctxs,
+    Ids,
+    Notifiers,
+    MmLocks,
+    Tlb,
+    History,
+    Thread(usize),
+    Broken,
+}
+
+/// The part indices of one world's states.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Layout {
+    masters: usize,
+    domains: usize,
+    threads: usize,
+}
+
+const GLOBALS: [Part; 6] = [Part::Ctxs, Part::Ids, Part::Notifiers, Part::MmLocks, Part::Tlb, Part::History];
+
+impl Layout {
+    pub(super) fn of(s: &State) -> Self {
+        Layout { masters: s.masters.len(), domains: s.domains.len(), threads: s.threads.len() }
+    }
+
+    pub(super) fn len(self) -> usize {
+        self.masters + self.domains + GLOBALS.len() + self.threads + 1
+    }
+
+    pub(super) fn part(self, k: usize) -> Part {
+        let (m, d, g, t) = (self.masters, self.domains, GLOBALS.len(), self.threads);
+        match k {
+            k if k < m => Part::Master(k),
+            k if k < m + d => Part::Domain(k - m),
+            k if k < m + d + g => GLOBALS[k - m - d],
+            k if k < m + d + g + t => Part::Thread(k - m - d - g),
+            _ => Part::Broken,
+        }
+    }
+
+    fn bit(self, part: Part) -> u64 {
+        let k = match part {
+            Part::Master(i) => i,
+            Part::Domain(i) => self.masters + i,
+            Part::Thread(i) => self.masters + self.domains + GLOBALS.len() + i,
+            Part::Broken => self.len() - 1,
+            g => self.masters + self.domains + GLOBALS.iter().position(|x| *x == g).unwrap_or(0),
+        };
+        1u64.checked_shl(k as u32).unwrap_or(0)
+    }
+
+    /// The parts a step of thread `t` may rewrite, as a bit set over part indices (parts past
+    /// the 64th are always rewritten): those of the masters and domains in the `u16` sets,
+    /// the flagged globals, and the thread itself.
+    pub(super) fn dirty(self, t: usize, w: &Writes) -> u64 {
+        let mut out = self.bit(Part::Thread(t));
+        let set = |mask: u16, n: usize, part: fn(usize) -> Part| {
+            (0..n).filter(|i| mask >> i & 1 == 1).fold(0, |acc, i| acc | self.bit(part(i)))
+        };
+        out |= set(w.masters, self.masters, Part::Master) | set(w.domains, self.domains, Part::Domain);
+        for (on, part) in [(w.ctxs, Part::Ctxs), (w.ids, Part::Ids), (w.notifiers, Part::Notifiers)] {
+            out |= if on { self.bit(part) } else { 0 };
+        }
+        for (on, part) in [(w.mm_locks, Part::MmLocks), (w.tlb, Part::Tlb)] {
+            out |= if on { self.bit(part) } else { 0 };
+        }
+        out
+    }
+
+    /// The part indices in a bit set, in order; parts past the 64th are always in.
+    pub(super) fn each(self, set: u64) -> impl Iterator<Item = usize> {
+        let low = self.len().min(64);
+        let mut bits = if low == 64 { set } else { set & ((1 << low) - 1) };
+        let ones = std::iter::from_fn(move || {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits.wrapping_sub(1);
+            (k < 64).then_some(k)
+        });
+        ones.chain(64..self.len().max(64))
+    }
+
+    /// The parts the checker writes: its history and the broken set.
+    pub(super) fn checked(self) -> u64 {
+        self.bit(Part::History) | self.bit(Part::Broken)
+    }
+
+    /// Copies the `dirty` parts of `src` into `dst`, a state that equals `src` elsewhere.
+    pub(super) fn restore(self, dst: &mut State, src: &State, dirty: u64) {
+        for k in self.each(dirty) {
+            match self.part(k) {
+                Part::Master(i) => dst.masters[i].assign(&src.masters[i]),
+                Part::Domain(i) => dst.domains[i].assign(&src.domains[i]),
+                Part::Ctxs => dst.ctxs.clone_from(&src.ctxs),
+                Part::Ids => {
+                    dst.xa.clone_from(&src.xa);
+                    dst.vmids.clone_from(&src.vmids);
+                }
+                Part::Notifiers => dst.notifiers.clone_from(&src.notifiers),
+                Part::MmLocks => {
+                    dst.mm_pinned.clone_from(&src.mm_pinned);
+                    dst.locks.clone_from(&src.locks);
+                }
+                Part::Tlb => dst.iotlb.clone_from(&src.iotlb),
+                Part::History => dst.history.clone_from(&src.history),
+                Part::Thread(i) => dst.threads[i] = src.threads[i],
+                Part::Broken => dst.broken = src.broken,
+            }
+        }
+    }
+}
+
+/// What a step may write, by part of the state (from its static footprint; see `reduce`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Writes {
+    pub masters: u16,
+    pub domains: u16,
+    pub ctxs: bool,
+    pub ids: bool,
+    pub notifiers: bool,
+    pub mm_locks: bool,
+    pub tlb: bool,
+    /// It may write an STE or a CD (which the live references are computed from).
+    pub hw: bool,
+    /// It writes something the checker reads: the checker runs after it.
+    pub visible: bool,
+}

@@ -1,0 +1,88 @@
+//! What the explorer keeps between expansions: buffers, and per step what it needs done.
+
+use super::parts::{Bounds, Layout};
+use super::reduce::Footprints;
+use crate::check::{self, LiveRef};
+use crate::exec::Outcome;
+use crate::state::State;
+use crate::world::World;
+
+/// Buffers reused by every expansion, so that exploring allocates nothing per transition.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// The state being expanded.
+    pub base: State,
+    /// One successor of it.
+    pub work: State,
+    /// The checker's live references.
+    pub live: LiveCache,
+    /// Where the parts of `base`'s encoding end.
+    pub bounds: Bounds,
+    /// The node of the current layer `base` was decoded from last, and its part ends.
+    pub prev: Option<std::ops::Range<usize>>,
+    pub prev_bounds: Bounds,
+}
+
+/// Buffers for the checker's live references, of a successor and of the state expanded.
+#[derive(Default)]
+pub(super) struct LiveCache {
+    pub work: Vec<LiveRef>,
+    /// Those of the expanded state, when `base_ok` (computed at most once per expansion).
+    pub base: Vec<LiveRef>,
+    pub base_ok: bool,
+}
+
+impl LiveCache {
+    /// The live references of `work`, a successor of `base`: those of `base` when the step
+    /// wrote no STE or CD (`!hw`).
+    pub(super) fn get(&mut self, work: &State, base: &State, hw: bool) -> &[LiveRef] {
+        if hw {
+            check::live_refs_into(work, &mut self.work);
+            return &self.work;
+        }
+        if !self.base_ok {
+            check::live_refs_into(base, &mut self.base);
+            self.base_ok = true;
+        }
+        debug_assert!(self.base == check::live_refs(work), "an STE or CD changed outside its footprint");
+        &self.base
+    }
+}
+
+/// What the explorer does around a step at a given program counter.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plan {
+    /// The parts of the state it may write ([`Layout::dirty`]).
+    pub dirty: u64,
+    /// It may write something the checker reads, so the checker runs after it.
+    pub check: bool,
+    /// It may write an STE or a CD: the live references change.
+    pub hw: bool,
+}
+
+impl Plan {
+    /// Before the end of the program; not reached, since a finished thread takes no step.
+    pub(super) const ALL: Plan = Plan { dirty: u64::MAX, check: true, hw: true };
+
+    /// Per thread and program counter, from the steps' footprints.
+    pub(super) fn table(world: &World, footprints: &Footprints, layout: Layout) -> Vec<Vec<Plan>> {
+        let plans = |t: usize| {
+            let plan = |pc| {
+                let w = footprints.writes(t, pc);
+                Plan { dirty: layout.dirty(t, &w), check: w.visible, hw: w.hw }
+            };
+            (0..world.programs[t].instrs.len()).map(plan).collect()
+        };
+        (0..world.n_threads()).map(plans).collect()
+    }
+}
+
+/// After a step whose footprint the checker does not read, checking would change nothing
+/// and report nothing (checked in debug builds).
+pub(super) fn debug_assert_invisible(world: &World, state: &State, outcome: &Outcome) {
+    if cfg!(debug_assertions) {
+        let mut checked = state.clone();
+        let mask = check::after_step(world, &mut checked, outcome, 0, None);
+        assert!(mask == 0 && checked == *state, "a step the checker cannot see changed its verdict");
+    }
+}

@@ -231,14 +231,6 @@ pub struct State {
     pub broken: u8,
 }
 
-/// `dst = src.clone()` for a vector of values with buffers, reusing `dst`'s elements.
-fn assign_each<T: Clone>(dst: &mut Vec<T>, src: &[T], assign: fn(&mut T, &T)) {
-    dst.truncate(src.len());
-    let kept = dst.len();
-    dst.iter_mut().zip(src).for_each(|(d, s)| assign(d, s));
-    dst.extend_from_slice(&src[kept..]);
-}
-
 impl Master {
     /// `*self = src.clone()`, reusing this master's buffers.
     pub fn assign(&mut self, src: &Master) {
@@ -260,25 +252,6 @@ impl Domain {
 }
 
 impl State {
-    /// `*self = src.clone()`, reusing this state's buffers: no allocation once they have grown
-    /// (the explorer copies a state once per transition).
-    pub fn assign(&mut self, src: &State) {
-        let State { masters, domains, ctxs, xa, vmids, notifiers, mm_pinned, locks, iotlb, history, threads, broken } =
-            src;
-        assign_each(&mut self.masters, masters, Master::assign);
-        assign_each(&mut self.domains, domains, Domain::assign);
-        self.ctxs.clone_from(ctxs);
-        self.xa.clone_from(xa);
-        self.vmids.clone_from(vmids);
-        self.notifiers.clone_from(notifiers);
-        self.mm_pinned.clone_from(mm_pinned);
-        self.locks.clone_from(locks);
-        self.iotlb.clone_from(iotlb);
-        self.history.clone_from(history);
-        self.threads.clone_from(threads);
-        self.broken = *broken;
-    }
-
     /// Owner of a lock, if held.
     pub fn lock_owner(&self, lock: crate::ids::LockId) -> Option<ThreadId> {
         match self.locks[lock.slot()] {

@@ -5,8 +5,9 @@
 //! a time, deduplicating states within a layer, and carries path counts forward: for each
 //! state, the number of interleavings reaching it, and the number reaching it without
 //! violating each invariant. At the terminal states these give the exact number of complete
-//! interleavings and of violating ones, without enumerating them. Counts are `u128` and an
-//! overflow is reported, never wrapped.
+//! interleavings and of violating ones, without enumerating them. Counts are exact `u128`
+//! until one exceeds it; that is reported, and from there the counts are estimates that keep
+//! 128 significant bits (`counts`), never wrapped values.
 //!
 //! It is resumable: [`Explorer::step`] does a bounded amount of work and returns, so a caller
 //! can report progress, cancel, or run it in slices on a single thread.
@@ -112,12 +113,14 @@ pub struct Summary {
     pub by_invariant: Vec<(Invariant, u128)>,
     /// The search stopped at [`Limits::max_states`]: the counts cover only part of the graph.
     pub limit_hit: bool,
-    /// A count exceeded `u128`: the interleaving counts are not valid (differences saturate
-    /// at 0 rather than wrap); [`Summary::approx`] estimates them.
+    /// A count exceeded `u128`: the interleaving counts are not exact (they saturate at
+    /// `u128::MAX`, and differences of saturated counts are meaningless); [`Summary::approx`]
+    /// estimates them.
     pub overflow: bool,
     /// After an overflow: floating-point estimates of the interleavings and of the violating
-    /// ones (relative error below about 1e-13 for the total; the violating estimate is the
-    /// difference of two estimates, so it is coarse when violations are rare).
+    /// ones. Past `u128` each state's counts keep their 128 leading bits, so both estimates
+    /// are as precise as an `f64` can hold, the violating one included (it is a difference
+    /// taken before the conversion to `f64`).
     pub approx: Option<Approx>,
     /// Shortest schedule reaching a safety violation.
     pub shortest: Option<Schedule>,
@@ -201,6 +204,8 @@ pub struct Explorer<'w> {
     transitions: u64,
     depth: u32,
     terminal: Counts,
+    /// The paths of [`Explorer::terminal`] that end in a deadlock.
+    deadlocked: Counts,
     overflow: bool,
     limit_hit: bool,
     done: bool,
@@ -221,17 +226,8 @@ impl std::fmt::Debug for Explorer<'_> {
 impl<'w> Explorer<'w> {
     /// Starts at the world's initial state.
     pub fn new(world: &'w World, limits: Limits) -> Self {
-        let mut counts = Counts { total: 1, clean_safety: 1, clean: [1; N_INV], approx_total: 1.0, approx_clean: 1.0 };
         let initial = &world.initial;
-        for inv in Invariant::ALL {
-            if initial.broken & inv.bit() != 0 {
-                counts.clean[inv as usize] = 0;
-                if inv.is_safety() {
-                    counts.clean_safety = 0;
-                    counts.approx_clean = 0.0;
-                }
-            }
-        }
+        let counts = Counts::start(initial.broken);
         let mut packer = Packer::new();
         let mut layer = Layer::default();
         packer.encode(initial, &mut layer.bytes);
@@ -260,6 +256,7 @@ impl<'w> Explorer<'w> {
             transitions: 0,
             depth: 0,
             terminal: Counts::default(),
+            deadlocked: Counts::default(),
             overflow: false,
             limit_hit: false,
             done: false,
@@ -405,9 +402,10 @@ impl<'w> Explorer<'w> {
                 }
             };
             let dirty = plan.dirty | if checked { self.layout.checked() } else { 0 };
+            let dirty = self.layout.differ(work, &scratch.base, dirty);
             let at = self.next.bytes.len();
             let base = &self.layer.bytes[range.clone()];
-            self.packer.encode_from(work, base, &scratch.bounds, dirty, &mut self.next.bytes);
+            self.packer.encode_from(work, (base, &scratch.bounds), dirty, plan.site, &mut self.next.bytes);
             debug_assert!(self.encodes_fully(work, at), "a step wrote outside its footprint");
             self.layout.restore(work, &scratch.base, dirty);
             debug_assert!(*work == scratch.base, "a step wrote outside its footprint");
@@ -438,6 +436,9 @@ impl<'w> Explorer<'w> {
             }
             let mut overflow = false;
             self.terminal.add(&counts, mask, &mut overflow);
+            if unfinished {
+                self.deadlocked.add(&counts, 0, &mut overflow);
+            }
             self.overflow |= overflow;
         }
     }
@@ -549,22 +550,27 @@ impl<'w> Explorer<'w> {
 
     /// The numbers so far (final once [`Progress::done`]).
     pub fn summary(&self) -> Summary {
-        let total = self.terminal.total;
-        let by_invariant =
-            Invariant::ALL.iter().map(|inv| (*inv, total.saturating_sub(self.terminal.clean[*inv as usize]))).collect();
+        let total = self.terminal.total();
+        let by_invariant = Invariant::ALL
+            .iter()
+            .map(|inv| match inv {
+                Invariant::Deadlock => (*inv, self.deadlocked.total()),
+                _ => (*inv, total.saturating_sub(self.terminal.clean(*inv))),
+            })
+            .collect();
         let shortest_by_invariant =
             Invariant::ALL.iter().filter_map(|inv| self.first[*inv as usize].map(|e| (*inv, self.path(e)))).collect();
         Summary {
             unique_states: self.parents.len() as u64,
             transitions: self.transitions,
             interleavings: total,
-            violating: total.saturating_sub(self.terminal.clean_safety),
+            violating: total.saturating_sub(self.terminal.clean_safety()),
             by_invariant,
             limit_hit: self.limit_hit,
             overflow: self.overflow,
-            approx: self.overflow.then(|| Approx {
-                interleavings: self.terminal.approx_total,
-                violating: (self.terminal.approx_total - self.terminal.approx_clean).max(0.0),
+            approx: self.overflow.then(|| {
+                let (interleavings, violating) = self.terminal.approx();
+                Approx { interleavings, violating }
             }),
             shortest: self.first_safety.map(|e| self.path(e)),
             shortest_by_invariant,
@@ -623,8 +629,9 @@ mod tests {
             let s = e.run();
             assert_eq!(s.approx, None, "no overflow, no estimate");
             let close = |a: f64, b: u128| (a - b as f64).abs() <= 1e-12 * b as f64;
-            assert!(close(e.terminal.approx_total, s.interleavings));
-            assert!(close(e.terminal.approx_total - e.terminal.approx_clean, s.violating));
+            let (total, violating) = e.terminal.approx();
+            assert!(close(total, s.interleavings));
+            assert!(close(violating, s.violating));
         }
     }
 }

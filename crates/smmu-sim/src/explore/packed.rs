@@ -5,13 +5,17 @@
 //! run a step. So no state owns heap memory while it waits, and expanding one allocates
 //! nothing once the buffers have grown.
 //!
-//! Small integers are LEB128 varints; counts that the world fixes (masters, domains, locks,
-//! processes, threads, CD slots) are not written. The two wide values are interned per
-//! explorer: an STE slot (two images of four qwords) and an IOTLB entry become indices into
-//! tables that grow as new values appear. Interning follows the order of first sight, which
-//! the explorer's order fixes, so encodings are deterministic. Decoding reads back exactly
-//! what encoding wrote: `decode(encode(s)) == s` (tested over every reachable state of the
-//! built-in scenarios).
+//! A state is encoded in two levels. Each part of it ([`Part`]: a master, a domain, a thread,
+//! the descriptors, ...) is written as bytes: small integers as LEB128 varints, with what the
+//! world fixes (how many masters, domains, locks, processes, threads, CD slots) left out, and
+//! the two wide values (an STE slot, an IOTLB entry) as indices into tables of those seen so
+//! far. Then each part's bytes are interned in that part's own table, and the state is the
+//! sequence of the parts' table indices, one varint each (the component tables of SPIN's
+//! COLLAPSE mode). A part takes few distinct values over a search while states are their
+//! product, so a state costs about a byte or two per part. Interning follows the order of
+//! first sight, which the explorer's order fixes, so encodings are deterministic. Decoding
+//! reads back exactly what encoding wrote: `decode(encode(s)) == s` (tested over every
+//! reachable state of the built-in scenarios).
 
 use super::fingerprint::FxBuild;
 use super::parts::{Bounds, Layout, Part};
@@ -69,6 +73,52 @@ pub(super) struct Packer {
     /// The last STE slot interned per master, and the last entry per IOTLB position.
     ste_cache: Vec<Option<(Slot<Ste>, u32)>>,
     tlb_cache: Vec<Option<(TlbEntry, u32)>>,
+    /// Per part index, the distinct encodings of that part.
+    parts: Vec<PartTable>,
+    /// Per step site and part index, the id that step last wrote there (`u32::MAX`: none).
+    guesses: Vec<u32>,
+    /// A part being encoded.
+    tmp: Vec<u8>,
+}
+
+/// The distinct byte encodings of one part, each with a dense id.
+#[derive(Default)]
+struct PartTable {
+    /// Encoding `id` is `bytes[ends[id - 1]..ends[id]]`.
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+    index: HashMap<Box<[u8]>, u32, FxBuild>,
+}
+
+impl PartTable {
+    fn get(&self, id: u64) -> &[u8] {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        &self.bytes[start..self.ends[id] as usize]
+    }
+
+    /// Whether `id` is the id of `part`'s encoding.
+    fn is(&self, id: u64, part: &[u8]) -> bool {
+        let b = self.get(id);
+        b.len() == part.len() && same(b, part)
+    }
+
+    /// The id of `part`'s encoding. Two guesses are tried before the table: `hint`, its id
+    /// before the step (many dirty parts come out of a step as they went in), and `guess`,
+    /// what the same step last made of it.
+    fn id(&mut self, part: &[u8], hint: Option<u64>, guess: Option<u64>) -> u64 {
+        if let Some(h) = [hint, guess].into_iter().flatten().find(|h| self.is(*h, part)) {
+            return h;
+        }
+        if let Some(id) = self.index.get(part) {
+            return u64::from(*id);
+        }
+        let id = self.ends.len() as u32;
+        self.index.insert(part.into(), id);
+        self.bytes.extend_from_slice(part);
+        self.ends.push(self.bytes.len() as u32);
+        u64::from(id)
+    }
 }
 
 /// A byte sink.
@@ -225,6 +275,14 @@ fn get_regs(r: &mut R<'_>) -> Regs {
     }
 }
 
+/// A part written as its own bytes rather than as a table id: the parts that change most
+/// often and take a few bytes, where a table lookup at nearly every step would cost more than
+/// it saves: a thread (its program counter changes at every step), the lock owners and pinned
+/// ASIDs (a byte each), and the broken set (one byte).
+fn is_raw(part: Part) -> bool {
+    matches!(part, Part::Thread(_) | Part::MmLocks | Part::Broken)
+}
+
 /// `a == b` for slices of equal length, without a `memcmp` call for the short ones (most
 /// parts are a few bytes).
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -236,29 +294,79 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl Packer {
     pub(super) fn new() -> Self {
-        Packer { stes: Interner::new(), tlbs: Interner::new(), ste_cache: Vec::new(), tlb_cache: Vec::new() }
+        Packer {
+            stes: Interner::new(),
+            tlbs: Interner::new(),
+            ste_cache: Vec::new(),
+            tlb_cache: Vec::new(),
+            parts: Vec::new(),
+            guesses: Vec::new(),
+            tmp: Vec::new(),
+        }
+    }
+
+    /// Writes part `k` of `s` as its table id; `hint` is the id it had before the step, and
+    /// `site` numbers the step (see [`Packer::encode_from`]).
+    fn put_id(
+        &mut self,
+        s: &State,
+        layout: Layout,
+        k: usize,
+        hint: Option<u64>,
+        site: Option<usize>,
+        out: &mut Vec<u8>,
+    ) {
+        let part = layout.part(k);
+        if is_raw(part) {
+            return self.put(s, part, &mut W(out));
+        }
+        if self.parts.len() < layout.len() {
+            self.parts.resize_with(layout.len(), PartTable::default);
+        }
+        let mut tmp = std::mem::take(&mut self.tmp);
+        tmp.clear();
+        self.put(s, part, &mut W(&mut tmp));
+        let slot = site.map(|site| self.guess_slot(site * layout.len() + k));
+        let guess = slot.map(|slot| self.guesses[slot]).filter(|g| *g != u32::MAX).map(u64::from);
+        let id = self.parts[k].id(&tmp, hint, guess);
+        if let Some(slot) = slot {
+            self.guesses[slot] = id as u32;
+        }
+        self.tmp = tmp;
+        W(out).u(id);
+    }
+
+    /// `slot` of [`Packer::guesses`], grown to hold it.
+    fn guess_slot(&mut self, slot: usize) -> usize {
+        if slot >= self.guesses.len() {
+            self.guesses.resize(slot + 1, u32::MAX);
+        }
+        slot
     }
 
     /// Appends the encoding of `s` to `out`.
     pub(super) fn encode(&mut self, s: &State, out: &mut Vec<u8>) {
-        out.reserve(256);
+        out.reserve(64);
         let layout = Layout::of(s);
         for k in 0..layout.len() {
-            self.put(s, layout.part(k), &mut W(out));
+            self.put_id(s, layout, k, None, None, out);
         }
     }
 
     /// Appends the encoding of `s` to `out`, given that it differs from the state encoded as
     /// `base` (with part ends `bounds`) at most in the `dirty` parts: those are encoded, the
-    /// others copied.
-    pub(super) fn encode_from(&mut self, s: &State, base: &[u8], bounds: &[u32], dirty: u64, out: &mut Vec<u8>) {
+    /// others copied. `site` numbers the step that made `s` (a thread and program counter):
+    /// the same step tends to write the same values.
+    pub(super) fn encode_from(&mut self, s: &State, from: (&[u8], &[u32]), dirty: u64, site: usize, out: &mut Vec<u8>) {
+        let (base, bounds) = from;
         out.reserve(base.len() + 32);
         let layout = Layout::of(s);
         let mut clean_from = 0;
         for k in layout.each(dirty) {
             let start = if k == 0 { 0 } else { bounds[k - 1] as usize };
             out.extend_from_slice(&base[clean_from..start]);
-            self.put(s, layout.part(k), &mut W(out));
+            let hint = (!is_raw(layout.part(k))).then(|| R { bytes: base, at: start }.u());
+            self.put_id(s, layout, k, hint, Some(site), out);
             clean_from = bounds[k] as usize;
         }
         out.extend_from_slice(&base[clean_from..]);
@@ -350,7 +458,7 @@ impl Packer {
         let layout = Layout::of(s);
         bounds.clear();
         for k in 0..layout.len() {
-            self.get(&mut r, layout.part(k), s);
+            self.get_id(&mut r, layout, k, s);
             bounds.push(r.at as u32);
         }
         debug_assert_eq!(r.at, bytes.len(), "a state's encoding is read to its end");
@@ -377,13 +485,22 @@ impl Packer {
             if bytes.get(r.at..r.at + old.len()).is_some_and(|new| same(new, old)) {
                 r.at += old.len();
             } else {
-                self.get(&mut r, layout.part(k), s);
+                self.get_id(&mut r, layout, k, s);
                 changed |= 1u64.checked_shl(k as u32).unwrap_or(0);
             }
             bounds.push(r.at as u32);
         }
         debug_assert_eq!(r.at, bytes.len(), "a state's encoding is read to its end");
         changed
+    }
+
+    /// Reads part `k`'s table id and decodes that part.
+    fn get_id(&self, r: &mut R<'_>, layout: Layout, k: usize, s: &mut State) {
+        if is_raw(layout.part(k)) {
+            return self.get(r, layout.part(k), s);
+        }
+        let bytes = self.parts[k].get(r.u());
+        self.get(&mut R { bytes, at: 0 }, layout.part(k), s);
     }
 
     fn get(&self, r: &mut R<'_>, part: Part, s: &mut State) {

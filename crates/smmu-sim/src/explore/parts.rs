@@ -106,6 +106,25 @@ impl Layout {
         self.bit(Part::History) | self.bit(Part::Broken)
     }
 
+    /// The parts of `dirty` in which `a` and `b` differ (parts past the 64th count as
+    /// differing). A step often leaves parts it may write as they were (a branch not taken,
+    /// a value written again); those need neither encoding nor restoring.
+    pub(super) fn differ(self, a: &State, b: &State, dirty: u64) -> u64 {
+        let differs = |k: &usize| match self.part(*k) {
+            Part::Master(i) => a.masters[i] != b.masters[i],
+            Part::Domain(i) => a.domains[i] != b.domains[i],
+            Part::Ctxs => a.ctxs != b.ctxs,
+            Part::Ids => a.xa != b.xa || a.vmids != b.vmids,
+            Part::Notifiers => a.notifiers != b.notifiers,
+            Part::MmLocks => a.mm_pinned != b.mm_pinned || a.locks != b.locks,
+            Part::Tlb => a.iotlb != b.iotlb,
+            Part::History => a.history != b.history,
+            Part::Thread(i) => a.threads[i] != b.threads[i],
+            Part::Broken => a.broken != b.broken,
+        };
+        self.each(dirty).filter(differs).fold(0, |acc, k| acc | 1u64.checked_shl(k as u32).unwrap_or(0))
+    }
+
     /// Copies the `dirty` parts of `src` into `dst`, a state that equals `src` elsewhere.
     pub(super) fn restore(self, dst: &mut State, src: &State, dirty: u64) {
         for k in self.each(dirty) {

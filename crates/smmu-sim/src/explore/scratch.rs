@@ -58,22 +58,26 @@ pub(super) struct Plan {
     pub check: bool,
     /// It may write an STE or a CD: the live references change.
     pub hw: bool,
+    /// A number of its own among the steps of the world.
+    pub site: usize,
 }
 
 impl Plan {
     /// Before the end of the program; not reached, since a finished thread takes no step.
-    pub(super) const ALL: Plan = Plan { dirty: u64::MAX, check: true, hw: true };
+    pub(super) const ALL: Plan = Plan { dirty: u64::MAX, check: true, hw: true, site: 0 };
 
     /// Per thread and program counter, from the steps' footprints.
     pub(super) fn table(world: &World, footprints: &Footprints, layout: Layout) -> Vec<Vec<Plan>> {
-        let plans = |t: usize| {
-            let plan = |pc| {
+        let mut site = 0;
+        let mut plans = |t: usize| {
+            let mut plan = |pc| {
                 let w = footprints.writes(t, pc);
-                Plan { dirty: layout.dirty(t, &w), check: w.visible, hw: w.hw }
+                site += 1;
+                Plan { dirty: layout.dirty(t, &w), check: w.visible, hw: w.hw, site }
             };
-            (0..world.programs[t].instrs.len()).map(plan).collect()
+            (0..world.programs[t].instrs.len()).map(&mut plan).collect()
         };
-        (0..world.n_threads()).map(plans).collect()
+        (0..world.n_threads()).map(&mut plans).collect()
     }
 }
 

@@ -4,8 +4,8 @@
 //! instead of keeping a second copy of every state as a hash-map key. A fingerprint match is
 //! confirmed by comparing the encoded states, and states whose fingerprints collide are
 //! chained, so deduplication stays exact. The fingerprint is a multiply-rotate hash over the
-//! state's encoding (`packed`), eight bytes at a time in two lanes, with a final avalanche: much cheaper
-//! than SipHash, which only matters against adversarial keys.
+//! state's encoding (`packed`), eight bytes at a time in two lanes, with a final avalanche:
+//! much cheaper than SipHash, which only matters against adversarial keys.
 
 use std::hash::{BuildHasherDefault, Hasher};
 

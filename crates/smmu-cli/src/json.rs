@@ -92,6 +92,7 @@ pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Durat
         "fewest_switches": s.fewest_switches.as_ref().map(|c| counterexample_switches(world, c)),
         "graph_dropped": s.graph_dropped,
         "reduction": s.reduced,
+        "symmetry": s.symmetry,
         "approx_interleavings": s.approx.map(|a| format!("{:.6e}", a.interleavings)),
         "approx_violating_interleavings": s.approx.map(|a| format!("{:.6e}", a.violating)),
     });
@@ -102,8 +103,9 @@ pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Durat
 pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} · variant {} · granularity {}", world.id, world.variant, world.granularity);
-    let _ =
-        writeln!(out, "{} unique states, {} transitions, {} ms", s.unique_states, s.transitions, elapsed.as_millis());
+    let up_to = if s.symmetry { " (up to ASID renaming)" } else { "" };
+    let (states, transitions, ms) = (s.unique_states, s.transitions, elapsed.as_millis());
+    let _ = writeln!(out, "{states} unique states{up_to}, {transitions} transitions, {ms} ms");
     if s.limit_hit || timed_out {
         let _ = writeln!(
             out,

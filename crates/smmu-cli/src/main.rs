@@ -72,6 +72,11 @@ enum Command {
         /// of representative interleavings, not of all of them.
         #[arg(long, conflicts_with = "danger")]
         reduce: bool,
+        /// Keep every state apart, rather than one per class of states that differ only by
+        /// which allocated ASID went to which descriptor. Every count, verdict and
+        /// counterexample length is the same either way; only the states and transitions grow.
+        #[arg(long)]
+        no_symmetry: bool,
     },
     /// Shrink a violating schedule: fewest choices, same invariant, the schedule's own order.
     Shrink {
@@ -171,10 +176,24 @@ fn check(target: &Target, schedule: Option<&str>, seed: Option<u64>, rr: bool) -
     Ok(if trace.safety_violations().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn explore(target: &Target, max_states: u64, max_seconds: u64, danger: bool, reduce: bool) -> Result<ExitCode, Usage> {
+/// How `explore` searches: partial-order reduction, ASID symmetry.
+#[derive(Clone, Copy)]
+struct Search {
+    reduce: bool,
+    symmetry: bool,
+}
+
+fn explore(
+    target: &Target,
+    max_states: u64,
+    max_seconds: u64,
+    danger: bool,
+    search: Search,
+) -> Result<ExitCode, Usage> {
     let (_, world) = load(target)?;
     let start = Instant::now();
-    let mut explorer = Explorer::new(&world, Limits { max_states }).with_reduction(reduce);
+    let mut explorer =
+        Explorer::new(&world, Limits { max_states }).with_reduction(search.reduce).with_symmetry(search.symmetry);
     if danger {
         explorer = explorer.with_graph_limit(max_states);
     }
@@ -251,8 +270,8 @@ fn main() -> ExitCode {
         Command::Check { target, schedule, seed, round_robin } => {
             check(target, schedule.as_deref(), *seed, *round_robin)
         }
-        Command::Explore { target, max_states, max_seconds, danger, reduce } => {
-            explore(target, *max_states, *max_seconds, *danger, *reduce)
+        Command::Explore { target, max_states, max_seconds, danger, reduce, no_symmetry } => {
+            explore(target, *max_states, *max_seconds, *danger, Search { reduce: *reduce, symmetry: !*no_symmetry })
         }
         Command::Shrink { target, schedule, invariant } => shrink(target, schedule, invariant.as_deref()),
         Command::Export { target, schedule, format, base } => share::export(target, schedule.as_deref(), format, base),

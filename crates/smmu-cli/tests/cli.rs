@@ -71,7 +71,7 @@ fn explore_json_reports_counts_as_decimal_strings() {
 #[test]
 fn explore_reduce_keeps_the_verdict_and_says_what_it_counts() {
     for (variant, code) in [("pre", 1), ("fix", 0)] {
-        let o = sim(&["explore", "seed-race", "--variant", variant, "--json", "--reduce"]);
+        let o = sim(&["explore", "seed-race", "--variant", variant, "--json", "--reduce", "--no-symmetry"]);
         assert_eq!(o.status.code(), Some(code), "{variant}");
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["reduction"], true);
@@ -81,6 +81,23 @@ fn explore_reduce_keeps_the_verdict_and_says_what_it_counts() {
     let text = stdout(&sim(&["explore", "seed-race", "--reduce"]));
     assert!(text.contains("1140000 of 5217966 representative interleavings violate"), "{text}");
     assert_usage_error(&["explore", "seed-race", "--reduce", "--danger"], "cannot be used with");
+}
+
+#[test]
+fn explore_symmetry_keeps_the_counts_and_merges_states() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = sim(&[&["explore", "attach-storm-2", "--json"], args].concat());
+        assert_eq!(o.status.code(), Some(1));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (sym, all) = (json(&[]), json(&["--no-symmetry"]));
+    assert_eq!((&sym["symmetry"], &all["symmetry"]), (&true.into(), &false.into()));
+    assert_eq!((&sym["unique_states"], &all["unique_states"]), (&"7597".into(), &"12208".into()));
+    for key in ["interleavings", "violating_interleavings", "violations_by_invariant"] {
+        assert_eq!(sym[key], all[key], "{key}");
+    }
+    let text = stdout(&sim(&["explore", "attach-storm-2"]));
+    assert!(text.contains("7597 unique states (up to ASID renaming)"), "{text}");
 }
 
 #[test]

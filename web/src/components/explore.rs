@@ -11,6 +11,10 @@ use super::{group, use_app};
 use crate::state::{Action, ExploreKey};
 use crate::worker::Checked;
 
+/// What "up to ASID renaming" means, on hover.
+const SYMMETRY_NOTE: &str = "States that differ only in which allocated ASID went to which context descriptor are \
+    kept once: the driver only compares, looks up and flushes ASIDs. Every count above is exact all the same.";
+
 /// The explore panel.
 #[component]
 pub fn ExplorePanel() -> Html {
@@ -108,7 +112,9 @@ fn Side(props: &SideProps) -> Html {
                 if s.overflow { <span class="warn">{ " (count overflow)" }</span> }
             </p>
             <ul class="byinv">{ for by_invariant(&s) }</ul>
-            <p class="meta">{ format!("{} states, {} transitions", group(s.unique_states.into()), group(s.transitions.into())) }</p>
+            <p class="meta" title={SYMMETRY_NOTE}>
+                { format!("{} states up to ASID renaming, {} transitions", group(s.unique_states.into()), group(s.transitions.into())) }
+            </p>
             <div class="row">
                 if let Some(sh) = s.shortest.clone() {
                     <button type="button" class="load-shortest" onclick={load(sh.clone())}

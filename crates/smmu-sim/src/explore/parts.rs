@@ -106,6 +106,14 @@ impl Layout {
         self.bit(Part::History) | self.bit(Part::Broken)
     }
 
+    /// The parts holding ASIDs, which renaming rewrites (`symmetry`): every master (its CDs),
+    /// the descriptors, the xa, the IOTLB, the checker's history and every thread.
+    pub(super) fn asids(self) -> u64 {
+        let each = |n: usize, part: fn(usize) -> Part| (0..n).fold(0, |acc, i| acc | self.bit(part(i)));
+        let globals = [Part::Ctxs, Part::Ids, Part::Tlb, Part::History].iter().fold(0, |acc, p| acc | self.bit(*p));
+        each(self.masters, Part::Master) | globals | each(self.threads, Part::Thread)
+    }
+
     /// The parts of `dirty` in which `a` and `b` differ (parts past the 64th count as
     /// differing). A step often leaves parts it may write as they were (a branch not taken,
     /// a value written again); those need neither encoding nor restoring.

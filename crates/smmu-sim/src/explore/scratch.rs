@@ -58,13 +58,16 @@ pub(super) struct Plan {
     pub check: bool,
     /// It may write an STE or a CD: the live references change.
     pub hw: bool,
+    /// It may write the xa or a descriptor's ASID, so its successor may need renaming into
+    /// canonical form (`symmetry`); other steps keep a canonical state canonical.
+    pub relabel: bool,
     /// A number of its own among the steps of the world.
     pub site: usize,
 }
 
 impl Plan {
     /// Before the end of the program; not reached, since a finished thread takes no step.
-    pub(super) const ALL: Plan = Plan { dirty: u64::MAX, check: true, hw: true, site: 0 };
+    pub(super) const ALL: Plan = Plan { dirty: u64::MAX, check: true, hw: true, relabel: true, site: 0 };
 
     /// Per thread and program counter, from the steps' footprints.
     pub(super) fn table(world: &World, footprints: &Footprints, layout: Layout) -> Vec<Vec<Plan>> {
@@ -73,7 +76,7 @@ impl Plan {
             let mut plan = |pc| {
                 let w = footprints.writes(t, pc);
                 site += 1;
-                Plan { dirty: layout.dirty(t, &w), check: w.visible, hw: w.hw, site }
+                Plan { dirty: layout.dirty(t, &w), check: w.visible, hw: w.hw, relabel: w.ids || w.ctxs, site }
             };
             (0..world.programs[t].instrs.len()).map(&mut plan).collect()
         };

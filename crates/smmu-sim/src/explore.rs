@@ -198,7 +198,8 @@ pub struct Explorer<'w> {
     /// The fingerprint function (tests replace it to force collisions).
     fingerprint: fn(&[u8]) -> u64,
     packer: Packer,
-    scratch: Scratch,
+    /// Boxed, so that an expansion takes it out and puts it back by moving a pointer.
+    scratch: Option<Box<Scratch>>,
     /// Static footprints of every step.
     footprints: Footprints,
     /// Per thread and program counter, what a step there needs.
@@ -243,7 +244,7 @@ impl<'w> Explorer<'w> {
         let mut layer = Layer::default();
         packer.encode(initial, &mut layer.bytes);
         layer.nodes.push(Node { at: 0, len: layer.bytes.len() as u32, id: 0, counts, chain: NONE });
-        let scratch = Scratch { base: initial.clone(), work: initial.clone(), ..Scratch::default() };
+        let scratch = Some(Box::new(Scratch { base: initial.clone(), work: initial.clone(), ..Scratch::default() }));
         let footprints = Footprints::new(world);
         let layout = Layout::of(initial);
         let plans = Plan::table(world, &footprints, layout);
@@ -362,7 +363,9 @@ impl<'w> Explorer<'w> {
         self.index.clear();
         self.cursor = 0;
         self.depth += 1;
-        self.scratch.prev = None;
+        if let Some(scratch) = &mut self.scratch {
+            scratch.prev = None;
+        }
     }
 
     /// The search is over: free the frontier and run the pass over the kept graph.
@@ -387,7 +390,9 @@ impl<'w> Explorer<'w> {
         if let Some(g) = &mut self.graph {
             g.open(id);
         }
-        let mut scratch = std::mem::take(&mut self.scratch);
+        let Some(mut scratch) = self.scratch.take() else {
+            unreachable!("the scratch buffers are put back after every expansion")
+        };
         self.load(&mut scratch, range.clone());
         let world = self.world;
         let ready = |t: usize| exec::readiness(world, &scratch.base, ThreadId(t as u8)) == Readiness::Ready;
@@ -444,13 +449,13 @@ impl<'w> Explorer<'w> {
                 }
             }
         }
-        self.scratch = scratch;
+        self.scratch = Some(scratch);
         if self.done {
             return;
         }
         if !any_ready {
             #[cfg(test)]
-            self.terminals.push(self.scratch.base.clone());
+            self.terminals.extend(self.scratch.as_ref().map(|s| s.base.clone()));
             let mask = if unfinished { Invariant::Deadlock.bit() } else { 0 };
             if unfinished {
                 self.record_first(mask, id, u8::MAX);

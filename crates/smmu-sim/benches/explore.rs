@@ -4,7 +4,8 @@
 //! with partial-order reduction off (exact counts) and on (verdicts only).
 //!
 //! `cargo bench -p smmu-sim --bench explore [-- --max-states N --max-seconds S --max-rss-mib M
-//! --only ID]`.
+//! --only ID --no-symmetry]` (`--no-symmetry`: every state apart, not one per class up to ASID
+//! renaming).
 //! Plain `std::time` and `/proc/self/status` (VmHWM): no benchmark framework, since what
 //! matters is one long run per case, not statistics over many short ones. A case that takes
 //! under 200 ms is run again for about a second, and the median is reported (`m9`: of 9 runs). Each case runs in
@@ -26,11 +27,20 @@ struct Args {
     case: Option<String>,
     /// Run one danger-window case in this process.
     danger_case: Option<String>,
+    /// ASID symmetry (on unless `--no-symmetry`).
+    symmetry: bool,
 }
 
 fn args() -> Args {
-    let mut a =
-        Args { max_states: 30_000_000, max_seconds: 300, max_rss_mib: 6144, only: None, case: None, danger_case: None };
+    let mut a = Args {
+        max_states: 30_000_000,
+        max_seconds: 300,
+        max_rss_mib: 6144,
+        only: None,
+        case: None,
+        danger_case: None,
+        symmetry: true,
+    };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
@@ -41,6 +51,7 @@ fn args() -> Args {
             "--only" => a.only = it.next().cloned(),
             "--case" => a.case = it.next().cloned(),
             "--danger-case" => a.danger_case = it.next().cloned(),
+            "--no-symmetry" => a.symmetry = false,
             _ => {} // `cargo bench` passes `--bench`.
         }
     }
@@ -91,11 +102,28 @@ fn parse_case(case: &str) -> (String, Variant, Granularity, World, bool) {
     (id.to_string(), v, g, world, parts.next() == Some("por"))
 }
 
+/// The explorer of a case.
+fn explorer<'w>(world: &'w World, args: &Args, reduce: bool) -> Explorer<'w> {
+    let limits = Limits { max_states: args.max_states };
+    Explorer::new(world, limits).with_reduction(reduce).with_symmetry(args.symmetry)
+}
+
+/// The arguments a child process gets.
+fn child_args(args: &Args) -> Vec<String> {
+    let mut out = vec!["--max-states".to_string(), args.max_states.to_string()];
+    out.extend(["--max-seconds".to_string(), args.max_seconds.to_string()]);
+    out.extend(["--max-rss-mib".to_string(), args.max_rss_mib.to_string()]);
+    if !args.symmetry {
+        out.push("--no-symmetry".to_string());
+    }
+    out
+}
+
 /// Runs one danger-window case and prints its row.
 fn run_danger_case(args: &Args, case: &str) {
     let (id, v, g, world, _) = parse_case(case);
     let start = Instant::now();
-    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states }).with_graph_limit(args.max_states);
+    let mut explorer = explorer(&world, args, false).with_graph_limit(args.max_states);
     let s = explorer.run();
     let explored = start.elapsed();
     let result = explorer.danger_windows();
@@ -125,12 +153,12 @@ const SHORT: Duration = Duration::from_millis(200);
 
 /// The median time over repeated runs (until about a second has passed, at most 25), with the
 /// first run's time among them; and the number of runs.
-fn median_of_repeats(world: &World, limits: Limits, reduce: bool, first: Duration) -> (Duration, usize) {
+fn median_of_repeats(world: &World, args: &Args, reduce: bool, first: Duration) -> (Duration, usize) {
     let mut times = vec![first];
     let budget = Instant::now();
     while times.len() < 25 && budget.elapsed() < Duration::from_secs(1) {
         let start = Instant::now();
-        Explorer::new(world, limits).with_reduction(reduce).run();
+        explorer(world, args, reduce).run();
         times.push(start.elapsed());
     }
     times.sort();
@@ -143,7 +171,7 @@ fn run_case(args: &Args, case: &str) {
     let id = id.as_str();
     let start = Instant::now();
     let deadline = Duration::from_secs(args.max_seconds);
-    let mut explorer = Explorer::new(&world, Limits { max_states: args.max_states }).with_reduction(reduce);
+    let mut explorer = explorer(&world, args, reduce);
     let (mut timed_out, mut out_of_memory) = (false, false);
     while !explorer.step(20_000).done {
         if start.elapsed() > deadline {
@@ -159,7 +187,7 @@ fn run_case(args: &Args, case: &str) {
     let mut elapsed = start.elapsed();
     let mut runs = 1;
     if s.unique_states < args.max_states && elapsed < SHORT && !timed_out && !out_of_memory {
-        (elapsed, runs) = median_of_repeats(&world, Limits { max_states: args.max_states }, reduce, elapsed);
+        (elapsed, runs) = median_of_repeats(&world, args, reduce, elapsed);
     }
     let peak_kib = status_kib("VmHWM:");
     let peak = peak_kib.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
@@ -170,16 +198,17 @@ fn run_case(args: &Args, case: &str) {
         "stopped at time limit".to_string()
     } else if out_of_memory {
         "stopped at memory limit".to_string()
-    } else if let Some(a) = s.approx {
-        format!("u128 overflow; about {:.2e} of {:.2e} violate", a.violating, a.interleavings)
     } else if reduce {
+        // From the counterexamples, which exist whether or not a count overflowed.
         let violated: Vec<&str> =
-            s.by_invariant.iter().filter(|(i, n)| *n > 0 && i.is_safety()).map(|(i, _)| i.id()).collect();
+            s.shortest_by_invariant.iter().filter(|(i, _)| i.is_safety()).map(|(i, _)| i.id()).collect();
         if violated.is_empty() {
             "safe".to_string()
         } else {
             format!("violates {}", violated.join(", "))
         }
+    } else if let Some(a) = s.approx {
+        format!("u128 overflow; about {:.2e} of {:.2e} violate", a.violating, a.interleavings)
     } else if s.violating > 0 {
         format!("{:.2e} of {:.2e} violate", s.violating as f64, s.interleavings as f64)
     } else {
@@ -215,8 +244,11 @@ fn main() {
         return;
     }
     println!(
-        "bound: {} states, {} s, {} MiB RSS per case; each case in its own process; mN: median of N runs",
-        args.max_states, args.max_seconds, args.max_rss_mib
+        "bound: {} states, {} s, {} MiB RSS per case; each case in its own process; mN: median of N runs; {}",
+        args.max_states,
+        args.max_seconds,
+        args.max_rss_mib,
+        if args.symmetry { "states up to ASID renaming" } else { "ASID symmetry off" }
     );
     println!(
         "| {:<14} | {:<4} | {:<6} | {:<3} | {:>11} | {:>12} | {:>9} | {:>10} | {:>9} | {:>7} | result |",
@@ -234,8 +266,7 @@ fn main() {
         let por = if reduce { ",por" } else { "" };
         let status = std::process::Command::new(&exe)
             .args(["--case", &format!("{id},{},{}{por}", v.name(), g.name())])
-            .args(["--max-states", &args.max_states.to_string(), "--max-seconds", &args.max_seconds.to_string()])
-            .args(["--max-rss-mib", &args.max_rss_mib.to_string()])
+            .args(child_args(&args))
             .status()
             .expect("runs a case");
         if !status.success() {
@@ -258,7 +289,7 @@ fn main() {
         }
         let status = std::process::Command::new(&exe)
             .args(["--danger-case", &format!("{id},{},{}", v.name(), g.name())])
-            .args(["--max-states", &args.max_states.to_string()])
+            .args(child_args(&args))
             .status()
             .expect("runs a case");
         if !status.success() {

@@ -47,7 +47,7 @@ test('the page stays responsive during a long check, and Cancel stops it', async
   const errors = collectErrors(tab);
   await tab.goto(env.server.url + '/');
   await tab.locator('.block').first().waitFor({ timeout: 15000 });
-  await tab.selectOption('#scenario', 'attach-storm-3');
+  await tab.selectOption('#scenario', 'attach-storm-4');
   await tab.locator('.block').first().waitFor();
   // Longest gap between animation frames while the check runs.
   await tab.evaluate(() => {

@@ -81,6 +81,8 @@ pub struct SummaryData {
     pub fewest_switches: Option<String>,
     /// The state graph was not kept.
     pub graph_dropped: bool,
+    /// States were kept up to ASID renaming.
+    pub symmetry: bool,
 }
 
 /// One step of the danger map: thread, its name, index, function and label.
@@ -148,6 +150,7 @@ pub fn summary_data(s: &Summary, world: &World) -> SummaryData {
             .collect(),
         fewest_switches: s.fewest_switches.as_ref().map(|x| x.to_names(world)),
         graph_dropped: s.graph_dropped,
+        symmetry: s.symmetry,
     }
 }
 
@@ -172,6 +175,8 @@ pub struct Checked {
     pub shortest: Option<Schedule>,
     /// Violating schedule with the fewest context switches.
     pub fewest_switches: Option<Schedule>,
+    /// The states are counted up to ASID renaming.
+    pub symmetry: bool,
 }
 
 /// The check's result back from plain data, schedules parsed against the same world.
@@ -187,6 +192,7 @@ pub fn checked(d: &SummaryData, world: &World) -> Result<Checked, String> {
         overflow: d.overflow,
         shortest: d.shortest.as_deref().map(sched).transpose()?,
         fewest_switches: d.fewest_switches.as_deref().map(sched).transpose()?,
+        symmetry: d.symmetry,
     })
 }
 

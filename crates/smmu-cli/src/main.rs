@@ -75,6 +75,8 @@ enum Command {
         /// Keep every state apart, rather than one per class of states that differ only by
         /// which allocated ASID went to which descriptor. Every count, verdict and
         /// counterexample length is the same either way; only the states and transitions grow.
+        /// (A scenario that frees a domain's or an SVA descriptor's ASID is searched state by
+        /// state anyway.)
         #[arg(long)]
         no_symmetry: bool,
     },

@@ -145,8 +145,9 @@ pub struct Summary {
     /// violated, deadlocks and counterexamples are as in the full search, but the counts
     /// (`interleavings`, `violating`, `by_invariant`) are over the reduced graph.
     pub reduced: bool,
-    /// States were kept up to ASID renaming ([`Explorer::with_symmetry`]): `unique_states`
-    /// and `transitions` are of the quotient graph; every count is exact all the same.
+    /// States were kept up to ASID renaming ([`Explorer::with_symmetry`]; never in a world
+    /// that frees a renamable ASID): `unique_states` and `transitions` are of the quotient
+    /// graph; every count is exact all the same.
     pub symmetry: bool,
 }
 
@@ -262,7 +263,7 @@ impl<'w> Explorer<'w> {
             plans,
             layout,
             reduce: false,
-            symmetry: Some(Symmetry::new(world)),
+            symmetry: Symmetry::new(world),
             #[cfg(test)]
             terminals: Vec::new(),
             parents: vec![(u32::MAX, 0)],
@@ -306,10 +307,12 @@ impl<'w> Explorer<'w> {
 
     /// Keeps one state per class of states that differ only by a renaming of allocated
     /// ASIDs (on by default; see `symmetry`). Every count, verdict and counterexample length
-    /// is the same either way; only the states and transitions are fewer. Call before the
-    /// first [`Explorer::step`].
+    /// is the same either way; only the states and transitions are fewer. A world with a step
+    /// that frees a domain's or a shared descriptor's ASID has no such symmetry, and is
+    /// searched state by state whatever this says ([`Summary::symmetry`] tells). Call before
+    /// the first [`Explorer::step`].
     pub fn with_symmetry(mut self, on: bool) -> Self {
-        self.symmetry = on.then(|| Symmetry::new(self.world));
+        self.symmetry = on.then(|| Symmetry::new(self.world)).flatten();
         self
     }
 

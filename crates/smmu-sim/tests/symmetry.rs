@@ -4,6 +4,7 @@
 //! reduction off and on, and visits fewer states wherever threads allocate ASIDs in turn.
 
 use smmu_sim::explore::{switches, DangerMap, Explorer, Limits, Summary};
+use smmu_sim::scenario::Call;
 use smmu_sim::{builtin, sched, Granularity, Variant, World};
 
 fn world(id: &str, variant: Variant, granularity: Granularity) -> World {
@@ -75,4 +76,18 @@ fn attach_storm_3_pre_merges_states_and_keeps_its_counts() {
     let (sym, _) = run(&w, false, true);
     assert_eq!((all.unique_states, sym.unique_states), (523_898, 167_850));
     assert_eq!(numbers(&sym), numbers(&all));
+}
+
+/// A world that frees a domain's ASID is searched state by state, and says so: here CPU1
+/// moves M1 to y1, back to z, and frees y1.
+#[test]
+fn a_world_that_frees_asids_is_searched_without_symmetry() {
+    let mut scenario = builtin::attach_storm(2);
+    let back = Call::AttachDev { master: "M1".into(), domain: "z".into() };
+    scenario.threads[1].calls.extend([back, Call::DomainFree { domain: "y1".into() }]);
+    let w = scenario.compile(Variant::Pre, Granularity::Mail).expect("compiles");
+    let asked = Explorer::new(&w, Limits::default()).run();
+    let off = Explorer::new(&w, Limits::default()).with_symmetry(false).run();
+    assert!(!asked.symmetry);
+    assert_eq!(asked, off);
 }

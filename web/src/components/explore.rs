@@ -112,8 +112,9 @@ fn Side(props: &SideProps) -> Html {
                 if s.overflow { <span class="warn">{ " (count overflow)" }</span> }
             </p>
             <ul class="byinv">{ for by_invariant(&s) }</ul>
-            <p class="meta" title={SYMMETRY_NOTE}>
-                { format!("{} states up to ASID renaming, {} transitions", group(s.unique_states.into()), group(s.transitions.into())) }
+            <p class="meta" title={s.symmetry.then_some(SYMMETRY_NOTE)}>
+                { group(s.unique_states.into()) }{ if s.symmetry { " states up to ASID renaming, " } else { " states, " } }
+                { group(s.transitions.into()) }{ " transitions" }
             </p>
             <div class="row">
                 if let Some(sh) = s.shortest.clone() {

@@ -8,26 +8,24 @@
 //! provided π keeps what the world or the allocator can tell apart:
 //!
 //! - ASIDs named by the world (each process's CPU ASID) and those of the initial state stay.
-//! - π only permutes allocated ASIDs (keys of `arm_smmu_asid_xa`) within a run of
-//!   consecutive allocated values. The allocator returns the lowest value not allocated; an
-//!   allocated value that is freed and its image under π then lie on the same side of every
-//!   free value, so both states allocate "the same" ASID next.
-//!
+//! - π only permutes allocated ASIDs (keys of `arm_smmu_asid_xa`) among themselves, and only
+//!   within a run of consecutive allocated values, so both states have the same allocated
+//!   set and the allocator's lowest free value is the same in both.
 //! - No ASID that π may move is ever freed. Once two allocated ASIDs of a run are freed,
 //!   which one the allocator hands out again first depends on their order, and the two may
 //!   leave different stale references behind (a CD, an IOTLB entry, a history): states that
 //!   differ by a renaming no longer behave alike. So symmetry is used only in worlds with no
 //!   step that can free a domain's or a shared descriptor's ASID (`arm_smmu_domain_free`,
 //!   the unbind's `arm_smmu_free_asid`); the built-in scenarios have none. In such a world
-//!   the allocated set only grows (the CPU ASID that `share_asid` erases is fixed), π keeps
-//!   it, and the lowest free value is the same in both states.
+//!   the allocated set only grows (the CPU ASID that `share_asid` erases is fixed).
 //!
 //! The explorer keeps one state per class: [`Symmetry::canonicalize`] renames each run's
 //! movable ASIDs so that they are dealt out in a fixed order of the descriptors holding them.
 //! The quotient graph has the same path counts as the full one (a state's class has, per
 //! thread, successors in the same classes with the same violations), so every count, the
-//! counterexample lengths and the danger windows stay exact; a test checks that property on
-//! every reachable state of the built-in scenarios. VMIDs are left as they are.
+//! counterexample lengths and the danger windows stay exact. Tests check that property on
+//! every reachable state of the small built-ins and of variations a user might write. VMIDs
+//! are left as they are.
 
 use crate::program::{Kind, Op};
 use crate::state::{State, Tag};
@@ -42,6 +40,7 @@ pub(super) struct Symmetry {
     map: Vec<(u16, u16)>,
     /// One run's movable ASIDs, each with its ordering key.
     run: Vec<(Key, u16)>,
+    /// That run's movable ASIDs, ascending: the values dealt out.
     vals: Vec<u16>,
 }
 

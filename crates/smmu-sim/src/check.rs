@@ -28,7 +28,7 @@ pub enum Invariant {
     /// Every DMA translation equals what a fresh walk through the CD in use gives now.
     #[serde(rename = "dma")]
     Dma,
-    /// While `arm_smmu_asid_lock` is free, devices lists and CD[0] agree.
+    /// While `arm_smmu_asid_lock` is free, devices lists and `CD[0]` agree.
     #[serde(rename = "lock")]
     Lock,
     /// Some thread can still run.

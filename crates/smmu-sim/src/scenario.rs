@@ -1,7 +1,7 @@
 //! The scenario file format (versioned JSON) and its compilation into a [`World`].
 //!
 //! A scenario names its objects; compilation resolves the names, checks them, builds the
-//! initial state (attached masters have their STE and CD[0] installed and are on their
+//! initial state (attached masters have their STE and `CD[0]` installed and are on their
 //! domain's devices list) and compiles every thread for a variant and granularity.
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, MmId, PtId, ThreadId};

@@ -2,7 +2,7 @@
 //! versioned string for a URL fragment.
 //!
 //! Format `v1.<payload>`: the payload is base64url (no padding) of raw DEFLATE of a postcard
-//! encoding of [`wire::Link`]. The wire types are frozen per version and kept apart from the
+//! encoding of `wire::Link`. The wire types are frozen per version and kept apart from the
 //! JSON scenario format, so links made by an older build keep opening; a new layout gets a
 //! new version prefix and its own decoder. Decoding never panics: every failure is a
 //! [`LinkError`] that says whether the link is damaged or from a newer version.

@@ -1,7 +1,7 @@
 //! Source references: every instruction points at the kernel lines it models.
 //!
 //! Line numbers were read from the files at the pinned commits and are kept in
-//! [`lines`]; a reference whose anchor is not in the table still names the file,
+//! `lines`; a reference whose anchor is not in the table still names the file,
 //! function and commit, and links to the file.
 
 mod lines;

@@ -44,7 +44,7 @@ pub enum SteConfig {
     Bypass,
     /// Config=S1 translate through the master's CD table.
     S1 {
-        /// `S1DSS == SSID0`: traffic without a PASID uses CD[0].
+        /// `S1DSS == SSID0`: traffic without a PASID uses `CD[0]`.
         ssid0: bool,
     },
     /// Config=S2 translate with a VMID and a stage-2 table.

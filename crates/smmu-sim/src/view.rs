@@ -168,7 +168,7 @@ pub struct Row {
 pub struct Tables {
     /// STE per master: master, STE.
     pub stes: Vec<Row>,
-    /// CD slots: master[slot], valid, ASID, page table, ASET, live.
+    /// CD slots: `master[slot]`, valid, ASID, page table, ASET, live.
     pub cds: Vec<Row>,
     /// IOTLB: tag, iova, pa, page table.
     pub iotlb: Vec<Row>,

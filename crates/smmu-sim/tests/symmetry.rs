@@ -78,16 +78,24 @@ fn attach_storm_3_pre_merges_states_and_keeps_its_counts() {
     assert_eq!(numbers(&sym), numbers(&all));
 }
 
-/// A world that frees a domain's ASID is searched state by state, and says so: here CPU1
-/// moves M1 to y1, back to z, and frees y1.
+/// A world that frees ASIDs is searched state by state, and says so. Renaming would merge
+/// states that do not behave alike there: from a state whose xa holds ASIDs 1-4 and its
+/// canonical form, freeing y1's ASID leaves {1, 2, 3} in one and {1, 3, 4} in the other,
+/// with y1's stale ASID 4 or 2; and once two ASIDs of a run are free, which one comes back
+/// first depends on their order. Here CPU0 binds and unbinds its SVA master (which frees the
+/// shared descriptor's ASID), and CPU1 moves M1 to y1, back to z, and frees y1.
 #[test]
 fn a_world_that_frees_asids_is_searched_without_symmetry() {
     let mut scenario = builtin::attach_storm(2);
+    scenario.threads[0].calls.push(Call::SvaRemoveDevPasid { master: "S".into(), pasid: 1 });
     let back = Call::AttachDev { master: "M1".into(), domain: "z".into() };
     scenario.threads[1].calls.extend([back, Call::DomainFree { domain: "y1".into() }]);
+    for v in Variant::ALL {
+        let w = scenario.compile(v, Granularity::Mail).expect("compiles");
+        assert!(!Explorer::new(&w, Limits::default()).summary().symmetry, "{v}");
+    }
     let w = scenario.compile(Variant::Pre, Granularity::Mail).expect("compiles");
     let asked = Explorer::new(&w, Limits::default()).run();
-    let off = Explorer::new(&w, Limits::default()).with_symmetry(false).run();
     assert!(!asked.symmetry);
-    assert_eq!(asked, off);
+    assert_eq!(asked, Explorer::new(&w, Limits::default()).with_symmetry(false).run());
 }

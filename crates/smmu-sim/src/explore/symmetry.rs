@@ -144,7 +144,7 @@ mod tests {
     use crate::check;
     use crate::exec::{self, Readiness};
     use crate::ids::ThreadId;
-    use crate::scenario::{Call, DomainSpec, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ThreadSpec};
+    use crate::scenario::{Call, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ThreadSpec};
     use crate::state::Stage;
     use crate::{builtin, Granularity, Variant};
     use std::collections::HashSet;
@@ -161,22 +161,6 @@ mod tests {
         let mut c = s.clone();
         sym.canonicalize(&mut c);
         c
-    }
-
-    /// attach-storm-2 with ASIDs freed and allocated again, so that the xa has holes: CPU0
-    /// binds and unbinds its SVA master, CPU1 moves M1 to y1 and back to z and frees y1,
-    /// CPU2 moves M2 to y2 and then to y3.
-    fn churn() -> Scenario {
-        let mut s = builtin::attach_storm(2);
-        s.id = "asid-churn".into();
-        s.page_tables.push(PageTableSpec { name: "PT_y3".into(), map: vec![(0x1000, 0x30000)] });
-        s.domains.push(DomainSpec { name: "y3".into(), stage: Stage::S1, page_table: "PT_y3".into(), id: None });
-        s.threads[0].calls.push(Call::SvaRemoveDevPasid { master: "S".into(), pasid: 1 });
-        let attach = |m: &str, d: &str| Call::AttachDev { master: m.into(), domain: d.into() };
-        s.threads[1].calls.extend([attach("M1", "z"), Call::DomainFree { domain: "y1".into() }]);
-        s.threads[2].calls.push(attach("M2", "y3"));
-        s.schedules.clear();
-        s
     }
 
     /// Steps every state of `world` reachable without renaming beside its canonical form
@@ -261,18 +245,5 @@ mod tests {
             }
         }
         assert!(renamed > 1000, "these scenarios exercise renaming ({renamed} states renamed)");
-    }
-
-    /// Where ASIDs are freed and allocated again, renaming would merge states that do not
-    /// behave alike, so there is none. Without the rule: from a state whose xa holds ASIDs
-    /// 1-4 and its canonical form, freeing y1's ASID leaves {1, 2, 3} in one and {1, 3, 4}
-    /// in the other, with y1's stale ASID 4 or 2; and once two ASIDs of a run are free, which
-    /// one comes back first depends on their order.
-    #[test]
-    fn no_symmetry_where_asids_are_freed() {
-        for v in Variant::ALL {
-            let world = churn().compile(v, Granularity::Mail).unwrap();
-            assert!(Symmetry::new(&world).is_none(), "{v}");
-        }
     }
 }

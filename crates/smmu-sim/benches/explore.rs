@@ -8,8 +8,8 @@
 //! renaming).
 //! Plain `std::time` and `/proc/self/status` (VmHWM): no benchmark framework, since what
 //! matters is one long run per case, not statistics over many short ones. A case that takes
-//! under 200 ms is run again for about a second, and the median is reported (`m9`: of 9 runs). Each case runs in
-//! a child process so that its peak RSS is its own. A case that reaches the state, time or
+//! under 200 ms is run again for about a second, and the median is reported (`m9`: of 9
+//! runs). Each case runs in a child process so that its peak RSS is its own. A case that reaches the state, time or
 //! memory bound (default 30M states, 300 s, 6 GiB resident) is reported as stopped at the
 //! limit; counts that exceed `u128` are reported as an overflow.
 

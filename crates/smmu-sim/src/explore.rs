@@ -34,6 +34,7 @@ mod counts;
 mod danger;
 mod fingerprint;
 mod graph;
+mod index;
 mod packed;
 mod parts;
 mod reduce;
@@ -53,8 +54,9 @@ use crate::sched::Schedule;
 use crate::state::State;
 use crate::world::World;
 use counts::{Counts, N_INV};
-use fingerprint::{fingerprint, FpMap};
+use fingerprint::fingerprint;
 use graph::{Edge, Graph};
+use index::Index;
 use packed::Packer;
 use parts::Layout;
 use reduce::Footprints;
@@ -83,11 +85,7 @@ struct Node {
     len: u32,
     id: u32,
     counts: Counts,
-    /// The next node of the layer with the same fingerprint ([`NONE`] ends the chain).
-    chain: u32,
 }
-
-const NONE: u32 = u32::MAX;
 
 /// Progress after a slice of work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,8 +192,8 @@ pub struct Explorer<'w> {
     layer: Layer,
     cursor: usize,
     next: Layer,
-    /// Fingerprint → the last node of `next` with it; collisions chain through the nodes.
-    index: FpMap<u32>,
+    /// Fingerprint → node of `next`.
+    index: Index,
     /// The fingerprint function (tests replace it to force collisions).
     fingerprint: fn(&[u8]) -> u64,
     packer: Packer,
@@ -244,7 +242,7 @@ impl<'w> Explorer<'w> {
         let mut packer = Packer::new();
         let mut layer = Layer::default();
         packer.encode(initial, &mut layer.bytes);
-        layer.nodes.push(Node { at: 0, len: layer.bytes.len() as u32, id: 0, counts, chain: NONE });
+        layer.nodes.push(Node { at: 0, len: layer.bytes.len() as u32, id: 0, counts });
         let scratch = Some(Box::new(Scratch { base: initial.clone(), work: initial.clone(), ..Scratch::default() }));
         let footprints = Footprints::new(world);
         let layout = Layout::of(initial);
@@ -255,7 +253,7 @@ impl<'w> Explorer<'w> {
             layer,
             cursor: 0,
             next: Layer::default(),
-            index: FpMap::default(),
+            index: Index::default(),
             fingerprint,
             packer,
             scratch,
@@ -377,7 +375,7 @@ impl<'w> Explorer<'w> {
         self.cursor = 0;
         self.layer = Layer::default();
         self.next = Layer::default();
-        self.index = FpMap::default();
+        self.index = Index::default();
         if self.limit_hit {
             self.drop_graph();
         }
@@ -531,28 +529,21 @@ impl<'w> Explorer<'w> {
         let bytes = &self.next.bytes[at..];
         let fp = (self.fingerprint)(bytes);
         let at_limit = self.parents.len() as u64 >= self.limits.max_states;
-        let slot = self.index.entry(fp).or_insert(NONE);
-        let head = *slot;
-        let mut found = head;
-        while found != NONE && self.next.state(&self.next.nodes[found as usize]) != bytes {
-            found = self.next.nodes[found as usize].chain;
-        }
-        if found == NONE && !at_limit {
-            *slot = self.next.nodes.len() as u32;
-        }
-        let id = match found {
-            i if i != NONE => {
+        let next = &self.next;
+        let id = match self.index.find(fp, |i| next.state(&next.nodes[i as usize]) == bytes) {
+            Ok(i) => {
                 self.next.bytes.truncate(at);
                 let node = &mut self.next.nodes[i as usize];
                 node.counts.add(counts, mask, &mut overflow);
                 node.id
             }
-            _ => {
+            Err(vacant) => {
                 if at_limit {
                     self.limit_hit = true;
                     self.finish();
                     return None;
                 }
+                self.index.insert(vacant, fp, self.next.nodes.len() as u32);
                 let id = self.parents.len() as u32;
                 self.parents.push((parent, t.0));
                 if self.parents.len() as u64 > self.graph_limit {
@@ -561,7 +552,7 @@ impl<'w> Explorer<'w> {
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
                 let len = (self.next.bytes.len() - at) as u32;
-                self.next.nodes.push(Node { at, len, id, counts: c, chain: head });
+                self.next.nodes.push(Node { at, len, id, counts: c });
                 id
             }
         };

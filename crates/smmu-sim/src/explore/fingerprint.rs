@@ -1,9 +1,9 @@
 //! State fingerprints for the explorer's per-layer index.
 //!
-//! The index maps a 64-bit fingerprint of a state to the state's slot in the next layer,
-//! instead of keeping a second copy of every state as a hash-map key. A fingerprint match is
-//! confirmed by comparing the encoded states, and states whose fingerprints collide are
-//! chained, so deduplication stays exact. The fingerprint is a multiply-rotate hash over the
+//! The index (`index`) maps a 64-bit fingerprint of a state to the state's node in the next
+//! layer, instead of keeping a second copy of every state as a hash-map key. A fingerprint
+//! match is confirmed by comparing the encoded states, and states whose fingerprints collide
+//! are both kept, so deduplication stays exact. The fingerprint is a multiply-rotate hash over the
 //! state's encoding (`packed`), eight bytes at a time in two lanes, with a final avalanche:
 //! much cheaper than SipHash, which only matters against adversarial keys.
 
@@ -76,24 +76,3 @@ pub(super) fn fingerprint(bytes: &[u8]) -> u64 {
     a.add(b.0);
     a.finish()
 }
-
-/// Hashes a `u64` key that is already a fingerprint: passes it through.
-#[derive(Default)]
-pub(super) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map keyed by fingerprints.
-pub(super) type FpMap<V> = std::collections::HashMap<u64, V, BuildHasherDefault<PassThrough>>;

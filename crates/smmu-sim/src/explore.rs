@@ -14,7 +14,7 @@
 //!
 //! The next layer is indexed by 64-bit fingerprints of its states rather than by copies of
 //! them; a fingerprint match is confirmed by comparing the states, so deduplication is exact
-//! (`fingerprint`).
+//! (`fingerprint`, `index`).
 //!
 //! States that differ only by a renaming of allocated ASIDs behave alike, so by default the
 //! explorer keeps one per class (`symmetry`): the counts are those of the full graph, only the

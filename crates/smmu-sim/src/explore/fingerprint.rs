@@ -1,11 +1,10 @@
 //! State fingerprints for the explorer's per-layer index.
 //!
-//! The index (`index`) maps a 64-bit fingerprint of a state to the state's node in the next
-//! layer, instead of keeping a second copy of every state as a hash-map key. A fingerprint
-//! match is confirmed by comparing the encoded states, and states whose fingerprints collide
-//! are both kept, so deduplication stays exact. The fingerprint is a multiply-rotate hash over the
-//! state's encoding (`packed`), eight bytes at a time in two lanes, with a final avalanche:
-//! much cheaper than SipHash, which only matters against adversarial keys.
+//! The index (`index`) finds a state of the next layer by its 64-bit fingerprint instead of
+//! by a second copy of it, and confirms a match by comparing the encodings. The fingerprint
+//! is a multiply-rotate hash over the state's encoding (`packed`), eight bytes at a time in
+//! two lanes, with a final avalanche: much cheaper than SipHash, which only matters against
+//! adversarial keys.
 
 use std::hash::{BuildHasherDefault, Hasher};
 

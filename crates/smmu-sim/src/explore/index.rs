@@ -8,7 +8,7 @@
 //! mismatch (two states whose fingerprints share 32 bits) probes on. Deduplication stays
 //! exact whatever the fingerprints do.
 
-/// Slots per table at least, and the share of slots in use before it doubles (1/2).
+/// The fewest slots a table has.
 const MIN_SLOTS: usize = 1 << 10;
 
 /// An empty slot.
@@ -48,7 +48,8 @@ impl Index {
         }
     }
 
-    /// Fills the slot [`Index::find`] returned for `fp` (with no insertion in between).
+    /// Fills the slot [`Index::find`] returned for `fp` (with no insertion in between); past
+    /// half full, the table doubles.
     pub(super) fn insert(&mut self, vacant: Vacant, fp: u64, node: u32) {
         debug_assert!(node < u32::MAX, "node numbers fit beside the tag");
         self.slots[vacant.0] = u64::from(tag(fp)) << 32 | u64::from(node + 1);

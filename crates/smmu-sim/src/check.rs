@@ -129,6 +129,15 @@ pub fn live_refs(state: &State) -> Vec<LiveRef> {
 
 /// [`live_refs`] into a buffer the caller reuses.
 pub(crate) fn live_refs_into(state: &State, out: &mut Vec<LiveRef>) {
+    collect_live_refs(state, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// The live references in the order of the tables, repeats included: what [`after_step_in`]
+/// needs when it reports no messages, since which invariants a step violates does not depend
+/// on the order (only the messages' order does).
+pub(crate) fn collect_live_refs(state: &State, out: &mut Vec<LiveRef>) {
     out.clear();
     for (i, ms) in state.masters.iter().enumerate() {
         let master = MasterId(i as u8);
@@ -153,8 +162,6 @@ pub(crate) fn live_refs_into(state: &State, out: &mut Vec<LiveRef>) {
             }
         }
     }
-    out.sort_unstable();
-    out.dedup();
 }
 
 fn describe(world: &World, r: &LiveRef) -> String {
@@ -264,7 +271,8 @@ pub fn after_step(
 
 /// [`after_step`] given the state's live references ([`live_refs_into`]), which the caller
 /// keeps in a reused buffer, or reuses from a state with the same STEs and CDs (the
-/// explorer's path).
+/// explorer's path). Without `messages` they may come in any order and with repeats
+/// ([`collect_live_refs`]): the mask and the bookkeeping come out the same.
 pub(crate) fn after_step_in(
     world: &World,
     state: &mut State,

@@ -511,6 +511,9 @@ impl<'w> Explorer<'w> {
     }
 
     fn record_first(&mut self, mask: u8, parent: u32, thread: u8) {
+        if mask == 0 {
+            return;
+        }
         for inv in Invariant::ALL {
             if mask & inv.bit() != 0 && self.first[inv as usize].is_none() {
                 self.first[inv as usize] = Some((parent, thread));

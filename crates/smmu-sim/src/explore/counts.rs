@@ -43,6 +43,17 @@ fn blocked(i: usize, mask: u8) -> bool {
     }
 }
 
+/// The lanes ([`blocked`]) a transition that violates `mask` adds to, as a bit set: lane 0
+/// always, lane 1 when it violates no safety invariant, lane `2 + i` when it does not violate
+/// `EDGE_INV[i]`, whose bit is `1 << i`.
+fn keep(mask: u8) -> u8 {
+    let safe = u8::from(mask & safety_mask() == 0);
+    1 | safe << 1 | (!mask & EDGE_BITS) << 2
+}
+
+/// The bits of [`EDGE_INV`], which are the low ones, in order.
+const EDGE_BITS: u8 = (1 << EDGE_INV.len()) - 1;
+
 impl Counts {
     /// One path, the empty one, into a state that breaks the invariants in `broken`.
     pub(super) fn start(broken: u8) -> Self {
@@ -56,7 +67,7 @@ impl Counts {
     /// Adds the paths of `from` through a transition that violates the invariants in `mask`.
     /// Sets `overflow` when the counts stop being exact.
     pub(super) fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
-        let keep = (0..LANES).filter(|i| !blocked(*i, mask)).fold(0u8, |k, i| k | 1 << i);
+        let keep = keep(mask);
         if from.shift == self.shift {
             let mut sums = [0u128; LANES];
             let mut carry = false;
@@ -169,6 +180,16 @@ mod tests {
         small.add(&sum, 0, &mut fresh);
         assert!(fresh, "taking on a scaled count is an overflow too");
         assert_eq!(small.shift, 1);
+    }
+
+    /// The lane set of a mask is the lanes it does not block.
+    #[test]
+    fn keep_is_the_lanes_not_blocked() {
+        assert!(EDGE_INV.iter().enumerate().all(|(i, inv)| inv.bit() == 1 << i));
+        for mask in 0..=u8::MAX {
+            let slow = (0..LANES).filter(|i| !blocked(*i, mask)).fold(0u8, |k, i| k | 1 << i);
+            assert_eq!(keep(mask), slow, "mask {mask:#b}");
+        }
     }
 
     /// A masked transition leaves the clean lanes of what it violates alone.

@@ -82,16 +82,17 @@ impl Graph {
                 cost[s * n..(s + 1) * n].fill(0);
                 continue;
             }
+            // Having last run `l`, an edge of thread `l` costs what it costs, and the cheapest
+            // edge of any thread costs a switch more.
+            let mut any = INF;
             for e in self.out(s) {
                 let c = via(&cost, e);
-                if c == INF {
-                    continue;
-                }
-                for l in 0..n {
-                    let w = if l == usize::from(e.thread) { c } else { c.saturating_add(SWITCH) };
-                    let slot = &mut cost[s * n + l];
-                    *slot = (*slot).min(w);
-                }
+                let slot = &mut cost[s * n + usize::from(e.thread)];
+                *slot = (*slot).min(c);
+                any = any.min(c);
+            }
+            for slot in &mut cost[s * n..(s + 1) * n] {
+                *slot = (*slot).min(any.saturating_add(SWITCH));
             }
         }
         let mut s = 0usize;

@@ -30,32 +30,37 @@ pub(super) enum Part {
     Broken,
 }
 
-/// The part indices of one world's states.
+/// The part indices of one world's states: where each kind of part starts.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Layout {
-    masters: usize,
-    domains: usize,
-    threads: usize,
+    /// The first domain's part: the number of masters.
+    domain0: usize,
+    global0: usize,
+    thread0: usize,
+    /// The last part's index.
+    broken: usize,
 }
 
 const GLOBALS: [Part; 6] = [Part::Ctxs, Part::Ids, Part::Notifiers, Part::MmLocks, Part::Tlb, Part::History];
 
 impl Layout {
     pub(super) fn of(s: &State) -> Self {
-        Layout { masters: s.masters.len(), domains: s.domains.len(), threads: s.threads.len() }
+        let domain0 = s.masters.len();
+        let global0 = domain0 + s.domains.len();
+        let thread0 = global0 + GLOBALS.len();
+        Layout { domain0, global0, thread0, broken: thread0 + s.threads.len() }
     }
 
     pub(super) fn len(self) -> usize {
-        self.masters + self.domains + GLOBALS.len() + self.threads + 1
+        self.broken + 1
     }
 
     pub(super) fn part(self, k: usize) -> Part {
-        let (m, d, g, t) = (self.masters, self.domains, GLOBALS.len(), self.threads);
         match k {
-            k if k < m => Part::Master(k),
-            k if k < m + d => Part::Domain(k - m),
-            k if k < m + d + g => GLOBALS[k - m - d],
-            k if k < m + d + g + t => Part::Thread(k - m - d - g),
+            k if k < self.domain0 => Part::Master(k),
+            k if k < self.global0 => Part::Domain(k - self.domain0),
+            k if k < self.thread0 => GLOBALS[k - self.global0],
+            k if k < self.broken => Part::Thread(k - self.thread0),
             _ => Part::Broken,
         }
     }
@@ -63,10 +68,10 @@ impl Layout {
     fn bit(self, part: Part) -> u64 {
         let k = match part {
             Part::Master(i) => i,
-            Part::Domain(i) => self.masters + i,
-            Part::Thread(i) => self.masters + self.domains + GLOBALS.len() + i,
-            Part::Broken => self.len() - 1,
-            g => self.masters + self.domains + GLOBALS.iter().position(|x| *x == g).unwrap_or(0),
+            Part::Domain(i) => self.domain0 + i,
+            Part::Thread(i) => self.thread0 + i,
+            Part::Broken => self.broken,
+            g => self.global0 + GLOBALS.iter().position(|x| *x == g).unwrap_or(0),
         };
         1u64.checked_shl(k as u32).unwrap_or(0)
     }
@@ -79,7 +84,7 @@ impl Layout {
         let set = |mask: u16, n: usize, part: fn(usize) -> Part| {
             (0..n).filter(|i| mask >> i & 1 == 1).fold(0, |acc, i| acc | self.bit(part(i)))
         };
-        out |= set(w.masters, self.masters, Part::Master) | set(w.domains, self.domains, Part::Domain);
+        out |= set(w.masters, self.domain0, Part::Master) | set(w.domains, self.global0 - self.domain0, Part::Domain);
         for (on, part) in [(w.ctxs, Part::Ctxs), (w.ids, Part::Ids), (w.notifiers, Part::Notifiers)] {
             out |= if on { self.bit(part) } else { 0 };
         }
@@ -90,15 +95,10 @@ impl Layout {
     }
 
     /// The part indices in a bit set, in order; parts past the 64th are always in.
-    pub(super) fn each(self, set: u64) -> impl Iterator<Item = usize> {
-        let low = self.len().min(64);
-        let mut bits = if low == 64 { set } else { set & ((1 << low) - 1) };
-        let ones = std::iter::from_fn(move || {
-            let k = bits.trailing_zeros() as usize;
-            bits &= bits.wrapping_sub(1);
-            (k < 64).then_some(k)
-        });
-        ones.chain(64..self.len().max(64))
+    pub(super) fn each(self, set: u64) -> Each {
+        let len = self.len();
+        let bits = if len >= 64 { set } else { set & ((1 << len) - 1) };
+        Each { bits, past: 64, len }
     }
 
     /// The parts the checker writes: its history and the broken set.
@@ -111,7 +111,7 @@ impl Layout {
     pub(super) fn asids(self) -> u64 {
         let each = |n: usize, part: fn(usize) -> Part| (0..n).fold(0, |acc, i| acc | self.bit(part(i)));
         let globals = [Part::Ctxs, Part::Ids, Part::Tlb, Part::History].iter().fold(0, |acc, p| acc | self.bit(*p));
-        each(self.masters, Part::Master) | globals | each(self.threads, Part::Thread)
+        each(self.domain0, Part::Master) | globals | each(self.broken - self.thread0, Part::Thread)
     }
 
     /// The parts of `dirty` in which `a` and `b` differ (parts past the 64th count as
@@ -155,6 +155,31 @@ impl Layout {
                 Part::Broken => dst.broken = src.broken,
             }
         }
+    }
+}
+
+/// The part indices of a bit set ([`Layout::each`]): a plain loop over the set bits, which
+/// runs once per transition in the explorer's hottest path.
+pub(super) struct Each {
+    bits: u64,
+    /// The next part past the 64th.
+    past: usize,
+    len: usize,
+}
+
+impl Iterator for Each {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.bits != 0 {
+            let k = self.bits.trailing_zeros() as usize;
+            self.bits &= self.bits - 1;
+            return Some(k);
+        }
+        (self.past < self.len).then(|| {
+            self.past += 1;
+            self.past - 1
+        })
     }
 }
 

@@ -23,7 +23,8 @@ pub(super) struct Scratch {
     pub prev_bounds: Bounds,
 }
 
-/// Buffers for the checker's live references, of a successor and of the state expanded.
+/// Buffers for the checker's live references, of a successor and of the state expanded, in
+/// the order of [`check::collect_live_refs`] (the checker's verdicts do not depend on it).
 #[derive(Default)]
 pub(super) struct LiveCache {
     pub work: Vec<LiveRef>,
@@ -37,14 +38,21 @@ impl LiveCache {
     /// wrote no STE or CD (`!hw`).
     pub(super) fn get(&mut self, work: &State, base: &State, hw: bool) -> &[LiveRef] {
         if hw {
-            check::live_refs_into(work, &mut self.work);
+            check::collect_live_refs(work, &mut self.work);
             return &self.work;
         }
         if !self.base_ok {
-            check::live_refs_into(base, &mut self.base);
+            check::collect_live_refs(base, &mut self.base);
             self.base_ok = true;
         }
-        debug_assert!(self.base == check::live_refs(work), "an STE or CD changed outside its footprint");
+        debug_assert!(
+            {
+                let mut now = Vec::new();
+                check::collect_live_refs(work, &mut now);
+                now == self.base
+            },
+            "an STE or CD changed outside its footprint"
+        );
         &self.base
     }
 }

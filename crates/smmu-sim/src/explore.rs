@@ -310,7 +310,10 @@ impl<'w> Explorer<'w> {
     /// searched state by state whatever this says ([`Summary::symmetry`] tells). Call before
     /// the first [`Explorer::step`].
     pub fn with_symmetry(mut self, on: bool) -> Self {
-        self.symmetry = on.then(|| Symmetry::new(self.world)).flatten();
+        self.symmetry = match on {
+            true => self.symmetry.take().or_else(|| Symmetry::new(self.world)),
+            false => None,
+        };
         self
     }
 

@@ -34,18 +34,9 @@ fn set(lane: &mut [u64; 2], v: u128) {
     *lane = [v as u64, (v >> 64) as u64];
 }
 
-/// Whether lane `i` excludes paths through a transition that violates the invariants in `mask`.
-fn blocked(i: usize, mask: u8) -> bool {
-    match i {
-        0 => false,
-        1 => mask & safety_mask() != 0,
-        _ => mask & EDGE_INV[i - 2].bit() != 0,
-    }
-}
-
-/// The lanes ([`blocked`]) a transition that violates `mask` adds to, as a bit set: lane 0
-/// always, lane 1 when it violates no safety invariant, lane `2 + i` when it does not violate
-/// `EDGE_INV[i]`, whose bit is `1 << i`.
+/// The lanes that count paths through a transition that violates the invariants in `mask`,
+/// as a bit set: lane 0 always, lane 1 when it violates no safety invariant, lane `2 + i`
+/// when it does not violate `EDGE_INV[i]`, whose bit is `1 << i`.
 fn keep(mask: u8) -> u8 {
     let safe = u8::from(mask & safety_mask() == 0);
     1 | safe << 1 | (!mask & EDGE_BITS) << 2
@@ -58,8 +49,9 @@ impl Counts {
     /// One path, the empty one, into a state that breaks the invariants in `broken`.
     pub(super) fn start(broken: u8) -> Self {
         let mut c = Counts::default();
-        for i in 0..LANES {
-            set(&mut c.lanes[i], u128::from(!blocked(i, broken)));
+        let keep = keep(broken);
+        for (i, lane) in c.lanes.iter_mut().enumerate() {
+            set(lane, u128::from(keep >> i & 1));
         }
         c
     }
@@ -180,6 +172,15 @@ mod tests {
         small.add(&sum, 0, &mut fresh);
         assert!(fresh, "taking on a scaled count is an overflow too");
         assert_eq!(small.shift, 1);
+    }
+
+    /// Whether lane `i` excludes paths through a transition that violates `mask`, lane by lane.
+    fn blocked(i: usize, mask: u8) -> bool {
+        match i {
+            0 => false,
+            1 => mask & safety_mask() != 0,
+            _ => mask & EDGE_INV[i - 2].bit() != 0,
+        }
     }
 
     /// The lane set of a mask is the lanes it does not block.

@@ -76,15 +76,18 @@ impl Layout {
         1u64.checked_shl(k as u32).unwrap_or(0)
     }
 
+    /// The parts `part(i)` for the `i < n` whose bit is set in `mask`.
+    fn some(self, mask: u64, n: usize, part: fn(usize) -> Part) -> u64 {
+        (0..n).filter(|i| mask >> i & 1 == 1).fold(0, |acc, i| acc | self.bit(part(i)))
+    }
+
     /// The parts a step of thread `t` may rewrite, as a bit set over part indices (parts past
     /// the 64th are always rewritten): those of the masters and domains in the `u16` sets,
     /// the flagged globals, and the thread itself.
     pub(super) fn dirty(self, t: usize, w: &Writes) -> u64 {
         let mut out = self.bit(Part::Thread(t));
-        let set = |mask: u16, n: usize, part: fn(usize) -> Part| {
-            (0..n).filter(|i| mask >> i & 1 == 1).fold(0, |acc, i| acc | self.bit(part(i)))
-        };
-        out |= set(w.masters, self.domain0, Part::Master) | set(w.domains, self.global0 - self.domain0, Part::Domain);
+        out |= self.some(w.masters.into(), self.domain0, Part::Master);
+        out |= self.some(w.domains.into(), self.global0 - self.domain0, Part::Domain);
         for (on, part) in [(w.ctxs, Part::Ctxs), (w.ids, Part::Ids), (w.notifiers, Part::Notifiers)] {
             out |= if on { self.bit(part) } else { 0 };
         }
@@ -109,9 +112,9 @@ impl Layout {
     /// The parts holding ASIDs, which renaming rewrites (`symmetry`): every master (its CDs),
     /// the descriptors, the xa, the IOTLB, the checker's history and every thread.
     pub(super) fn asids(self) -> u64 {
-        let each = |n: usize, part: fn(usize) -> Part| (0..n).fold(0, |acc, i| acc | self.bit(part(i)));
         let globals = [Part::Ctxs, Part::Ids, Part::Tlb, Part::History].iter().fold(0, |acc, p| acc | self.bit(*p));
-        each(self.domain0, Part::Master) | globals | each(self.broken - self.thread0, Part::Thread)
+        let masters = self.some(u64::MAX, self.domain0, Part::Master);
+        masters | globals | self.some(u64::MAX, self.broken - self.thread0, Part::Thread)
     }
 
     /// The parts of `dirty` in which `a` and `b` differ (parts past the 64th count as

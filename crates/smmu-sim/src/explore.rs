@@ -60,7 +60,7 @@ use index::Index;
 use packed::Packer;
 use parts::Layout;
 use reduce::Footprints;
-use scratch::{debug_assert_invisible, Plan, Scratch};
+use scratch::{debug_assert_invisible, Plan, Scratch, Staged};
 use symmetry::Symmetry;
 
 /// Bounds on the search.
@@ -418,17 +418,13 @@ impl<'w> Explorer<'w> {
             }
             let pc = scratch.base.threads[t.ix()].pc;
             let (at, mask) = self.successor(&mut scratch, t, range.clone());
-            self.transitions += 1;
-            let Some(to) = self.push(at, id, t, &counts, mask) else {
-                break;
-            };
-            if let Some(g) = &mut self.graph {
-                g.edges.push(Edge { to, pc, thread: t.0, mask });
-                if g.edges.len() >= u32::MAX as usize {
-                    self.drop_graph();
-                }
-            }
+            let fp = (self.fingerprint)(&self.next.bytes[at..]);
+            self.index.touch(fp);
+            let len = (self.next.bytes.len() - at) as u32;
+            scratch.staged.push(Staged { at, len, fp, thread: t, pc, mask });
         }
+        self.push_all(id, &counts, &scratch.staged);
+        scratch.staged.clear();
         self.scratch = Some(scratch);
         if self.done {
             return;
@@ -527,18 +523,38 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    /// Adds a transition's target, whose encoding is `next.bytes[at..]`, to the next layer;
-    /// its id, or `None` at the state limit.
-    fn push(&mut self, at: usize, parent: u32, t: ThreadId, counts: &Counts, mask: u8) -> Option<u32> {
+    /// Adds the transitions of one expansion, whose targets' encodings were staged one after
+    /// another at the end of `next.bytes`, to the next layer, in order: the targets already
+    /// there are dropped from the arena and the new ones moved down over them.
+    fn push_all(&mut self, parent: u32, counts: &Counts, staged: &[Staged]) {
+        let Some(first) = staged.first() else { return };
+        let mut end = first.at;
+        for s in staged {
+            self.transitions += 1;
+            let Some(to) = self.push(s, &mut end, parent, counts) else {
+                return;
+            };
+            if let Some(g) = &mut self.graph {
+                g.edges.push(Edge { to, pc: s.pc, thread: s.thread.0, mask: s.mask });
+                if g.edges.len() >= u32::MAX as usize {
+                    self.drop_graph();
+                }
+            }
+        }
+        self.next.bytes.truncate(end);
+    }
+
+    /// Adds a staged transition's target to the next layer: its id, or `None` at the state
+    /// limit. The next layer's arena is kept up to `end`; a new target is moved there.
+    fn push(&mut self, s: &Staged, end: &mut usize, parent: u32, counts: &Counts) -> Option<u32> {
+        let (t, mask, fp) = (s.thread, s.mask, s.fp);
         self.record_first(mask, parent, t.0);
         let mut overflow = false;
-        let bytes = &self.next.bytes[at..];
-        let fp = (self.fingerprint)(bytes);
+        let bytes = &self.next.bytes[s.at..s.at + s.len as usize];
         let at_limit = self.parents.len() as u64 >= self.limits.max_states;
         let next = &self.next;
         let id = match self.index.find(fp, |i| next.state(&next.nodes[i as usize]) == bytes) {
             Ok(i) => {
-                self.next.bytes.truncate(at);
                 let node = &mut self.next.nodes[i as usize];
                 node.counts.add(counts, mask, &mut overflow);
                 node.id
@@ -557,7 +573,9 @@ impl<'w> Explorer<'w> {
                 }
                 let mut c = Counts::default();
                 c.add(counts, mask, &mut overflow);
-                let len = (self.next.bytes.len() - at) as u32;
+                let (at, len) = (*end, s.len);
+                self.next.bytes.copy_within(s.at..s.at + len as usize, at);
+                *end += len as usize;
                 self.next.nodes.push(Node { at, len, id, counts: c });
                 id
             }

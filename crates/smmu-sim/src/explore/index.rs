@@ -48,6 +48,13 @@ impl Index {
         }
     }
 
+    /// Reads the slot where a lookup of `fp` starts, so that it is in the cache when
+    /// [`Index::find`] comes: a lookup in a table of millions of slots is a cache miss, and
+    /// the reads of one expansion's successors overlap.
+    pub(super) fn touch(&self, fp: u64) {
+        std::hint::black_box(self.slots[tag(fp) as usize & (self.slots.len() - 1)]);
+    }
+
     /// Fills the slot [`Index::find`] returned for `fp` (with no insertion in between); past
     /// half full, the table doubles.
     pub(super) fn insert(&mut self, vacant: Vacant, fp: u64, node: u32) {

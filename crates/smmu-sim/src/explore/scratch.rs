@@ -4,6 +4,7 @@ use super::parts::{Bounds, Layout};
 use super::reduce::Footprints;
 use crate::check::{self, LiveRef};
 use crate::exec::Outcome;
+use crate::ids::ThreadId;
 use crate::state::State;
 use crate::world::World;
 
@@ -21,6 +22,22 @@ pub(super) struct Scratch {
     /// The node of the current layer `base` was decoded from last, and its part ends.
     pub prev: Option<std::ops::Range<usize>>,
     pub prev_bounds: Bounds,
+    /// The successors of the state being expanded, before they are added to the next layer.
+    pub staged: Vec<Staged>,
+}
+
+/// A successor whose encoding is `next.bytes[at..at + len]`, waiting to be looked up in the
+/// next layer's index. An expansion computes all of its successors and reads their index
+/// slots before it looks any up, so that in a large layer the cache misses overlap.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Staged {
+    pub at: usize,
+    pub len: u32,
+    pub fp: u64,
+    pub thread: ThreadId,
+    pub pc: u16,
+    /// The invariants the step violated.
+    pub mask: u8,
 }
 
 /// Buffers for the checker's live references, of a successor and of the state expanded, in

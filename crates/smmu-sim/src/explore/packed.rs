@@ -8,10 +8,11 @@
 //! A state is encoded in two levels. Each part of it ([`Part`]: a master, a domain, a thread,
 //! the descriptors, ...) is written as bytes: small integers as LEB128 varints, with what the
 //! world fixes (how many masters, domains, locks, processes, threads, CD slots) left out, and
-//! the two wide values (an STE slot, an IOTLB entry) as indices into tables of those seen so
-//! far. Then each part's bytes are interned in that part's own table, and the state is the
-//! sequence of the parts' table indices, one varint each (the component tables of SPIN's
-//! COLLAPSE mode). A part takes few distinct values over a search while states are their
+//! the wide values (an STE slot, a CD slot, an IOTLB entry, a thread's registers) as indices
+//! into tables of those seen so far: they change rarely, so a one-entry cache per position
+//! answers most lookups, and decoding one is a copy. Then each part's bytes are interned in
+//! that part's own table, and the state is the sequence of the parts' table indices, one
+//! varint each (the component tables of SPIN's COLLAPSE mode). A part takes few distinct values over a search while states are their
 //! product, so a state costs about a byte or two per part. Interning follows the order of
 //! first sight, which the explorer's order fixes, so encodings are deterministic. Decoding
 //! reads back exactly what encoding wrote: `decode(encode(s)) == s` (tested over every
@@ -21,7 +22,7 @@ use super::fingerprint::FxBuild;
 use super::parts::{Bounds, Layout, Part};
 use crate::ids::{CtxId, DomainId, MasterId, MmId, PtId};
 use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, State, Tag, TagHistory, TlbEntry};
-use crate::ste::{Ste, WriteMode};
+use crate::ste::Ste;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -70,9 +71,14 @@ impl<T: Copy + Eq + Hash> Interner<T> {
 pub(super) struct Packer {
     stes: Interner<Slot<Ste>>,
     tlbs: Interner<TlbEntry>,
-    /// The last STE slot interned per master, and the last entry per IOTLB position.
+    cds: Interner<Slot<Cd>>,
+    regs: Interner<Regs>,
+    /// The last value interned per position: an STE slot per master, a CD slot per master
+    /// and SSID, an entry per IOTLB position, registers per thread.
     ste_cache: Vec<Option<(Slot<Ste>, u32)>>,
+    cd_cache: Vec<Option<(Slot<Cd>, u32)>>,
     tlb_cache: Vec<Option<(TlbEntry, u32)>>,
+    regs_cache: Vec<Option<(Regs, u32)>>,
     /// Per part index, the distinct encodings of that part.
     parts: Vec<PartTable>,
     /// Per step site and part index, the id that step last wrote there (`u32::MAX`: none).
@@ -206,73 +212,10 @@ fn tag_of(code: u64) -> Tag {
     }
 }
 
-fn mode_code(m: WriteMode) -> u64 {
-    match m {
-        WriteMode::Direct => 0,
-        WriteMode::Disruptive => 1,
-        WriteMode::Hitless { critical } => 2 + u64::from(critical),
-    }
-}
-
-fn mode_of(code: u64) -> WriteMode {
-    match code {
-        0 => WriteMode::Direct,
-        1 => WriteMode::Disruptive,
-        c => WriteMode::Hitless { critical: (c - 2) as u8 },
-    }
-}
-
-fn put_cd(w: &mut W<'_>, cd: &Cd, same: bool) {
-    w.flags(&[cd.valid, cd.epd0, cd.aset, cd.asid != 0, cd.ttb0.is_some(), same]);
-    if cd.asid != 0 {
-        w.u(u64::from(cd.asid));
-    }
-    if let Some(pt) = cd.ttb0 {
-        w.u(u64::from(pt.0));
-    }
-}
-
-/// A CD, and whether the slot's other image is the same.
-fn get_cd(r: &mut R<'_>) -> (Cd, bool) {
-    let f = r.flag_bits();
-    let asid = if f(3) { r.u16() } else { 0 };
-    let ttb0 = f(4).then(|| PtId(r.u8()));
-    (Cd { valid: f(0), epd0: f(1), aset: f(2), asid, ttb0 }, f(5))
-}
-
-fn put_regs(w: &mut W<'_>, r: &Regs) {
-    let fields = [
-        r.old_domain.map_or(0, |d| u64::from(d.0) + 1),
-        u64::from(r.asid),
-        u64::from(r.new_asid),
-        r.found.map_or(0, |c| u64::from(c.0) + 1),
-        r.ctx.map_or(0, |c| u64::from(c.0) + 1),
-        r.notifier.map_or(0, |n| u64::from(n) + 1),
-        u64::from(r.cursor),
-        mode_code(r.ste_mode),
-        u64::from(r.ste_phase),
-    ];
-    w.flags(&fields.map(|v| v != 0));
-    for v in fields.into_iter().filter(|v| *v != 0) {
-        w.u(v);
-    }
-}
-
-fn get_regs(r: &mut R<'_>) -> Regs {
-    let f = r.flag_bits();
-    let mut field = |i| if f(i) { r.u() } else { 0 };
-    let id = |v: u64| v.checked_sub(1).map(|v| v as u8);
-    Regs {
-        old_domain: id(field(0)).map(DomainId),
-        asid: field(1) as u16,
-        new_asid: field(2) as u16,
-        found: id(field(3)).map(CtxId),
-        ctx: id(field(4)).map(CtxId),
-        notifier: id(field(5)),
-        cursor: field(6) as u8,
-        ste_mode: mode_of(field(7)),
-        ste_phase: field(8) as u8,
-    }
+/// The cache position of master `i`'s CD slot `ssid` (positions of SSIDs past 15 are
+/// shared, which costs hits, never correctness: a cached value is compared before use).
+fn cd_position(i: usize, ssid: usize) -> usize {
+    i << 4 | ssid.min(15)
 }
 
 /// A part written as its own bytes rather than as a table id: the parts that change most
@@ -297,8 +240,12 @@ impl Packer {
         Packer {
             stes: Interner::new(),
             tlbs: Interner::new(),
+            cds: Interner::new(),
+            regs: Interner::new(),
             ste_cache: Vec::new(),
+            cd_cache: Vec::new(),
             tlb_cache: Vec::new(),
+            regs_cache: Vec::new(),
             parts: Vec::new(),
             guesses: Vec::new(),
             tmp: Vec::new(),
@@ -427,7 +374,7 @@ impl Packer {
                 let t = &s.threads[i];
                 w.u(u64::from(t.pc));
                 w.u(u64::from(t.steps));
-                put_regs(w, &t.regs);
+                w.u(u64::from(self.regs.id_at(&mut self.regs_cache, i, t.regs)));
             }
             Part::Broken => w.u(u64::from(s.broken)),
         }
@@ -438,11 +385,8 @@ impl Packer {
         w.opt(m.domain.map(|d| d.0));
         w.flags(&[m.ats, m.sva_enabled, m.cdtab, m.released]);
         w.u(u64::from(self.stes.id_at(&mut self.ste_cache, i, m.ste)));
-        for slot in &m.cds {
-            put_cd(w, &slot.mem, slot.mem == slot.hw);
-            if slot.mem != slot.hw {
-                put_cd(w, &slot.hw, false);
-            }
+        for (ssid, slot) in m.cds.iter().enumerate() {
+            w.u(u64::from(self.cds.id_at(&mut self.cd_cache, cd_position(i, ssid), *slot)));
         }
         w.u(m.bonds.len() as u64);
         for &(p, n) in &m.bonds {
@@ -512,9 +456,7 @@ impl Packer {
                 (m.ats, m.sva_enabled, m.cdtab, m.released) = (f(0), f(1), f(2), f(3));
                 m.ste = self.stes.get(r.u());
                 for slot in &mut m.cds {
-                    let (mem, same) = get_cd(r);
-                    let hw = if same { mem } else { get_cd(r).0 };
-                    *slot = Slot { mem, hw };
+                    *slot = self.cds.get(r.u());
                 }
                 r.list(&mut m.bonds, |r| (r.u8(), r.u8()));
             }
@@ -550,7 +492,7 @@ impl Packer {
                 let t = &mut s.threads[i];
                 t.pc = r.u16();
                 t.steps = r.u16();
-                t.regs = get_regs(r);
+                t.regs = self.regs.get(r.u());
             }
             Part::Broken => s.broken = r.u8(),
         }

@@ -55,13 +55,14 @@ impl Layout {
         self.broken + 1
     }
 
+    /// The part at index `k`. Threads are tested first: every step rewrites its thread.
     pub(super) fn part(self, k: usize) -> Part {
         match k {
+            k if k >= self.broken => Part::Broken,
+            k if k >= self.thread0 => Part::Thread(k - self.thread0),
             k if k < self.domain0 => Part::Master(k),
             k if k < self.global0 => Part::Domain(k - self.domain0),
-            k if k < self.thread0 => GLOBALS[k - self.global0],
-            k if k < self.broken => Part::Thread(k - self.thread0),
-            _ => Part::Broken,
+            k => GLOBALS[k - self.global0],
         }
     }
 

@@ -416,12 +416,8 @@ impl<'w> Explorer<'w> {
                 }
                 Readiness::Finished => continue,
             }
-            let pc = scratch.base.threads[t.ix()].pc;
-            let (at, mask) = self.successor(&mut scratch, t, range.clone());
-            let fp = (self.fingerprint)(&self.next.bytes[at..]);
-            self.index.touch(fp);
-            let len = (self.next.bytes.len() - at) as u32;
-            scratch.staged.push(Staged { at, len, fp, thread: t, pc, mask });
+            let staged = self.successor(&mut scratch, t, range.clone());
+            scratch.staged.push(staged);
         }
         self.push_all(id, &counts, &scratch.staged);
         scratch.staged.clear();
@@ -449,9 +445,9 @@ impl<'w> Explorer<'w> {
     }
 
     /// Runs thread `t`'s step from `scratch.base` (the node at `range` of the current layer)
-    /// and appends the successor's encoding to the next layer: where it starts, and the
-    /// invariants the step violated. `scratch.work` is left equal to `scratch.base`.
-    fn successor(&mut self, scratch: &mut Scratch, t: ThreadId, range: std::ops::Range<usize>) -> (usize, u8) {
+    /// and appends the successor's encoding to the next layer, staged for the lookup (whose
+    /// index slot it reads now). `scratch.work` is left equal to `scratch.base`.
+    fn successor(&mut self, scratch: &mut Scratch, t: ThreadId, range: std::ops::Range<usize>) -> Staged {
         let pc = scratch.base.threads[t.ix()].pc;
         let plan = self.plans[t.ix()].get(usize::from(pc)).copied().unwrap_or(Plan::ALL);
         let work = &mut scratch.work;
@@ -478,7 +474,10 @@ impl<'w> Explorer<'w> {
         debug_assert!(self.encodes_fully(work, at), "a step wrote outside its footprint");
         self.layout.restore(work, &scratch.base, dirty);
         debug_assert!(*work == scratch.base, "a step wrote outside its footprint");
-        (at, mask)
+        let fp = (self.fingerprint)(&self.next.bytes[at..]);
+        self.index.touch(fp);
+        let len = (self.next.bytes.len() - at) as u32;
+        Staged { at, len, fp, thread: t, pc, mask }
     }
 
     /// Decodes the node at `range` of the current layer into `scratch.base` and `work`: only

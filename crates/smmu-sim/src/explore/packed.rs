@@ -12,11 +12,11 @@
 //! into tables of those seen so far: they change rarely, so a one-entry cache per position
 //! answers most lookups, and decoding one is a copy. Then each part's bytes are interned in
 //! that part's own table, and the state is the sequence of the parts' table indices, one
-//! varint each (the component tables of SPIN's COLLAPSE mode). A part takes few distinct values over a search while states are their
-//! product, so a state costs about a byte or two per part. Interning follows the order of
-//! first sight, which the explorer's order fixes, so encodings are deterministic. Decoding
-//! reads back exactly what encoding wrote: `decode(encode(s)) == s` (tested over every
-//! reachable state of the built-in scenarios).
+//! varint each (the component tables of SPIN's COLLAPSE mode). A part takes few distinct
+//! values over a search while states are their product, so a state costs about a byte or two
+//! per part. Interning follows the order of first sight, which the explorer's order fixes, so
+//! encodings are deterministic. Decoding reads back exactly what encoding wrote:
+//! `decode(encode(s)) == s` (tested over every reachable state of the built-in scenarios).
 
 use super::fingerprint::FxBuild;
 use super::parts::{Bounds, Layout, Part};

@@ -7,7 +7,7 @@
 //! so a later step that leaves them broken does not report again.
 
 use crate::exec::{DmaResult, Outcome};
-use crate::ids::{LockId, MasterId, PtId};
+use crate::ids::{DomainId, LockId, MasterId, PtId};
 use crate::state::{Stage, State, Tag, TagHistory};
 use crate::ste::SteConfig;
 use crate::world::World;
@@ -103,6 +103,32 @@ pub struct Violation {
     pub invariant: Invariant,
     /// What broke, naming the objects.
     pub message: String,
+    /// The objects the message names, for front ends to point at and for [`crate::cause`].
+    #[serde(skip)]
+    pub objects: Vec<Object>,
+}
+
+/// An object of the SMMU or the driver that a violation names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Object {
+    /// A master's STE.
+    Ste(MasterId),
+    /// A master's CD at a substream.
+    Cd(MasterId, u8),
+    /// An IOTLB entry: tag and input address.
+    Iotlb(Tag, u64),
+    /// A domain's devices list.
+    Devices(DomainId),
+}
+
+impl Object {
+    /// The object a live reference was read from.
+    pub fn of(r: &LiveRef) -> Object {
+        match r.ste {
+            true => Object::Ste(r.master),
+            false => Object::Cd(r.master, r.ssid),
+        }
+    }
 }
 
 /// A live reference: some image of an STE and CD the SMMU may use translates `tag` via `pt`.
@@ -224,6 +250,26 @@ fn lock_message(world: &World, state: &State, (mi, di, on_list): (usize, usize, 
     }
 }
 
+/// What an `inv3` violation names: the new reference, the references still live with the
+/// old table, and the IOTLB entries of the tag.
+fn inv3_objects(state: &State, live: &[LiveRef], new: &LiveRef, old: PtId) -> Vec<Object> {
+    let mut out = vec![Object::of(new)];
+    out.extend(live.iter().filter(|r| r.tag == new.tag && r.pt == old).map(Object::of));
+    out.extend(state.iotlb.iter().filter(|e| e.tag == new.tag).map(|e| Object::Iotlb(e.tag, e.iova)));
+    out
+}
+
+/// What a `dma` violation names: the STE and CD in use and the entry that hit.
+fn dma_objects(state: &State, dma: &crate::exec::Dma, entry: crate::state::TlbEntry) -> Vec<Object> {
+    let s1 = matches!(state.masters[dma.master.ix()].ste.hw.config(), SteConfig::S1 { .. });
+    let mut out = vec![Object::Ste(dma.master)];
+    if s1 {
+        out.push(Object::Cd(dma.master, dma.ssid));
+    }
+    out.push(Object::Iotlb(entry.tag, entry.iova));
+    out
+}
+
 /// Initialises the per-tag history and the broken-invariant mask of an initial state, and
 /// returns violations already present in it.
 pub fn init(world: &World, state: &mut State) -> Vec<Violation> {
@@ -282,15 +328,18 @@ pub(crate) fn after_step_in(
     live: &[LiveRef],
 ) -> u8 {
     let mut mask = 0u8;
-    let mut report = |inv: Invariant, msg: &dyn Fn() -> String| {
+    let mut report = |inv: Invariant, msg: &dyn Fn() -> (String, Vec<Object>)| {
         mask |= inv.bit();
         if let Some(out) = messages.as_deref_mut() {
-            out.push(Violation { step, invariant: inv, message: msg() });
+            let (message, objects) = msg();
+            out.push(Violation { step, invariant: inv, message, objects });
         }
     };
     if let Some(tag) = outcome.retire {
         if let Some(r) = live.iter().find(|r| r.tag == tag) {
-            report(Invariant::Inv2, &|| format!("{tag} flushed while {} still uses it", describe(world, r)));
+            report(Invariant::Inv2, &|| {
+                (format!("{tag} flushed while {} still uses it", describe(world, r)), vec![Object::of(r)])
+            });
         }
     }
     if let Some(tag) = outcome.flush {
@@ -303,13 +352,14 @@ pub(crate) fn after_step_in(
             if seen != 0 {
                 let old = (0..32u8).find(|p| seen & (1 << p) != 0).map(PtId).unwrap_or(r.pt);
                 report(Invariant::Inv3, &|| {
-                    format!(
+                    let msg = format!(
                         "{} installs {} with {} while {} translations were not flushed",
                         describe(world, r),
                         r.tag,
                         world.topo.pt(r.pt),
                         world.topo.pt(old)
-                    )
+                    );
+                    (msg, inv3_objects(state, live, r, old))
                 });
             }
             set_history(state, r.tag, seen | bit(r.pt));
@@ -321,10 +371,11 @@ pub(crate) fn after_step_in(
                 let m = world.topo.master(dma.master);
                 report(Invariant::Dma, &|| {
                     let want = expected.map_or("a fault".to_string(), |pa| format!("{pa:#x}"));
-                    format!(
+                    let msg = format!(
                         "{m}'s DMA to {:#x} (ssid {}) hit an IOTLB entry {} → {:#x} walked from {}; the CD in use gives {} via {}",
                         dma.iova, dma.ssid, entry.tag, entry.pa, world.topo.pt(entry.pt), want, world.topo.pt(cd_pt)
-                    )
+                    );
+                    (msg, dma_objects(state, &dma, entry))
                 });
             }
         }
@@ -334,13 +385,16 @@ pub(crate) fn after_step_in(
     if let Some(pair) = inv1(live) {
         now |= Invariant::Inv1.bit();
         if before & Invariant::Inv1.bit() == 0 {
-            report(Invariant::Inv1, &|| inv1_message(world, pair));
+            report(Invariant::Inv1, &|| (inv1_message(world, pair), vec![Object::of(&pair.0), Object::of(&pair.1)]));
         }
     }
     if let Some(found) = lock_rule(world, state) {
         now |= Invariant::Lock.bit();
         if before & Invariant::Lock.bit() == 0 {
-            report(Invariant::Lock, &|| lock_message(world, state, found));
+            report(Invariant::Lock, &|| {
+                let objects = vec![Object::Cd(MasterId(found.0 as u8), 0), Object::Devices(DomainId(found.1 as u8))];
+                (lock_message(world, state, found), objects)
+            });
         }
     }
     state.broken = now;

@@ -72,7 +72,7 @@ pub enum Readiness {
     Finished,
 }
 
-fn dom(state: &State, regs: &Regs, d: DomArg) -> Option<DomainId> {
+pub(crate) fn dom(state: &State, regs: &Regs, d: DomArg) -> Option<DomainId> {
     match d {
         DomArg::Id(d) => Some(d),
         DomArg::Old => regs.old_domain,
@@ -81,7 +81,7 @@ fn dom(state: &State, regs: &Regs, d: DomArg) -> Option<DomainId> {
     }
 }
 
-fn master(state: &State, regs: &Regs, m: MasterArg) -> Option<MasterId> {
+pub(crate) fn master(state: &State, regs: &Regs, m: MasterArg) -> Option<MasterId> {
     match m {
         MasterArg::Id(m) => Some(m),
         MasterArg::Cursor(d) => {
@@ -121,8 +121,14 @@ pub fn step(world: &World, state: &mut State, t: ThreadId) -> Outcome {
     step_recording(world, state, t, None)
 }
 
-/// Like [`step`], also listing the program counters of the effects that ran.
-pub fn step_recording(world: &World, state: &mut State, t: ThreadId, mut ran: Option<&mut Vec<u16>>) -> Outcome {
+/// Like [`step`], also listing every instruction the step went through (effects and jumps),
+/// each with the thread's registers just before it ran.
+pub fn step_recording(
+    world: &World,
+    state: &mut State,
+    t: ThreadId,
+    mut ran: Option<&mut Vec<(u16, Regs)>>,
+) -> Outcome {
     let mut outcome = Outcome::default();
     let program = &world.programs[t.ix()].instrs;
     let mut first = true;
@@ -135,13 +141,11 @@ pub fn step_recording(world: &World, state: &mut State, t: ThreadId, mut ran: Op
         first = false;
         let mut next = pc as u16 + 1;
         let regs = state.threads[t.ix()].regs;
+        if let Some(ran) = ran.as_deref_mut() {
+            ran.push((pc as u16, regs));
+        }
         match instr.kind {
-            Kind::Op(op) => {
-                if let Some(ran) = ran.as_deref_mut() {
-                    ran.push(pc as u16);
-                }
-                run_op(world, state, t, op, &mut outcome)
-            }
+            Kind::Op(op) => run_op(world, state, t, op, &mut outcome),
             Kind::Jump(to) => next = to,
             Kind::JumpIf(c, to) => next = if eval(world, state, &regs, c) { to } else { next },
             Kind::JumpUnless(c, to) => next = if eval(world, state, &regs, c) { next } else { to },

@@ -12,6 +12,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod builtin;
+pub mod cause;
 pub mod check;
 pub mod diff;
 pub mod exec;

@@ -127,8 +127,8 @@ impl Runner<'_> {
         let outcome = exec::step_recording(self.world, &mut self.state, t, Some(&mut ran));
         let folded: Vec<&str> = ran[1..]
             .iter()
-            .map(|pc| &program[usize::from(*pc)])
-            .filter(|i| !i.quiet)
+            .map(|(pc, _)| &program[usize::from(*pc)])
+            .filter(|i| matches!(i.kind, crate::program::Kind::Op(_)) && !i.quiet)
             .map(|i| i.label.as_str())
             .collect();
         let instr = &program[usize::from(pc)];
@@ -180,6 +180,7 @@ impl Runner<'_> {
                 step: self.trace.steps.len().saturating_sub(1),
                 invariant: Invariant::Deadlock,
                 message: format!("no thread can run; waiting: {}", names.join(", ")),
+                objects: Vec::new(),
             };
             self.trace.violations.push(v);
             self.trace.deadlock = true;

@@ -83,7 +83,7 @@ impl Diagram<'_> {
             None => (NUM, WIDTH - NUM),
         };
         let indent = indent.min(width / 3);
-        for (k, piece) in wrap(text, width - indent).into_iter().enumerate() {
+        for (k, piece) in wrap(&ascii(text), width - indent).into_iter().enumerate() {
             let n = match (k, num) {
                 (0, Some(n)) => format!("{n:>3} "),
                 _ => " ".repeat(NUM),
@@ -136,13 +136,49 @@ pub fn render(world: &World, trace: &Trace, link: Option<&str>) -> String {
     }
     d.out.push('\n');
     for line in crate::trace::verdict(trace).lines() {
-        for piece in wrap(line, WIDTH) {
+        for piece in wrap(&ascii(line), WIDTH) {
             let _ = writeln!(d.out, "{piece}");
         }
     }
+    why(world, trace, &mut d.out);
     let _ = writeln!(d.out, "Schedule: {}", trace.schedule().to_text());
     if let Some(link) = link {
         let _ = writeln!(d.out, "Link: {link}");
     }
-    d.out
+    ascii(&d.out)
+}
+
+/// The causal chain of the first violation of each safety invariant.
+fn why(world: &World, trace: &Trace, out: &mut String) {
+    let chains = crate::cause::chains(world, trace);
+    let mut shown = Vec::new();
+    for (v, chain) in trace.violations.iter().zip(&chains) {
+        if !v.invariant.is_safety() || shown.contains(&v.invariant) {
+            continue;
+        }
+        shown.push(v.invariant);
+        let _ = writeln!(out, "Why {} broke at step {}:", v.invariant.id(), v.step);
+        for l in chain {
+            let s = &trace.steps[l.step];
+            let name = &world.programs[s.thread.ix()].name;
+            let line = ascii(&format!("{:>3} {name} {}: {}", l.step, short(s.function), l.what));
+            for piece in wrap(&line, WIDTH - 2) {
+                let _ = writeln!(out, "  {piece}");
+            }
+        }
+    }
+}
+
+/// Mail text in ASCII: arrows as `->`, anything else outside ASCII as `?`.
+fn ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '→' => out.push_str("->"),
+            '·' => out.push('-'),
+            c if c.is_ascii() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
 }

@@ -110,7 +110,9 @@ fn seed_race_mail_text() {
     let text = mail::render(&w, &t, Some("http://127.0.0.1:8080/#v1.example"));
     for line in text.lines().filter(|l| !l.starts_with("Link: ")) {
         assert!(line.chars().count() <= mail::WIDTH, "too wide: {line}");
+        assert!(line.is_ascii(), "not ASCII: {line}");
     }
+    assert!(text.contains("Why dma broke at step 15:"), "{text}");
     expect_file!["snapshots/seed-race-pre-mail.mail.txt"].assert_eq(&text);
 }
 

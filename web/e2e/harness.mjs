@@ -117,3 +117,56 @@ export function useServerAndBrowser() {
   });
   return env;
 }
+
+/**
+ * The longest any condition may take before a test fails. Only a cap: tests go on as soon as
+ * their condition holds, so a busy machine makes them slower, never wrong.
+ */
+export const PATIENCE = { timeout: 120000 };
+
+/** Opens a URL and waits until the playground has rendered its timeline. */
+export async function load(page, url, selector = '.block') {
+  await page.goto(url);
+  await page.locator(selector).first().waitFor(PATIENCE);
+}
+
+/**
+ * Waits until the element's text matches (a string: equals; a RegExp: matches) and returns it.
+ * Yew renders after the event that asked for it, so a check right after a key or a click
+ * waits for the render instead of reading the DOM at once.
+ */
+export async function waitText(page, selector, want) {
+  const [source, flags] = want instanceof RegExp ? [want.source, want.flags] : [null, null];
+  const handle = await page.waitForFunction(
+    ({ selector, source, flags, want }) => {
+      const text = document.querySelector(selector)?.textContent;
+      if (text == null) return false;
+      const ok = source === null ? text === want : new RegExp(source, flags).test(text);
+      return ok && text;
+    },
+    { selector, source, flags, want: source === null ? want : null },
+    PATIENCE,
+  ).catch(async (e) => {
+    const now = await page.locator(selector).first().textContent().catch(() => '(absent)');
+    throw new Error(`${selector}: waited for ${want}, it reads ${JSON.stringify(now)}: ${e.message}`);
+  });
+  return handle.jsonValue();
+}
+
+/**
+ * Waits until the page has written what it shows to the address bar (and saved it): the
+ * permalink hook marks `#app-root` with `data-settled` equal to its `data-key`.
+ */
+export async function settled(page) {
+  await page.waitForFunction(() => {
+    const root = document.querySelector('#app-root');
+    return root && root.dataset.key && root.dataset.settled === root.dataset.key;
+  }, null, PATIENCE);
+}
+
+/** Does `action` and waits until the page has re-run the schedule for it (`data-runs`). */
+export async function rerun(page, action) {
+  const runs = await page.locator('#app-root').getAttribute('data-runs');
+  await action();
+  await page.waitForFunction((runs) => document.querySelector('#app-root')?.dataset.runs !== runs, runs, PATIENCE);
+}

@@ -3,16 +3,17 @@
 // screenshots to artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, screenshot } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, waitText, settled } from './harness.mjs';
 
 const COL = 132; // px per step column, as in src/components/timeline.rs
 const env = useServerAndBrowser();
 
 async function open(width = 1280, height = 900) {
   const page = await env.browser.newPage({ viewport: { width, height } });
+  page.setDefaultTimeout(PATIENCE.timeout);
   const errors = collectErrors(page);
   await page.goto(env.server.url + '/');
-  await page.locator('.block').first().waitFor({ timeout: 15000 });
+  await page.locator('.block').first().waitFor(PATIENCE);
   return { page, errors };
 }
 
@@ -33,9 +34,9 @@ async function runs(page) {
 }
 
 /**
- * Drags a block with the mouse to a column. Measures, with performance.now(), from the drop
- * (mouse up) to the DOM holding the re-simulated page (`dom`), and to the next animation
- * frame after it is painted (`frame`).
+ * Drags a block with the mouse to a column and waits until the page has re-run the schedule.
+ * Measures, with performance.now(), from the drop (mouse up) to the DOM holding the
+ * re-simulated page (`dom`), and to the next animation frame after it is painted (`frame`).
  */
 async function dragTo(page, block, column) {
   const box = await block.boundingBox();
@@ -44,8 +45,8 @@ async function dragTo(page, block, column) {
   const y = box.y + box.height / 2;
   const before = await runs(page);
   await page.evaluate((before) => {
-    window.__drop = new Promise((resolve) => {
-      setTimeout(() => resolve({ dom: NaN, frame: NaN }), 5000); // no re-simulation: the drop changed nothing
+    window.__drop = null;
+    new Promise((resolve) => {
       let t0 = 0;
       window.addEventListener('pointerup', () => (t0 = performance.now()), { capture: true, once: true });
       const root = document.querySelector('#app-root');
@@ -60,7 +61,7 @@ async function dragTo(page, block, column) {
         });
       });
       obs.observe(root, { attributes: true, attributeFilter: ['data-runs'] });
-    });
+    }).then((ms) => (window.__drop = ms));
   }, before);
   await page.mouse.move(box.x + 20, y);
   await page.mouse.down();
@@ -68,9 +69,8 @@ async function dragTo(page, block, column) {
   await page.mouse.move((box.x + 20 + target) / 2, y, { steps: 4 });
   await page.mouse.move(target, y, { steps: 4 });
   await page.mouse.up();
-  const ms = await page.evaluate(() => window.__drop);
-  assert.ok(Number.isFinite(ms.frame), 'the drop re-ran the schedule');
-  return ms;
+  // A drop that changes nothing never re-runs: the wait then fails with its cap.
+  return (await page.waitForFunction(() => window.__drop, null, PATIENCE)).jsonValue();
 }
 
 test('first visit: the seed race before the fix violates inv2 and inv1', async () => {
@@ -115,15 +115,16 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
   const waited = page.locator('.block.waited').first();
   await waited.waitFor();
   assert.match(await waited.getAttribute('title'), /asked for at position \d+; waited for arm_smmu_asid_lock held by CPU0/);
+  const index = Number(await waited.getAttribute('data-index'));
   await waited.click();
+  const cursor = await waitText(page, '#cursor-pos', new RegExp(`^step ${index} of`));
   await screenshot(page, '03-fix-waits');
   // The permalink in the address bar reopens exactly this run, cursor included.
-  const cursor = await page.locator('#cursor-pos').textContent();
-  await page.waitForFunction(() => location.hash.startsWith('#v1.'));
-  await page.waitForTimeout(400); // the permalink is rewritten once the page settles
+  await settled(page);
+  assert.match(page.url(), /#v1\./);
   const again = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   await again.goto(page.url());
-  await again.locator('.block.waited').first().waitFor({ timeout: 15000 });
+  await again.locator('.block.waited').first().waitFor(PATIENCE);
   assert.equal(await again.locator('#fix-switch').getAttribute('aria-checked'), 'true');
   assert.equal(await again.locator('#cursor-pos').textContent(), cursor);
   assert.equal(await again.locator('#executed').textContent(), await page.locator('#executed').textContent());
@@ -133,7 +134,7 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
 test('checking every interleaving gives the exact counts before and after the fix', async () => {
   const { page, errors } = await open();
   await page.click('#explore');
-  await page.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, PATIENCE);
   const count = (id) => page.$eval(id, (e) => [e.dataset.violating, e.dataset.total]);
   assert.deepEqual(await count('#result-pre'), ['57320550', '534628728']);
   assert.deepEqual(await count('#result-fix'), ['0', '5978820']);
@@ -159,15 +160,16 @@ test('the keyboard moves blocks and steps the cursor', async () => {
   assert.equal(await page.evaluate(() => document.activeElement.dataset.nth), '0');
   assert.equal(await page.evaluate(() => document.activeElement.dataset.lane), '1');
   await page.keyboard.press('Home');
-  assert.equal(await page.locator('#cursor-pos').textContent(), 'initial state');
+  await waitText(page, '#cursor-pos', 'initial state');
   await page.keyboard.press(']');
+  await waitText(page, '#cursor-pos', /^step 0 of/);
   await page.keyboard.press('ArrowDown');
-  assert.match(await page.locator('#cursor-pos').textContent(), /^step 1 of/);
+  await waitText(page, '#cursor-pos', /^step 1 of/);
   await page.keyboard.press('[');
-  assert.match(await page.locator('#cursor-pos').textContent(), /^step 0 of/);
+  await waitText(page, '#cursor-pos', /^step 0 of/);
   await page.keyboard.press('End');
   const n = await page.locator('.block').count();
-  assert.equal(await page.locator('#cursor-pos').textContent(), `step ${n - 1} of ${n - 1}`);
+  await waitText(page, '#cursor-pos', `step ${n - 1} of ${n - 1}`);
   assert.deepEqual(errors, []);
 });
 
@@ -176,6 +178,7 @@ test('re-simulation after a drop at source granularity', async () => {
   await page.selectOption('#granularity', 'source');
   await page.waitForFunction(() => document.querySelectorAll('.block').length > 40);
   await page.locator('#cur-home').click();
+  await waitText(page, '#cursor-pos', 'initial state');
   const samples = [];
   // Each drop moves the first step that follows another thread's step one column earlier,
   // which always changes the schedule.

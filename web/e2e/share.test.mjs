@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs/promises';
-import { useServerAndBrowser, collectErrors, screenshot } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, waitText } from './harness.mjs';
 
 const env = useServerAndBrowser();
 let host; // a plain page on another origin that embeds the playground
@@ -16,11 +16,12 @@ after(async () => {
 /** A page whose clipboard the test can read. */
 async function open(hash = '', width = 1280, height = 900) {
   const context = await env.browser.newContext({ viewport: { width, height } });
+  context.setDefaultTimeout(PATIENCE.timeout);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.url });
   const page = await context.newPage();
   const errors = collectErrors(page);
   await page.goto(env.server.url + '/' + hash);
-  await page.locator('.block').first().waitFor({ timeout: 15000 });
+  await page.locator('.block').first().waitFor(PATIENCE);
   return { page, errors, context };
 }
 
@@ -54,7 +55,7 @@ test('a copied link opens the same timeline and verdict in a new page', async ()
   assert.ok(url.startsWith(env.server.url + '/#v1.'), url);
   const again = await context.newPage();
   await again.goto(url);
-  await again.locator('.block.waited').first().waitFor({ timeout: 15000 });
+  await again.locator('.block.waited').first().waitFor(PATIENCE);
   assert.deepEqual(await timeline(again), await timeline(page));
   assert.deepEqual(await violated(again), await violated(page));
   assert.equal(await again.locator('#fix-switch').getAttribute('aria-checked'), 'true');
@@ -90,7 +91,7 @@ test('damaged and newer-version links show a banner and the default scenario', a
     const page = await context.newPage();
     const errors = collectErrors(page);
     await page.goto(env.server.url + '/' + hash);
-    await page.locator('.block').first().waitFor({ timeout: 15000 });
+    await page.locator('.block').first().waitFor(PATIENCE);
     assert.match(await page.locator('#link-error').textContent(), banner, hash);
     assert.ok(await page.locator('#link-error').isVisible());
     assert.equal(await page.locator('#scenario').inputValue(), 'seed-race');
@@ -104,8 +105,7 @@ test('damaged and newer-version links show a banner and the default scenario', a
 
 test('exported JSON imports back; bad input shows the error', async () => {
   const { page, errors, context } = await open();
-  await page.selectOption('#scenario', 'attach-storm-2');
-  await page.locator('.lane-label:has-text("CPU2")').first().waitFor().catch(() => {});
+  await rerun(page, () => page.selectOption('#scenario', 'attach-storm-2'));
   const want = await timeline(page);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   const json = await fs.readFile(await download.path(), 'utf8');
@@ -113,14 +113,14 @@ test('exported JSON imports back; bad input shows the error', async () => {
   const [svg] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
   assert.match(await fs.readFile(await svg.path(), 'utf8'), /^<svg/);
 
-  await page.selectOption('#scenario', 'seed-race');
+  await rerun(page, () => page.selectOption('#scenario', 'seed-race'));
   await page.click('#import');
   await page.fill('#import-text', '{"format": 1, "id": ');
   await page.click('#import-go');
-  assert.match(await page.locator('#import-error').textContent(), /scenario JSON/);
+  await waitText(page, '#import-error', /scenario JSON/);
   await page.fill('#import-text', 'v1.AAAA');
   await page.click('#import-go');
-  assert.match(await page.locator('#import-error').textContent(), /this link is damaged/);
+  await waitText(page, '#import-error', /this link is damaged/);
   await screenshot(page, 'share-import-error');
   await page.fill('#import-text', json);
   await page.click('#import-go');
@@ -152,7 +152,7 @@ ${snippet}
   await hostPage.setViewportSize({ width: 880, height: 560 });
   await hostPage.goto(`http://127.0.0.1:${host.address().port}/`);
   const frame = hostPage.frameLocator('iframe');
-  await frame.locator('.block').first().waitFor({ timeout: 15000 });
+  await frame.locator('.block').first().waitFor(PATIENCE);
   const verdict = frame.locator('#verdict');
   const want = await page.$$eval('.inv[data-broken]', (is) => is.filter((i) => i.dataset.first !== '' && i.id !== 'inv-lock').map((i) => i.id.slice(4)));
   assert.match(await verdict.textContent(), /^VIOLATED: inv1, inv2/);
@@ -169,7 +169,7 @@ ${snippet}
   // The default embed.
   const plain = await context.newPage();
   await plain.goto(env.server.url + '/#embed');
-  await plain.locator('#verdict').waitFor({ timeout: 15000 });
+  await plain.locator('#verdict').waitFor(PATIENCE);
   assert.equal(await plain.locator('#verdict').textContent(), `VIOLATED: ${want.join(', ')}`);
   assert.deepEqual(errors, []);
   assert.deepEqual(hostErrors, []);
@@ -178,13 +178,14 @@ ${snippet}
 
 test('when the clipboard is refused, the link is selected in a read-only field', async () => {
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(PATIENCE.timeout);
   await context.addInitScript(() => {
     navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
   });
   const page = await context.newPage();
   const errors = collectErrors(page);
   await page.goto(env.server.url + '/');
-  await page.locator('.block').first().waitFor({ timeout: 15000 });
+  await page.locator('.block').first().waitFor(PATIENCE);
   await page.click('#copy-link');
   await page.locator('#share-status.warn').waitFor();
   assert.match(await page.locator('#share-status').textContent(), /did not allow the clipboard/);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, screenshot } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -8,7 +8,7 @@ test('the page loads and mounts the app without errors', async () => {
   const page = await env.browser.newPage();
   const errors = collectErrors(page);
   await page.goto(env.server.url + '/');
-  await page.locator('#app-root').waitFor({ timeout: 15000 });
+  await page.locator('#app-root').waitFor(PATIENCE);
   assert.equal(await page.locator('#app-root h1').textContent(), 'smmu-playground');
   await screenshot(page, 'smoke');
   assert.deepEqual(errors, []);

@@ -1,12 +1,14 @@
 // The exhaustive check runs in a web worker: its wasm loads only when a check starts, the
-// page stays responsive while it runs, Cancel stops it, and the counts are exact. Also
-// reports the gzipped download of the page and of the worker.
+// page stays responsive while it runs (it answers keys and keeps painting frames), Cancel
+// stops it, and the counts are exact. Also reports the gzipped download of the page and of
+// the worker, and the longest frame gap (a measurement, never asserted: speed is for
+// benchmarks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { useServerAndBrowser, collectErrors, dist } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, dist, PATIENCE, waitText, settled, rerun } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -24,16 +26,18 @@ test('the page loads at most 350 KB of wasm and JS (gzip); the worker loads on t
   assert.ok(pageKb <= 350, `page ${pageKb} KB`);
 
   const tab = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  tab.setDefaultTimeout(PATIENCE.timeout);
   const errors = collectErrors(tab);
   const requests = [];
   tab.on('request', (r) => requests.push(new URL(r.url()).pathname));
   await tab.goto(env.server.url + '/');
-  await tab.locator('.block').first().waitFor({ timeout: 15000 });
-  await tab.waitForTimeout(300);
+  await tab.locator('.block').first().waitFor(PATIENCE);
+  // Once the page has settled (permalink written), anything it loads on its own has started.
+  await settled(tab);
   assert.deepEqual(requests.filter((r) => r.includes('explore_worker')), [], 'no worker before a check');
   const t0 = Date.now();
   await tab.click('#explore');
-  await tab.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, { timeout: 60000 });
+  await tab.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, PATIENCE);
   console.log(`every interleaving of seed-race (pre, fix, v6.9) in the worker: ${Date.now() - t0} ms including the worker's load`);
   assert.ok(requests.includes('/explore_worker_bg.wasm'), `${requests}`);
   const count = (id) => tab.$eval(id, (e) => [e.dataset.violating, e.dataset.total]);
@@ -44,11 +48,11 @@ test('the page loads at most 350 KB of wasm and JS (gzip); the worker loads on t
 
 test('the page stays responsive during a long check, and Cancel stops it', async () => {
   const tab = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  tab.setDefaultTimeout(PATIENCE.timeout);
   const errors = collectErrors(tab);
   await tab.goto(env.server.url + '/');
-  await tab.locator('.block').first().waitFor({ timeout: 15000 });
-  await tab.selectOption('#scenario', 'attach-storm-4');
-  await tab.locator('.block').first().waitFor();
+  await tab.locator('.block').first().waitFor(PATIENCE);
+  await rerun(tab, () => tab.selectOption('#scenario', 'attach-storm-4'));
   // Longest gap between animation frames while the check runs.
   await tab.evaluate(() => {
     window.__gaps = [];
@@ -62,13 +66,19 @@ test('the page stays responsive during a long check, and Cancel stops it', async
   });
   await tab.click('#explore');
   await tab.locator('#explore-progress').waitFor();
-  await tab.waitForFunction(() => /states/.test(document.querySelector('#explore-progress')?.textContent ?? ''), null, { timeout: 20000 });
-  // Step through the timeline while the worker counts.
+  await tab.waitForFunction(() => /states/.test(document.querySelector('#explore-progress')?.textContent ?? ''), null, PATIENCE);
+  // Step through the timeline while the worker counts: the page answers keys.
   await tab.keyboard.press('Home');
-  assert.equal(await tab.locator('#cursor-pos').textContent(), 'initial state');
+  await waitText(tab, '#cursor-pos', 'initial state');
   await tab.keyboard.press(']');
-  assert.match(await tab.locator('#cursor-pos').textContent(), /^step 0 of/);
-  await tab.waitForTimeout(500);
+  await waitText(tab, '#cursor-pos', /^step 0 of/);
+  // Frames keep coming and the worker keeps reporting while the check runs.
+  const progress = await tab.locator('#explore-progress').textContent();
+  await tab.waitForFunction((before) => {
+    const now = document.querySelector('#explore-progress')?.textContent;
+    return window.__gaps.length > 30 && now && now !== before;
+  }, progress);
+  assert.equal(await tab.locator('#explore-progress').count(), 1, 'the check is still running');
   const gaps = await tab.evaluate(() => {
     window.__stop = true;
     return window.__gaps.slice(1);
@@ -77,8 +87,9 @@ test('the page stays responsive during a long check, and Cancel stops it', async
   console.log(`longest frame gap while the worker explores: ${worst.toFixed(1)} ms over ${gaps.length} frames`);
   await tab.click('#explore-cancel');
   await tab.locator('text=Cancelled.').waitFor();
-  await tab.waitForTimeout(300);
+  await tab.locator('#explore-progress').waitFor({ state: 'detached' });
+  // The run the worker was on is forgotten: the page settles with no progress shown.
+  await settled(tab);
   assert.equal(await tab.locator('#explore-progress').count(), 0, 'no progress after cancel');
-  assert.ok(worst < 100, `frames kept coming (worst gap ${worst} ms)`);
   assert.deepEqual(errors, []);
 });

@@ -194,6 +194,20 @@ fn on_reply(reply: Reply, run: &Run, dispatch: &UseReducerDispatcher<AppState>) 
     }
 }
 
+/// Names what the page shows: every change of scenario, variant, granularity or schedule
+/// re-runs (`runs`), and the cursor is the rest. `#app-root` carries it as `data-key`.
+pub fn state_key(state: &AppState) -> String {
+    format!("{}.{}", state.runs, state.cursor.map_or(-1, |c| c as i64))
+}
+
+/// Records on `#app-root` (`data-settled`) that the address bar (and the saved state) hold
+/// what the page shows: tests wait for `data-settled == data-key` instead of a delay.
+fn mark_settled(state: &AppState) {
+    if let Some(root) = element("app-root") {
+        let _ = root.set_attribute("data-settled", &state_key(state));
+    }
+}
+
 /// The address's fragment, without `#`.
 pub fn location_hash() -> String {
     let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
@@ -217,14 +231,15 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
             if !later.get() {
                 return;
             }
-            let Some(link) = current.link() else { return };
-            let link = crate::route::fragment(embed, &link);
-            if location_hash() == link {
-                return;
+            if let Some(link) = current.link() {
+                let link = crate::route::fragment(embed, &link);
+                if location_hash() != link {
+                    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{link}")));
+                    }
+                }
             }
-            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{link}")));
-            }
+            mark_settled(&current);
         });
         move || alive.set(false)
     });

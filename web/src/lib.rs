@@ -36,7 +36,7 @@ pub fn App() -> Html {
     if *embed {
         return html! {
             <ContextProvider<AppContext> context={state.clone()}>
-                <div id="app-root" class="embedded" data-runs={state.runs.to_string()}>
+                <div id="app-root" class="embedded" data-runs={state.runs.to_string()} data-key={hooks::state_key(&state)}>
                     <Embed />
                 </div>
             </ContextProvider<AppContext>>
@@ -44,7 +44,7 @@ pub fn App() -> Html {
     }
     html! {
         <ContextProvider<AppContext> context={state.clone()}>
-            <div id="app-root" data-runs={state.runs.to_string()}>
+            <div id="app-root" data-runs={state.runs.to_string()} data-key={hooks::state_key(&state)}>
                 <Header />
                 <main>
                     <ShareBar />

@@ -14,9 +14,21 @@ use yew::Reducible;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Yew renders asynchronously: give it a moment after a render or an event.
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
+/// How long a condition may take to come true before the test fails. Only a cap: every
+/// test goes on as soon as its condition holds, so a busy machine only makes it slower.
+const PATIENCE_MS: f64 = 60_000.0;
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+/// Waits until `cond` holds, letting Yew render in between; fails after [`PATIENCE_MS`].
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = now();
+    while !cond() {
+        assert!(now() - start < PATIENCE_MS, "waited {PATIENCE_MS} ms for: {what}");
+        yew::platform::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Sets the address's fragment without a navigation (empty: no fragment).
@@ -27,21 +39,52 @@ fn set_hash(hash: &str) {
     window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url)).unwrap();
 }
 
-/// Mounts `App` into a fresh `div` and waits for the first render. Earlier tests' pages
-/// leave their permalink in the address, so it is cleared first.
-async fn mount_app() -> web_sys::Element {
+/// A mounted page. Dropping it unmounts the app, so no page of an earlier test rewrites the
+/// address (its permalink) or reacts to keys while a later test runs.
+struct Mounted {
+    root: web_sys::Element,
+    handle: Option<yew::AppHandle<smmu_web::App>>,
+}
+
+impl std::ops::Deref for Mounted {
+    type Target = web_sys::Element;
+    fn deref(&self) -> &web_sys::Element {
+        &self.root
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+/// Mounts `App` into a fresh `div` on the first-visit address and waits for the first render.
+async fn mount_app() -> Mounted {
     set_hash("");
     mount_here().await
 }
 
-/// Mounts `App` with the address as it is.
-async fn mount_here() -> web_sys::Element {
+/// Mounts `App` with the address as it is and waits until it has rendered.
+async fn mount_here() -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<smmu_web::App>::with_root(root.clone()).render();
-    settle().await;
-    root
+    let handle = yew::Renderer::<smmu_web::App>::with_root(root.clone()).render();
+    let page = Mounted { root, handle: Some(handle) };
+    until("the app's first render", || found(&page, "#app-root")).await;
+    page
+}
+
+fn found(root: &web_sys::Element, selector: &str) -> bool {
+    root.query_selector(selector).unwrap().is_some()
+}
+
+fn text(root: &web_sys::Element, selector: &str) -> String {
+    root.query_selector(selector).unwrap().and_then(|e| e.text_content()).unwrap_or_default()
 }
 
 fn attr(root: &web_sys::Element, selector: &str, name: &str) -> String {
@@ -71,8 +114,7 @@ async fn app_shows_the_seed_race_with_inv1_and_inv2_violations() {
 async fn the_fix_switch_clears_every_violation() {
     let root = mount_app().await;
     click(&root, "#fix-switch");
-    settle().await;
-    assert_eq!(attr(&root, "#fix-switch", "aria-checked"), "true");
+    until("the fix switch is on", || attr(&root, "#fix-switch", "aria-checked") == "true").await;
     assert!(root.query_selector(".block.viol").unwrap().is_none());
     for inv in ["inv1", "inv2", "inv3", "dma", "lock", "deadlock"] {
         assert_eq!(attr(&root, &format!("#inv-{inv}"), "data-first"), "", "{inv} holds everywhere");
@@ -83,13 +125,11 @@ async fn the_fix_switch_clears_every_violation() {
 async fn clicking_a_first_violation_moves_the_cursor_there() {
     let root = mount_app().await;
     click(&root, "#cur-home");
-    settle().await;
-    assert_eq!(root.query_selector("#cursor-pos").unwrap().unwrap().text_content().unwrap(), "initial state");
+    until("the cursor is on the initial state", || text(&root, "#cursor-pos") == "initial state").await;
     let first = attr(&root, "#inv-inv1", "data-first");
     click(&root, "#first-inv1");
-    settle().await;
-    let pos = root.query_selector("#cursor-pos").unwrap().unwrap().text_content().unwrap();
-    assert!(pos.starts_with(&format!("step {first} of")), "{pos}");
+    let want = format!("step {first} of");
+    until(&format!("the cursor is on {want}"), || text(&root, "#cursor-pos").starts_with(&want)).await;
     assert_eq!(attr(&root, "#inv-inv1", "data-broken"), "true");
 }
 
@@ -161,8 +201,8 @@ async fn the_embed_shows_a_verdict_and_the_fix_switch_works() {
     let verdict = || root.query_selector("#verdict").unwrap().unwrap().text_content().unwrap();
     assert!(verdict().starts_with("VIOLATED: inv1, inv2"), "{}", verdict());
     click(&root, "#fix-switch");
-    settle().await;
-    assert_eq!(verdict(), "all invariants hold");
+    until("the embed's verdict follows the fix", || verdict() == "all invariants hold").await;
+    drop(root);
     set_hash("");
 }
 
@@ -173,11 +213,14 @@ async fn a_permalink_opens_the_run_it_names() {
     set_hash(&format!("#{}", s.link().unwrap()));
     let root = mount_here().await;
     assert_eq!(attr(&root, "#fix-switch", "aria-checked"), "true");
-    let pos = root.query_selector("#cursor-pos").unwrap().unwrap().text_content().unwrap();
+    let pos = text(&root, "#cursor-pos");
     assert!(pos.starts_with("step 3 of"), "{pos}");
+    // Unmounted first: a live page would put its own permalink back into the address.
+    drop(root);
     set_hash("#v1.damaged");
     let root = mount_here().await;
-    let error = root.query_selector("#link-error").unwrap().expect("the error is shown");
-    assert!(error.text_content().unwrap().contains("damaged"));
+    until("the link's error is shown", || found(&root, "#link-error")).await;
+    assert!(text(&root, "#link-error").contains("damaged"), "{}", text(&root, "#link-error"));
+    drop(root);
     set_hash("");
 }

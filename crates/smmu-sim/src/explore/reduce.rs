@@ -227,19 +227,47 @@ fn successors(p: &Program, pc: usize) -> impl Iterator<Item = usize> {
     a.into_iter().chain(b).filter(move |n| *n < len)
 }
 
-/// The union of footprints of the instructions reachable from `pc`; with `step`, only up to
-/// (not including) the next visible instruction after `pc`.
-fn reach(p: &Program, fps: &[Fp], pc: usize, step: bool) -> Fp {
-    let mut seen = vec![false; p.instrs.len()];
-    let mut todo = vec![pc];
+/// The footprint of the step at `pc`: its instruction's and those of the silent instructions
+/// it may run before the next visible one. `seen[i] == stamp` marks instructions already
+/// visited for this `pc`, so the cost is that of the step's own instructions, not of the
+/// program's length.
+fn step_reach(p: &Program, fps: &[Fp], pc: usize, seen: &mut [usize], todo: &mut Vec<usize>, visits: &mut u64) -> Fp {
+    let stamp = pc + 1;
+    todo.clear();
+    todo.push(pc);
     let mut out = Fp::default();
     while let Some(i) = todo.pop() {
-        if seen[i] || (step && i != pc && p.instrs[i].visible) {
+        if seen[i] == stamp || (i != pc && p.instrs[i].visible) {
             continue;
         }
-        seen[i] = true;
+        seen[i] = stamp;
+        *visits += 1;
         out = out.union(fps[i]);
         todo.extend(successors(p, i));
+    }
+    out
+}
+
+/// Per program counter, the union of the footprints of every instruction reachable from it,
+/// in time linear in the program: one union per strongly connected component of the control
+/// flow graph (a loop shares its future), taken in reverse topological order.
+fn futures(p: &Program, fps: &[Fp]) -> Vec<Fp> {
+    let n = fps.len();
+    let edges = (0..n).flat_map(|i| successors(p, i).map(move |j| (i as u32, j as u32)));
+    let mut g = petgraph::graph::DiGraph::<(), ()>::from_edges(edges);
+    while g.node_count() < n {
+        g.add_node(());
+    }
+    let mut out = vec![Fp::default(); n];
+    let mut comp = vec![usize::MAX; n];
+    // Successor components come first, so their futures are final when a component is met.
+    for (c, scc) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+        scc.iter().for_each(|x| comp[x.index()] = c);
+        let mut fp = Fp::default();
+        for i in scc.iter().map(|x| x.index()) {
+            fp = successors(p, i).filter(|j| comp[*j] != c).fold(fp.union(fps[i]), |f, j| f.union(out[j]));
+        }
+        scc.iter().for_each(|x| out[x.index()] = fp);
     }
     out
 }
@@ -251,18 +279,22 @@ fn reach(p: &Program, fps: &[Fp], pc: usize, step: bool) -> Fp {
 pub(super) struct Footprints {
     step: Vec<Vec<Fp>>,
     future: Vec<Vec<Fp>>,
+    /// Instructions visited to compute the step footprints (the futures take one pass);
+    /// read by the test that bounds the set-up's work.
+    #[cfg_attr(not(test), allow(dead_code))]
+    visits: u64,
 }
 
 impl Footprints {
     pub(super) fn new(world: &World) -> Self {
-        let mut step = Vec::new();
-        let mut future = Vec::new();
+        let (mut step, mut future, mut visits) = (Vec::new(), Vec::new(), 0);
         for p in &world.programs {
             let fps: Vec<Fp> = p.instrs.iter().map(|i| instr_fp(i.kind)).collect();
-            step.push((0..fps.len()).map(|pc| reach(p, &fps, pc, true)).collect());
-            future.push((0..fps.len()).map(|pc| reach(p, &fps, pc, false)).collect());
+            let (mut seen, mut todo) = (vec![0; fps.len()], Vec::new());
+            step.push((0..fps.len()).map(|pc| step_reach(p, &fps, pc, &mut seen, &mut todo, &mut visits)).collect());
+            future.push(futures(p, &fps));
         }
-        Footprints { step, future }
+        Footprints { step, future, visits }
     }
 
     /// A thread whose next step alone is a persistent, invisible set at this state, if any;
@@ -294,5 +326,66 @@ impl Footprints {
             hw: bits(MHW, u16::MAX) & w != 0,
             visible: w & VISIBLE != 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{builtin, Granularity, Scenario, Variant};
+
+    /// The union of footprints of every instruction reachable from `pc` (with `step`, only up
+    /// to the next visible one), by a search of its own: the definition the fast passes meet.
+    fn reach(p: &Program, fps: &[Fp], pc: usize, step: bool) -> Fp {
+        let mut seen = vec![false; p.instrs.len()];
+        let mut todo = vec![pc];
+        let mut out = Fp::default();
+        while let Some(i) = todo.pop() {
+            if seen[i] || (step && i != pc && p.instrs[i].visible) {
+                continue;
+            }
+            seen[i] = true;
+            out = out.union(fps[i]);
+            todo.extend(successors(p, i));
+        }
+        out
+    }
+
+    /// Every built-in, every variant and granularity: the footprints are those of the
+    /// definition, loops (the devices-list walks) included.
+    #[test]
+    fn footprints_match_a_search_from_every_pc() {
+        for s in builtin::all() {
+            for v in Variant::ALL {
+                for g in Granularity::ALL {
+                    let world = s.compile(v, g).unwrap();
+                    let f = Footprints::new(&world);
+                    for (t, p) in world.programs.iter().enumerate() {
+                        let fps: Vec<Fp> = p.instrs.iter().map(|i| instr_fp(i.kind)).collect();
+                        for pc in 0..fps.len() {
+                            assert_eq!(f.step[t][pc], reach(p, &fps, pc, true), "{} {v} {g} step {t}:{pc}", s.id);
+                            assert_eq!(f.future[t][pc], reach(p, &fps, pc, false), "{} {v} {g} future {t}:{pc}", s.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A thread of 2,000 calls: setting up the footprints visits each instruction a bounded
+    /// number of times, not once per program counter before it.
+    #[test]
+    fn footprints_of_a_long_program_take_linear_work() {
+        let mut json: serde_json::Value = serde_json::from_str(&builtin::get("seed-race").unwrap().to_json()).unwrap();
+        let calls: Vec<_> = (0..2000)
+            .map(|i| serde_json::json!({ "fn": "attach_dev", "master": "A", "domain": if i % 2 == 0 { "y" } else { "z" } }))
+            .collect();
+        json["threads"][0]["calls"] = serde_json::Value::Array(calls);
+        let scenario = Scenario::from_json(&json.to_string()).unwrap();
+        let world = scenario.compile(Variant::Pre, Granularity::Source).unwrap();
+        let n: usize = world.programs.iter().map(|p| p.instrs.len()).sum();
+        assert!(n > 50_000, "{n} instructions");
+        let f = Footprints::new(&world);
+        assert!(f.visits <= 4 * n as u64, "{} visits for {n} instructions", f.visits);
     }
 }

@@ -1,7 +1,7 @@
 //! JSON and text reports of the CLI. Counts are decimal strings: they can exceed 2^53.
 
 use serde_json::{json, Value};
-use smmu_sim::explore::{switches, Summary};
+use smmu_sim::explore::{switches, Bound, Summary, Tally, Verdict};
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::trace::Trace;
 use smmu_sim::World;
@@ -71,18 +71,28 @@ pub fn explore(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -
 
 /// `explore --json` as a value, for callers that add to it.
 pub fn explore_value(world: &World, s: &Summary, timed_out: bool, elapsed: Duration) -> Value {
-    let by_inv: serde_json::Map<String, Value> =
-        s.by_invariant.iter().map(|(inv, n)| (inv.id().to_string(), Value::String(n.to_string()))).collect();
+    let verdict = Verdict::of(s, timed_out.then_some(Bound::Time));
+    let exact = matches!(verdict.counts, Tally::Exact { .. });
+    let by_inv: serde_json::Map<String, Value> = s
+        .by_invariant
+        .iter()
+        .map(|(inv, n)| (inv.id().to_string(), if exact { Value::String(n.to_string()) } else { Value::Null }))
+        .collect();
+    let found: Vec<&str> = s.shortest_by_invariant.iter().map(|(inv, _)| inv.id()).collect();
     let value = json!({
         "scenario": world.id,
         "variant": world.variant.name(),
         "granularity": world.granularity.name(),
         "unique_states": s.unique_states.to_string(),
         "transitions": s.transitions.to_string(),
-        "interleavings": s.interleavings.to_string(),
-        "violating_interleavings": s.violating.to_string(),
+        "verdict": verdict.word(),
+        "counts": verdict.counts_word(),
+        "headline": verdict.headline("interleavings"),
+        "interleavings": exact.then(|| s.interleavings.to_string()),
+        "violating_interleavings": exact.then(|| s.violating.to_string()),
         "violations_by_invariant": by_inv,
-        "complete": !s.limit_hit && !timed_out && !s.overflow,
+        "violated_invariants": found,
+        "complete": verdict.complete() && !s.overflow,
         "limit_hit": s.limit_hit,
         "timed_out": timed_out,
         "overflow": s.overflow,
@@ -106,31 +116,22 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
     let up_to = if s.symmetry { " (up to ASID renaming)" } else { "" };
     let (states, transitions, ms) = (s.unique_states, s.transitions, elapsed.as_millis());
     let _ = writeln!(out, "{states} unique states{up_to}, {transitions} transitions, {ms} ms");
-    if s.limit_hit || timed_out {
-        let _ = writeln!(
-            out,
-            "INCOMPLETE: stopped at a {} limit; counts cover part of the graph",
-            if timed_out { "time" } else { "state" }
-        );
-    }
-    if s.overflow {
-        let _ = writeln!(out, "OVERFLOW: a path count exceeded u128; the interleaving counts below are not valid");
-        if let Some(a) = s.approx {
-            let _ = writeln!(
-                out,
-                "estimate: about {:.4e} of {:.4e} interleavings violate a safety invariant",
-                a.violating, a.interleavings
-            );
-        }
-    }
+    let verdict = Verdict::of(s, timed_out.then_some(Bound::Time));
     if s.reduced {
         let _ =
             writeln!(out, "partial-order reduction: verdicts are exact; counts are of representative interleavings");
     }
     let kind = if s.reduced { "representative interleavings" } else { "interleavings" };
-    let _ = writeln!(out, "{} of {} {kind} violate a safety invariant", s.violating, s.interleavings);
+    let _ = writeln!(out, "{}", verdict.headline(kind));
+    let exact = matches!(verdict.counts, Tally::Exact { .. });
     for (inv, n) in &s.by_invariant {
         let note = if inv.is_safety() { "" } else { " (design rule, not counted above)" };
+        let found = s.shortest_by_invariant.iter().any(|(i, _)| i == inv);
+        let n = match (exact, found) {
+            (true, _) => n.to_string(),
+            (false, true) => "violated (count unknown)".into(),
+            (false, false) => "none found (count unknown)".into(),
+        };
         let _ = writeln!(out, "  {:<8} {n}{note}", inv.id());
     }
     if let Some(c) = &s.shortest {

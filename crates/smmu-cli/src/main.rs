@@ -7,7 +7,7 @@ mod json;
 mod share;
 
 use clap::{Parser, Subcommand};
-use smmu_sim::explore::{Explorer, Limits};
+use smmu_sim::explore::{Bound, Explorer, Limits, Verdict};
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::{builtin, trace, Granularity, Scenario, Variant, World};
 use std::process::ExitCode;
@@ -53,7 +53,8 @@ enum Command {
         #[arg(long, conflicts_with_all = ["schedule", "seed"])]
         round_robin: bool,
     },
-    /// Check every interleaving.
+    /// Check every interleaving. Exit 1: a violation was found (even if the run stopped early);
+    /// 0: complete and clean; 3: stopped at a bound before finding one.
     Explore {
         #[command(flatten)]
         target: Target,
@@ -238,7 +239,7 @@ fn explore(
             None => {}
         }
     }
-    Ok(if summary.violating > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(ExitCode::from(Verdict::of(&summary, timed_out.then_some(Bound::Time)).exit_code()))
 }
 
 fn shrink(target: &Target, schedule: &str, invariant: Option<&str>) -> Result<ExitCode, Usage> {

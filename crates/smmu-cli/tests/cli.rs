@@ -1,5 +1,6 @@
 //! The `smmu-sim` binary end to end: outputs, JSON shape and exit codes (0 clean, 1 violated,
-//! 2 bad input with one line on stderr).
+//! 2 bad input with one line on stderr, 3 an exploration that stopped at a bound without
+//! finding a violation).
 
 use std::process::{Command, Output};
 
@@ -119,4 +120,32 @@ fn link_import_round_trip_and_export_formats() {
 
 fn smmu_sim_parse(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["format"] == 1)
+}
+
+#[test]
+fn a_bounded_explore_never_reads_as_safe() {
+    let json = |args: &[&str], code: i32| -> serde_json::Value {
+        let o = sim(&[&["explore", "--json"], args].concat());
+        assert_eq!(o.status.code(), Some(code), "{args:?}");
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // Stopped before any violation: its own exit code, and no count at all.
+    let v = json(&["seed-race", "--variant", "fix", "--max-states", "10"], 3);
+    assert_eq!((&v["verdict"], &v["counts"]), (&"incomplete".into(), &"unknown".into()));
+    assert!(v["violating_interleavings"].is_null() && v["interleavings"].is_null());
+    assert!(v["violations_by_invariant"]["inv1"].is_null());
+    // Stopped after a counterexample was found: violated, exit 1, counts unknown, never "0".
+    let v = json(&["attach-storm-4", "--max-states", "20000"], 1);
+    assert_eq!((&v["verdict"], &v["counts"]), (&"violated".into(), &"unknown".into()));
+    assert!(v["counterexample"].is_object());
+    assert!(v["violating_interleavings"].is_null(), "{}", v["violating_interleavings"]);
+    let text = stdout(&sim(&["explore", "attach-storm-4", "--max-states", "20000"]));
+    assert!(
+        text.contains("VIOLATED: a counterexample was found; counts unknown: stopped at the state limit"),
+        "{text}"
+    );
+    assert!(!text.contains(" 0 of "), "{text}");
+    // A complete run keeps exact counts and says which way it went.
+    let v = json(&["seed-race", "--variant", "fix"], 0);
+    assert_eq!((&v["verdict"], &v["counts"]), (&"clean".into(), &"exact".into()));
 }

@@ -41,9 +41,11 @@ mod reduce;
 mod scratch;
 mod shrink;
 mod symmetry;
+mod verdict;
 
 pub use danger::{danger_windows, DangerError, DangerMap, DangerStep};
 pub use shrink::shrink;
+pub use verdict::{Bound, Tally, Verdict};
 
 pub(crate) use counts::safety_mask;
 
@@ -103,7 +105,7 @@ pub struct Progress {
 }
 
 /// The final numbers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Unique states visited.
     pub unique_states: u64,

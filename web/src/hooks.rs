@@ -150,6 +150,10 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
             schedule: Schedule::default(),
             cursor: None,
         });
+        let link = match link {
+            Ok(link) => link,
+            Err(e) => return dispatch.dispatch(Action::ExploreFailed(e.to_string())),
+        };
         *run.target.borrow_mut() = Some((key, world));
         let report = dispatch.clone();
         let mut bridge = bridge.borrow_mut();

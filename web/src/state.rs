@@ -290,9 +290,9 @@ impl AppState {
             variant: self.variant,
             granularity: self.granularity,
             schedule: self.intent.clone(),
-            cursor: self.cursor.map(|c| c as u32),
+            cursor: self.cursor.and_then(|c| u32::try_from(c).ok()),
         };
-        Some(share::encode(&link))
+        share::encode(&link).ok()
     }
 
     fn with_scenario(scenario: Rc<Scenario>, variant: Variant, granularity: Granularity) -> Self {
@@ -386,7 +386,16 @@ impl AppState {
             self.cursor = None;
             return;
         };
-        let trace = sched::run(world, &self.intent);
+        let trace = match sched::run(world, &self.intent) {
+            Ok(trace) => trace,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                self.trace = None;
+                self.blocks = Rc::default();
+                self.cursor = None;
+                return;
+            }
+        };
         self.blocks = Rc::new(view::blocks(world, &trace));
         let n = trace.steps.len();
         self.cursor = self.cursor.map(|c| c.min(n.saturating_sub(1))).filter(|_| n > 0);

@@ -19,7 +19,7 @@ pub struct Shrunk {
 /// invariant the schedule violates, else the first one) and shrinks. Errors are one line for stderr.
 pub fn shrink(world: &World, text: &str, invariant: Option<&str>, as_json: bool) -> Result<Shrunk, String> {
     let input = Schedule::parse(text, world).map_err(|e| e.to_string())?;
-    let trace = sched::run(world, &input);
+    let trace = sched::run(world, &input).map_err(|e| e.to_string())?;
     let invariant = match invariant {
         Some(id) => Invariant::from_id(id).ok_or_else(|| {
             let ids: Vec<_> = Invariant::ALL.iter().map(|i| i.id()).collect();
@@ -32,7 +32,7 @@ pub fn shrink(world: &World, text: &str, invariant: Option<&str>, as_json: bool)
     };
     let shrunk = explore::shrink(world, &input, invariant)
         .ok_or_else(|| format!("the schedule does not violate {}; nothing to shrink", invariant.id()))?;
-    let after = sched::run(world, &shrunk);
+    let after = sched::run(world, &shrunk).map_err(|e| e.to_string())?;
     let unsafe_ = after.safety_violations().next().is_some();
     let report = if as_json {
         let value = json!({

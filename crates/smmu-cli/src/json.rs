@@ -48,12 +48,14 @@ pub fn trace(world: &World, trace: &Trace) -> String {
 }
 
 fn counterexample(world: &World, schedule: &Schedule) -> Value {
-    let trace = sched::run(world, schedule);
-    json!({
-        "schedule": schedule.to_text(),
-        "steps": steps(world, &trace),
-        "violations": violations(&trace),
-    })
+    match sched::run(world, schedule) {
+        Ok(trace) => json!({
+            "schedule": schedule.to_text(),
+            "steps": steps(world, &trace),
+            "violations": violations(&trace),
+        }),
+        Err(e) => json!({ "schedule": schedule.to_text(), "error": e.to_string() }),
+    }
 }
 
 /// A counterexample object with its number of context switches.
@@ -136,9 +138,15 @@ pub fn explore_text(world: &World, s: &Summary, timed_out: bool, elapsed: Durati
     }
     if let Some(c) = &s.shortest {
         let _ = writeln!(out, "shortest counterexample ({} steps): --schedule {}", c.0.len(), c.to_text());
-        let trace = sched::run(world, c);
-        for v in trace.safety_violations() {
-            let _ = writeln!(out, "  step {}: {}: {}", v.step, v.invariant.id(), v.message);
+        match sched::run(world, c) {
+            Ok(trace) => {
+                for v in trace.safety_violations() {
+                    let _ = writeln!(out, "  step {}: {}: {}", v.step, v.invariant.id(), v.message);
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "  cannot replay it: {e}");
+            }
         }
     }
     if let Some(c) = &s.fewest_switches {

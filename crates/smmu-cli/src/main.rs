@@ -169,7 +169,7 @@ fn check(target: &Target, schedule: Option<&str>, seed: Option<u64>, rr: bool) -
             Schedule::parse(text, &world).map_err(|e| Usage(format!("the scenario's default schedule: {e}")))?
         }
     };
-    let trace = sched::run(&world, &schedule);
+    let trace = sched::run(&world, &schedule).map_err(|e| Usage(e.to_string()))?;
     if target.json {
         emit(&format!("{}\n", json::trace(&world, &trace)));
     } else {

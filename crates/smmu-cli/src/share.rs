@@ -16,11 +16,11 @@ fn run(target: &Target, schedule: Option<&str>) -> Result<(smmu_sim::Scenario, W
         None => scenario.default_schedule(world.variant, world.granularity).unwrap_or("").to_string(),
     };
     let schedule = Schedule::parse(&text, &world).map_err(|e| Usage(e.to_string()))?;
-    let trace = sched::run(&world, &schedule);
+    let trace = sched::run(&world, &schedule).map_err(|e| Usage(e.to_string()))?;
     Ok((scenario, world, trace))
 }
 
-fn url(base: &str, scenario: &smmu_sim::Scenario, world: &World, trace: &Trace) -> String {
+fn url(base: &str, scenario: &smmu_sim::Scenario, world: &World, trace: &Trace) -> Result<String, Usage> {
     let link = Link {
         scenario: scenario.clone(),
         variant: world.variant,
@@ -28,14 +28,15 @@ fn url(base: &str, scenario: &smmu_sim::Scenario, world: &World, trace: &Trace) 
         schedule: trace.schedule(),
         cursor: None,
     };
-    format!("{base}#{}", share::encode(&link))
+    let code = share::encode(&link).map_err(|e| Usage(format!("cannot make a link: {e}")))?;
+    Ok(format!("{base}#{code}"))
 }
 
 /// `smmu-sim export`.
 pub fn export(target: &Target, schedule: Option<&str>, format: &str, base: &str) -> Result<ExitCode, Usage> {
     let (scenario, world, trace) = run(target, schedule)?;
     match format {
-        "text" => emit(&mail::render(&world, &trace, Some(&url(base, &scenario, &world, &trace)))),
+        "text" => emit(&mail::render(&world, &trace, Some(&url(base, &scenario, &world, &trace)?))),
         "json" => emit(&format!("{}\n", scenario.with_schedule(&world, &trace.schedule()).to_json())),
         "svg" => emit(&svg::render(&world, &trace)),
         other => return Err(Usage(format!("unknown format '{other}' (expected text, json or svg)"))),
@@ -46,7 +47,7 @@ pub fn export(target: &Target, schedule: Option<&str>, format: &str, base: &str)
 /// `smmu-sim link`.
 pub fn link(target: &Target, schedule: Option<&str>, base: Option<&str>) -> Result<ExitCode, Usage> {
     let (scenario, world, trace) = run(target, schedule)?;
-    let full = url(base.unwrap_or(""), &scenario, &world, &trace);
+    let full = url(base.unwrap_or(""), &scenario, &world, &trace)?;
     emit(&format!("{}\n", if base.is_some() { full.as_str() } else { full.trim_start_matches('#') }));
     Ok(ExitCode::SUCCESS)
 }

@@ -100,10 +100,13 @@ fn lock(state: &State, regs: &Regs, l: LockArg) -> Option<LockId> {
     })
 }
 
-/// Whether thread `t` can take its next step now.
+/// Whether thread `t` can take its next step now. A thread the world does not have has
+/// nothing to run: it is `Finished` ([`crate::sched::run`] refuses schedules naming one).
 pub fn readiness(world: &World, state: &State, t: ThreadId) -> Readiness {
-    let th = &state.threads[t.ix()];
-    let Some(instr) = world.programs[t.ix()].instrs.get(usize::from(th.pc)) else {
+    let (Some(th), Some(program)) = (state.threads.get(t.ix()), world.programs.get(t.ix())) else {
+        return Readiness::Finished;
+    };
+    let Some(instr) = program.instrs.get(usize::from(th.pc)) else {
         return Readiness::Finished;
     };
     if let Kind::Op(Op::Lock(l)) = instr.kind {
@@ -122,7 +125,8 @@ pub fn step(world: &World, state: &mut State, t: ThreadId) -> Outcome {
 }
 
 /// Like [`step`], also listing every instruction the step went through (effects and jumps),
-/// each with the thread's registers just before it ran.
+/// each with the thread's registers just before it ran. A thread that is not
+/// [`Readiness::Ready`] for lack of a program (finished, or not in the world) does nothing.
 pub fn step_recording(
     world: &World,
     state: &mut State,
@@ -130,19 +134,25 @@ pub fn step_recording(
     mut ran: Option<&mut Vec<(u16, Regs)>>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
-    let program = &world.programs[t.ix()].instrs;
+    let Some(program) = world.programs.get(t.ix()).map(|p| &p.instrs) else {
+        return outcome;
+    };
+    if state.threads.len() <= t.ix() {
+        return outcome;
+    }
     let mut first = true;
     loop {
-        let pc = usize::from(state.threads[t.ix()].pc);
-        let Some(instr) = program.get(pc) else { break };
+        let pc = state.threads[t.ix()].pc;
+        let Some(instr) = program.get(usize::from(pc)) else { break };
         if instr.visible && !first {
             break;
         }
         first = false;
-        let mut next = pc as u16 + 1;
+        // Programs are at most MAX_PROGRAM (< u16::MAX) instructions, so this never saturates.
+        let mut next = pc.saturating_add(1);
         let regs = state.threads[t.ix()].regs;
         if let Some(ran) = ran.as_deref_mut() {
-            ran.push((pc as u16, regs));
+            ran.push((pc, regs));
         }
         match instr.kind {
             Kind::Op(op) => run_op(world, state, t, op, &mut outcome),
@@ -153,7 +163,7 @@ pub fn step_recording(
         state.threads[t.ix()].pc = next;
     }
     let th = &mut state.threads[t.ix()];
-    th.steps += 1;
+    th.steps = th.steps.saturating_add(1);
     if usize::from(th.pc) >= program.len() {
         th.regs = Regs::default();
     }
@@ -459,7 +469,8 @@ fn sva_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
         }
         Op::CtxAlloc => {
             state.ctxs.push(CtxDesc { refs: 1, ..CtxDesc::default() });
-            regs.ctx = Some(CtxId((state.ctxs.len() - 1) as u8));
+            // At most MAX_DOMAINS + MAX_SVA_BINDS (< 256) descriptors exist.
+            regs.ctx = CtxId::from_index(state.ctxs.len() - 1);
         }
         Op::CtxShareExisting => {
             if let (Some(found), Some(new)) = (regs.found, regs.ctx) {
@@ -487,7 +498,7 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
                 .notifiers
                 .iter()
                 .position(|n| n.is_some_and(|n| Some(n.domain) == d && n.mm == mm))
-                .map(|i| i as u8);
+                .and_then(|i| u8::try_from(i).ok());
         }
         Op::NotifierRef => {
             if let Some(n) = regs.notifier.and_then(|n| state.notifiers[usize::from(n)].as_mut()) {
@@ -498,7 +509,8 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
         Op::NotifierAdd(d, mm) => {
             if let (Some(domain), Some(ctx)) = (dom(state, regs, d), regs.ctx) {
                 state.notifiers.push(Some(Notifier { domain, mm, ctx, refs: 1 }));
-                regs.notifier = Some((state.notifiers.len() - 1) as u8);
+                // At most MAX_SVA_BINDS (< 256) notifiers exist.
+                regs.notifier = u8::try_from(state.notifiers.len() - 1).ok();
             }
         }
         Op::BondAdd(m, pasid) => {

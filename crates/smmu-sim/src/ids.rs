@@ -15,6 +15,10 @@ macro_rules! id {
             pub fn ix(self) -> usize {
                 usize::from(self.0)
             }
+            /// The id of index `i`, if it fits.
+            pub fn from_index(i: usize) -> Option<Self> {
+                u8::try_from(i).ok().map($name)
+            }
         }
     };
 }

@@ -18,6 +18,7 @@ pub use device::dma;
 pub use domain::domain_free;
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 
+use crate::limits::MAX_PROGRAM;
 use crate::program::{Cond, Instr, Kind, Op};
 use crate::source::{File, Src};
 use crate::variant::{Granularity, Variant};
@@ -33,6 +34,8 @@ pub struct Builder<'a> {
     granularity: Granularity,
     instrs: Vec<Instr>,
     stack: Vec<(&'static str, File)>,
+    /// Set once an instruction was refused for [`MAX_PROGRAM`]; [`Builder::finish`] then fails.
+    too_long: bool,
 }
 
 /// A jump whose target is not known yet.
@@ -43,12 +46,16 @@ pub struct Patch(usize);
 impl<'a> Builder<'a> {
     /// A builder for an empty program.
     pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity) -> Self {
-        Builder { topo, variant, granularity, instrs: Vec::new(), stack: Vec::new() }
+        Builder { topo, variant, granularity, instrs: Vec::new(), stack: Vec::new(), too_long: false }
     }
 
-    /// The finished instructions.
-    pub fn finish(self) -> Vec<Instr> {
-        self.instrs
+    /// The finished instructions, or an error when the program would be longer than
+    /// [`MAX_PROGRAM`] instructions.
+    pub fn finish(self) -> Result<Vec<Instr>, String> {
+        if self.too_long {
+            return Err(format!("its program is longer than {MAX_PROGRAM} instructions (the limit)"));
+        }
+        Ok(self.instrs)
     }
 
     /// Whether every store is its own step.
@@ -69,6 +76,10 @@ impl<'a> Builder<'a> {
     }
 
     fn push_instr(&mut self, kind: Kind, visible: bool, quiet: bool, part: &'static str, label: String) {
+        if self.instrs.len() >= MAX_PROGRAM {
+            self.too_long = true;
+            return;
+        }
         let (function, file) = *self.stack.last().expect("instruction outside a function");
         // A thread's first instruction is always a step of its own.
         let visible = visible || (matches!(kind, Kind::Op(_)) && !self.instrs.iter().any(|i| i.visible));
@@ -93,9 +104,10 @@ impl<'a> Builder<'a> {
         self.push_instr(Kind::Op(op), false, true, part, label.into());
     }
 
-    /// The index the next instruction will get.
+    /// The index the next instruction will get. A program never holds more than
+    /// [`MAX_PROGRAM`] (< `u16::MAX`) instructions, so the index always fits.
     pub fn here(&self) -> u16 {
-        self.instrs.len() as u16
+        u16::try_from(self.instrs.len()).unwrap_or(u16::MAX)
     }
 
     /// A jump to be patched, taken when `cond` holds.
@@ -121,8 +133,12 @@ impl<'a> Builder<'a> {
         self.push(Kind::Jump(target), false, part, "loop".to_string());
     }
 
-    /// Points a pending jump at the next instruction.
+    /// Points a pending jump at the next instruction (nothing once the program is too long:
+    /// the jump may not have been emitted, and the program is refused anyway).
     pub fn land(&mut self, patch: Patch) {
+        if self.too_long {
+            return;
+        }
         let target = self.here();
         match &mut self.instrs[patch.0].kind {
             Kind::Jump(t) | Kind::JumpIf(_, t) | Kind::JumpUnless(_, t) => *t = target,

@@ -276,7 +276,8 @@ pub struct Program {
 impl Program {
     /// Number of instructions.
     pub fn len(&self) -> u16 {
-        self.instrs.len() as u16
+        // At most MAX_PROGRAM (< u16::MAX) instructions: see `Builder::finish`.
+        u16::try_from(self.instrs.len()).unwrap_or(u16::MAX)
     }
 
     /// Whether the program is empty.

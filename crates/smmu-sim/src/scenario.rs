@@ -6,9 +6,11 @@
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, MmId, PtId, ThreadId};
 use crate::kernel::{self, Builder};
+use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
 use crate::program::Program;
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
 use crate::ste::Ste;
+use crate::text::quote;
 use crate::variant::{Granularity, Variant};
 use crate::world::{DomainInfo, MasterInfo, MmInfo, PageTable, Topology, World};
 use serde::{Deserialize, Serialize};
@@ -211,31 +213,40 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
 }
 
 fn find<T>(items: &[T], name: &str, what: &str, key: impl Fn(&T) -> &str) -> Result<u8, ScenarioError> {
-    match items.iter().position(|i| key(i) == name) {
-        Some(i) => Ok(i as u8),
-        None => err(format!("unknown {what} '{name}'")),
+    match items.iter().position(|i| key(i) == name).map(u8::try_from) {
+        Some(Ok(i)) => Ok(i),
+        Some(Err(_)) => err(format!("{what} {} is past the 256th", quote(name))),
+        None => err(format!("unknown {what} {}", quote(name))),
     }
 }
 
-fn unique<T>(items: &[T], what: &str, key: impl Fn(&T) -> &str) -> Result<(), ScenarioError> {
-    for (i, a) in items.iter().enumerate() {
-        if key(a).is_empty() {
+/// Names are non-empty and distinct (n log n).
+fn unique<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), ScenarioError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        if name.is_empty() {
             return err(format!("a {what} has an empty name"));
         }
-        if items[..i].iter().any(|b| key(b) == key(a)) {
-            return err(format!("two {what}s are named '{}'", key(a)));
+        if !seen.insert(name) {
+            return err(format!("two {what}s are named {}", quote(name)));
         }
     }
     Ok(())
 }
 
 impl Scenario {
-    /// Parses JSON, with a message that says where it went wrong.
+    /// Parses JSON (a leading UTF-8 byte order mark is skipped), with a message that says
+    /// where it went wrong, and checks it against the [`limits`](crate::limits).
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > MAX_FILE {
+            return err(format!("the scenario is larger than {} KiB (the limit)", MAX_FILE / 1024));
+        }
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError(format!("scenario JSON: {e}")))?;
         if s.format != FORMAT {
             return err(format!("scenario format {} is not supported (this build reads format {FORMAT})", s.format));
         }
+        limits::check_scenario(&s)?;
         Ok(s)
     }
 
@@ -267,15 +278,13 @@ impl Scenario {
     }
 
     fn topology(&self) -> Result<Topology, ScenarioError> {
-        unique(&self.page_tables, "page table", |p| &p.name)?;
-        unique(&self.processes, "process", |p| &p.name)?;
-        unique(&self.domains, "domain", |d| &d.name)?;
-        unique(&self.masters, "master", |m| &m.name)?;
+        limits::check_scenario(self)?;
+        unique(self.page_tables.iter().map(|p| p.name.as_str()), "page table")?;
+        unique(self.processes.iter().map(|p| p.name.as_str()), "process")?;
+        unique(self.domains.iter().map(|d| d.name.as_str()), "domain")?;
+        unique(self.masters.iter().map(|m| m.name.as_str()), "master")?;
         if !(1..=16).contains(&self.asid_bits) {
             return err(format!("asid_bits {} is out of range 1..=16", self.asid_bits));
-        }
-        if self.domains.len() > 16 || self.masters.len() > 16 || self.page_tables.len() > 32 {
-            return err("too many objects: at most 16 domains, 16 masters and 32 page tables");
         }
         let pt = |n: &str| find(&self.page_tables, n, "page table", |p| &p.name).map(PtId);
         let pts = self.page_tables.iter().map(|p| {
@@ -299,24 +308,20 @@ impl Scenario {
         Ok(Topology { asid_bits: self.asid_bits, masters: masters.collect(), domains, pts: pts.collect(), mms })
     }
 
-    /// Compiles the scenario for a variant and granularity.
+    /// Compiles the scenario for a variant and granularity. Checks the limits first.
     pub fn compile(&self, variant: Variant, granularity: Granularity) -> Result<World, ScenarioError> {
         let topo = self.topology()?;
+        if self.threads.is_empty() && self.dma.is_empty() {
+            return err(format!("a scenario has 1 to {MAX_THREADS} threads (CPUs and DMA lanes together)"));
+        }
+        let names = self.threads.iter().map(|t| t.name.as_str()).chain(self.dma.iter().map(|l| l.name.as_str()));
+        unique(names, "thread")?;
         let mut programs = Vec::new();
         for t in &self.threads {
             programs.push(self.cpu_program(&topo, variant, granularity, t)?);
         }
         for lane in &self.dma {
             programs.push(self.dma_program(&topo, variant, granularity, lane)?);
-        }
-        let names: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
-        for (i, n) in names.iter().enumerate() {
-            if n.is_empty() || names[..i].contains(n) {
-                return err(format!("thread names must be unique and non-empty ('{n}')"));
-            }
-        }
-        if programs.is_empty() || programs.len() > 8 {
-            return err("a scenario has 1 to 8 threads (CPUs and DMA lanes together)");
         }
         let initial = self.initial_state(&topo, programs.len())?;
         let mut world = World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone() };
@@ -358,7 +363,8 @@ impl Scenario {
         if t.calls.is_empty() {
             return err(format!("thread '{}' calls nothing", t.name));
         }
-        Ok(Program { name: t.name.clone(), device: false, instrs: b.finish() })
+        let instrs = b.finish().map_err(|e| ScenarioError(format!("thread {}: {e}", quote(&t.name))))?;
+        Ok(Program { name: t.name.clone(), device: false, instrs })
     }
 
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
@@ -373,7 +379,8 @@ impl Scenario {
             }
             kernel::dma(&mut b, m, *ssid, *iova);
         }
-        Ok(Program { name: l.name.clone(), device: true, instrs: b.finish() })
+        let instrs = b.finish().map_err(|e| ScenarioError(format!("DMA lane {}: {e}", quote(&l.name))))?;
+        Ok(Program { name: l.name.clone(), device: true, instrs })
     }
 
     fn initial_state(&self, topo: &Topology, n_threads: usize) -> Result<State, ScenarioError> {
@@ -389,7 +396,10 @@ impl Scenario {
                     if asid == 0 || asid > topo.asid_max() || xa.iter().any(|(a, _)| *a == asid) {
                         return err(format!("domain '{}': ASID {asid} is out of range or taken", d.name));
                     }
-                    xa.push((asid, CtxId(i as u8)));
+                    xa.push((
+                        asid,
+                        CtxId::from_index(i).ok_or_else(|| ScenarioError(limits::over("domains", i, MAX_DOMAINS)))?,
+                    ));
                     ctxs[i] = CtxDesc { asid, ttb0: Some(topo.domains[i].pt), mm: None, refs: 1 };
                 }
                 (Stage::S2, Some(v)) => {
@@ -407,7 +417,8 @@ impl Scenario {
         vmids.sort();
         let mut masters = Vec::new();
         for (i, m) in self.masters.iter().enumerate() {
-            masters.push(self.initial_master(topo, &mut domains, &ctxs, MasterId(i as u8), m)?);
+            let id = MasterId::from_index(i).ok_or_else(|| ScenarioError(limits::over("masters", i, MAX_MASTERS)))?;
+            masters.push(self.initial_master(topo, &mut domains, &ctxs, id, m)?);
         }
         Ok(State {
             masters,
@@ -485,5 +496,5 @@ fn check_pasid(topo: &Topology, m: MasterId, pasid: u8) -> Result<(), ScenarioEr
 pub fn thread_by_name(world: &World, name: &str) -> Option<ThreadId> {
     let by_name = world.programs.iter().position(|p| p.name.eq_ignore_ascii_case(name));
     let by_index = name.parse::<usize>().ok().filter(|i| *i < world.programs.len());
-    by_name.or(by_index).map(|i| ThreadId(i as u8))
+    by_name.or(by_index).and_then(ThreadId::from_index)
 }

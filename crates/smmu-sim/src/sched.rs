@@ -12,14 +12,16 @@
 use crate::check::{self, Invariant, Violation};
 use crate::exec::{self, Readiness};
 use crate::ids::{LockId, ThreadId};
+use crate::limits::MAX_TRACE;
 use crate::scenario::thread_by_name;
 use crate::state::State;
+use crate::text::quote;
 use crate::trace::{Note, Trace, TraceStep};
 use crate::world::World;
 use std::collections::VecDeque;
 
-/// Longest schedule accepted, in choices.
-pub const MAX_LEN: usize = 10_000;
+/// Longest schedule accepted, in choices ([`crate::limits::MAX_SCHEDULE`]).
+pub const MAX_LEN: usize = crate::limits::MAX_SCHEDULE;
 
 /// A sequence of thread choices.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -38,14 +40,15 @@ impl std::fmt::Display for ScheduleError {
 impl std::error::Error for ScheduleError {}
 
 impl Schedule {
-    /// Parses the text form against the threads of `world`.
+    /// Parses the text form against the threads of `world`. The length is checked before
+    /// any choice is stored, so a huge repeat count costs nothing.
     pub fn parse(text: &str, world: &World) -> Result<Schedule, ScheduleError> {
         let mut out = Vec::new();
         for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == '.').filter(|t| !t.is_empty()) {
             let (name, count) = match token.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
                     Ok(n) if n >= 1 => (name, n),
-                    _ => return Err(ScheduleError(format!("bad repeat count in '{token}'"))),
+                    _ => return Err(ScheduleError(format!("bad repeat count in {}", quote(token)))),
                 },
                 None => (token, 1),
             };
@@ -53,16 +56,32 @@ impl Schedule {
                 let names: Vec<_> = world.programs.iter().map(|p| p.name.as_str()).collect();
                 let known = names.join(", ");
                 return Err(ScheduleError(format!(
-                    "unknown thread '{name}' in schedule (threads: {known}, or 0..{})",
-                    names.len() - 1
+                    "unknown thread {} in schedule (threads: {known}, or 0..{})",
+                    quote(name),
+                    names.len().saturating_sub(1)
                 )));
             };
-            if out.len() + count > MAX_LEN {
-                return Err(ScheduleError(format!("schedule longer than {MAX_LEN} steps")));
+            if out.len().checked_add(count).is_none_or(|n| n > MAX_LEN) {
+                return Err(ScheduleError(too_long()));
             }
             out.extend(std::iter::repeat_n(t, count));
         }
         Ok(Schedule(out))
+    }
+
+    /// Refuses a schedule that is too long or names a thread `world` does not have.
+    pub fn check(&self, world: &World) -> Result<(), ScheduleError> {
+        if self.0.len() > MAX_LEN {
+            return Err(ScheduleError(too_long()));
+        }
+        match self.0.iter().find(|t| !world.has_thread(**t)) {
+            Some(t) => Err(ScheduleError(format!(
+                "the schedule names thread {}, but the scenario has {} threads",
+                t.0,
+                world.n_threads()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The compact text form: indices joined by dots (`0.0.1`).
@@ -71,15 +90,18 @@ impl Schedule {
         parts.join(".")
     }
 
-    /// The readable text form with names and repeat counts (`CPU0*2 CPU1`).
+    /// The readable text form with names and repeat counts (`CPU0*2 CPU1`). A thread the
+    /// world does not have is written as its index, which [`Schedule::parse`] refuses.
     pub fn to_names(&self, world: &World) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut i = 0;
         while i < self.0.len() {
             let t = self.0[i];
             let run = self.0[i..].iter().take_while(|x| **x == t).count();
-            let name = &world.programs[t.ix()].name;
-            let name = if name.contains(' ') { t.0.to_string() } else { name.clone() };
+            let name = match world.programs.get(t.ix()) {
+                Some(p) if !p.name.contains(' ') => p.name.clone(),
+                _ => t.0.to_string(),
+            };
             parts.push(if run > 1 { format!("{name}*{run}") } else { name });
             i += run;
         }
@@ -90,9 +112,15 @@ impl Schedule {
 /// A deferred request: the thread, its position in the schedule, the lock it found held.
 type Request = (ThreadId, usize, Option<(LockId, ThreadId)>);
 
-/// Runs a schedule from the initial state and records the trace.
-pub fn run(world: &World, schedule: &Schedule) -> Trace {
-    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::default() };
+fn too_long() -> String {
+    format!("schedule longer than {MAX_LEN} steps (the limit)")
+}
+
+/// Runs a schedule from the initial state and records the trace. Refuses a schedule
+/// [`Schedule::check`] refuses, and a run longer than [`MAX_TRACE`] steps.
+pub fn run(world: &World, schedule: &Schedule) -> Result<Trace, ScheduleError> {
+    schedule.check(world)?;
+    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::default(), too_long: false };
     let mut pending: VecDeque<Request> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {
@@ -108,17 +136,26 @@ pub fn run(world: &World, schedule: &Schedule) -> Trace {
         }
     }
     runner.finish(&mut pending);
-    runner.trace
+    if runner.too_long {
+        return Err(ScheduleError(format!("the run is longer than {MAX_TRACE} steps (the limit)")));
+    }
+    Ok(runner.trace)
 }
 
 struct Runner<'a> {
     world: &'a World,
     state: State,
     trace: Trace,
+    /// Set when a step was refused because the trace holds [`MAX_TRACE`] steps.
+    too_long: bool,
 }
 
 impl Runner<'_> {
     fn take(&mut self, t: ThreadId, requested: Option<usize>, waited: Option<(LockId, ThreadId)>, auto: bool) {
+        if self.trace.steps.len() >= MAX_TRACE {
+            self.too_long = true;
+            return;
+        }
         let th = &self.state.threads[t.ix()];
         let pc = th.pc;
         let program = &self.world.programs[t.ix()].instrs;
@@ -159,19 +196,16 @@ impl Runner<'_> {
     fn finish(&mut self, pending: &mut VecDeque<Request>) {
         loop {
             self.drain(pending);
-            let n = self.world.n_threads();
-            let ready = (0..n)
-                .map(|i| ThreadId(i as u8))
-                .find(|t| exec::readiness(self.world, &self.state, *t) == Readiness::Ready);
+            let ready =
+                self.world.thread_ids().find(|t| exec::readiness(self.world, &self.state, *t) == Readiness::Ready);
             match ready {
-                Some(t) => {
-                    self.take(t, None, None, true);
-                }
-                None => break,
+                Some(t) if !self.too_long => self.take(t, None, None, true),
+                _ => break,
             }
         }
-        let stuck: Vec<ThreadId> = (0..self.world.n_threads())
-            .map(|i| ThreadId(i as u8))
+        let stuck: Vec<ThreadId> = self
+            .world
+            .thread_ids()
             .filter(|t| exec::readiness(self.world, &self.state, *t) != Readiness::Finished)
             .collect();
         if !stuck.is_empty() {
@@ -214,11 +248,9 @@ fn strategy(world: &World, mut pick: impl FnMut(&[ThreadId]) -> ThreadId) -> Sch
     let mut state = world.initial.clone();
     let mut out = Vec::new();
     loop {
-        let ready: Vec<ThreadId> = (0..world.n_threads())
-            .map(|i| ThreadId(i as u8))
-            .filter(|t| exec::readiness(world, &state, *t) == Readiness::Ready)
-            .collect();
-        if ready.is_empty() || out.len() >= MAX_LEN {
+        let ready: Vec<ThreadId> =
+            world.thread_ids().filter(|t| exec::readiness(world, &state, *t) == Readiness::Ready).collect();
+        if ready.is_empty() || out.len() >= MAX_TRACE {
             return Schedule(out);
         }
         let t = pick(&ready);

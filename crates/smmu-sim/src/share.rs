@@ -5,7 +5,7 @@
 //! encoding of `wire::Link`. The wire types are frozen per version and kept apart from the
 //! JSON scenario format, so links made by an older build keep opening; a new layout gets a
 //! new version prefix and its own decoder. Decoding never panics: every failure is a
-//! [`LinkError`] that says whether the link is damaged or from a newer version.
+//! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
 use crate::builtin;
 use crate::scenario::{Call, DmaSpec, DomainSpec, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ThreadSpec};
@@ -16,8 +16,7 @@ use base64::Engine as _;
 /// The version this build writes.
 pub const VERSION: u32 = 1;
 
-/// Largest decompressed payload accepted (a scenario is a few hundred bytes).
-const MAX_PAYLOAD: usize = 64 * 1024;
+use crate::limits::{MAX_LINK, MAX_PAYLOAD, MAX_TRACE};
 
 /// What a permalink carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,13 +40,18 @@ pub enum LinkError {
     /// Not a link of this product, or corrupted in transit.
     Damaged(String),
     /// Made by a newer version of the playground.
-    Newer(u32),
+    Newer(u64),
+    /// The scenario is larger than a link can carry ([`MAX_PAYLOAD`] bytes).
+    TooLarge,
 }
 
 impl std::fmt::Display for LinkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LinkError::Damaged(why) => write!(f, "this link is damaged ({why})"),
+            LinkError::TooLarge => {
+                write!(f, "the link's scenario is larger than {} KiB uncompressed (the limit)", MAX_PAYLOAD / 1024)
+            }
             LinkError::Newer(v) => {
                 write!(
                     f,
@@ -170,7 +174,14 @@ fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
         *Granularity::ALL.get(usize::from(w.granularity)).ok_or_else(|| damaged("unknown granularity"))?;
     let total: usize = w.schedule.iter().map(|(_, n)| usize::from(*n)).sum();
     if total > crate::sched::MAX_LEN {
-        return Err(damaged("schedule too long"));
+        return Err(damaged(format!("schedule longer than {} steps, the limit", crate::sched::MAX_LEN)));
+    }
+    let threads = w.threads.len() + w.dma.len();
+    if let Some((t, _)) = w.schedule.iter().find(|(t, _)| usize::from(*t) >= threads) {
+        return Err(damaged(format!("the schedule names thread {t}, but the scenario has {threads} threads")));
+    }
+    if w.cursor.is_some_and(|c| usize::try_from(c).is_ok_and(|c| c >= MAX_TRACE)) {
+        return Err(damaged("the selected step is past the longest run"));
     }
     let schedule = w.schedule.iter().flat_map(|(t, n)| std::iter::repeat_n(crate::ids::ThreadId(*t), usize::from(*n)));
     let mut scenario = Scenario {
@@ -201,6 +212,7 @@ fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
         dma: w.dma.into_iter().map(|(name, master, accesses)| DmaSpec { name, master, accesses }).collect(),
         schedules: Vec::new(),
     };
+    crate::limits::check_scenario(&scenario).map_err(|e| damaged(e.0))?;
     restore_prose(&mut scenario);
     Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
 }
@@ -231,22 +243,67 @@ fn strip(s: &Scenario) -> Scenario {
     }
 }
 
-/// Encodes a link as `v1.<base64url>`.
-pub fn encode(link: &Link) -> String {
-    let bytes = postcard::to_allocvec(&to_wire(link)).expect("the wire types always serialise");
+/// Encodes a link as `v1.<base64url>`. Refuses a link [`decode`] would refuse for its size: a
+/// payload over [`MAX_PAYLOAD`] bytes or a code over [`MAX_LINK`] characters.
+pub fn encode(link: &Link) -> Result<String, LinkError> {
+    let bytes = postcard::to_allocvec(&to_wire(link)).map_err(|_| damaged("the scenario cannot be written"))?;
+    if bytes.len() > MAX_PAYLOAD {
+        return Err(LinkError::TooLarge);
+    }
     let packed = miniz_oxide::deflate::compress_to_vec(&bytes, 10);
-    format!("v{VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed))
+    let code = format!("v{VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+    if code.len() > MAX_LINK {
+        return Err(LinkError::TooLarge);
+    }
+    Ok(code)
 }
 
-/// Decodes a link, a fragment (`#v1.…`), or a whole URL containing one.
+/// The `v<N>.<payload>` code of a link, a fragment (`#v1.…`) or a whole URL containing one,
+/// percent-decoded first (mailers and chat apps write `#` as `%23`).
+fn code_of(text: &str) -> Result<String, LinkError> {
+    if text.len() > MAX_LINK {
+        return Err(damaged(format!("longer than {} KiB, the limit", MAX_LINK / 1024)));
+    }
+    let text = percent_encoding::percent_decode_str(text.trim())
+        .decode_utf8()
+        .map_err(|_| damaged("percent-encoding that is not UTF-8"))?;
+    let frag = text.rsplit_once('#').map_or(&*text, |(_, f)| f);
+    Ok(frag.rsplit('/').next().unwrap_or(frag).trim().to_string())
+}
+
+/// The version of a `v<N>.` prefix.
+fn version_of(prefix: &str) -> Result<u64, LinkError> {
+    let digits = prefix.strip_prefix('v').filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let digits = digits.ok_or_else(|| damaged("no version prefix"))?;
+    digits.parse().map_err(|_| damaged(format!("unsupported version v{}…", &digits[..digits.len().min(20)])))
+}
+
+/// Raw DEFLATE of at most [`MAX_PAYLOAD`] bytes that ends exactly where `packed` ends.
+fn inflate(packed: &[u8]) -> Result<Vec<u8>, LinkError> {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    use miniz_oxide::inflate::TINFLStatus;
+    let mut out = vec![0; MAX_PAYLOAD];
+    let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    let (status, read, written) = decompress(&mut DecompressorOxide::new(), packed, &mut out, 0, flags);
+    match status {
+        TINFLStatus::Done if read == packed.len() => {
+            out.truncate(written);
+            Ok(out)
+        }
+        TINFLStatus::Done => Err(damaged("trailing bytes after the payload")),
+        TINFLStatus::HasMoreOutput => Err(LinkError::TooLarge),
+        _ => Err(damaged("compressed data is corrupt or truncated")),
+    }
+}
+
+/// Decodes a link, a fragment (`#v1.…`), or a whole URL containing one. Sizes are checked
+/// first (the text against [`MAX_LINK`], the payload against [`MAX_PAYLOAD`]); a link carries
+/// exactly one payload, and anything after it makes the link damaged.
 pub fn decode(text: &str) -> Result<Link, LinkError> {
-    let text = text.trim();
-    let frag = text.rsplit_once('#').map_or(text, |(_, f)| f);
-    let frag = frag.rsplit('/').next().unwrap_or(frag);
-    let (version, payload) = frag.split_once('.').ok_or_else(|| damaged("no version prefix"))?;
-    let version: u32 =
-        version.strip_prefix('v').and_then(|v| v.parse().ok()).ok_or_else(|| damaged("no version prefix"))?;
-    if version > VERSION {
+    let code = code_of(text)?;
+    let (version, payload) = code.split_once('.').ok_or_else(|| damaged("no version prefix"))?;
+    let version = version_of(version)?;
+    if version > u64::from(VERSION) {
         return Err(LinkError::Newer(version));
     }
     if version == 0 {
@@ -254,8 +311,7 @@ pub fn decode(text: &str) -> Result<Link, LinkError> {
     }
     let packed =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| damaged("not base64url"))?;
-    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_PAYLOAD)
-        .map_err(|_| damaged("compressed data is corrupt or truncated"))?;
+    let bytes = inflate(&packed)?;
     let (w, rest): (wire::Link, &[u8]) =
         postcard::take_from_bytes(&bytes).map_err(|_| damaged("unreadable payload"))?;
     if !rest.is_empty() {

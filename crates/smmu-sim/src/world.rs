@@ -116,4 +116,14 @@ impl World {
     pub fn n_threads(&self) -> usize {
         self.programs.len()
     }
+
+    /// Every thread's id, lowest first.
+    pub fn thread_ids(&self) -> impl Iterator<Item = crate::ids::ThreadId> + '_ {
+        (0..self.programs.len()).filter_map(crate::ids::ThreadId::from_index)
+    }
+
+    /// Whether `t` is a thread of this world.
+    pub fn has_thread(&self, t: crate::ids::ThreadId) -> bool {
+        t.ix() < self.programs.len()
+    }
 }

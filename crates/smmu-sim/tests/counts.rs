@@ -60,7 +60,7 @@ fn brute_force(world: &World) -> (u128, u128) {
 #[test]
 fn brute_force_agrees_with_the_scheduler() {
     let w = world("seed-race", Variant::Pre, Granularity::Mail);
-    let t = sched::run(&w, &Schedule::parse("CPU0*4 CPU1*6", &w).unwrap());
+    let t = sched::run(&w, &Schedule::parse("CPU0*4 CPU1*6", &w).unwrap()).expect("the schedule runs");
     assert!(t.safety_violations().next().is_some());
 }
 

@@ -24,7 +24,7 @@ fn safety() -> u8 {
 }
 
 fn violates(world: &World, s: &Schedule, inv: Invariant) -> bool {
-    sched::run(world, s).violations.iter().any(|v| v.invariant == inv)
+    sched::run(world, s).expect("the schedule runs").violations.iter().any(|v| v.invariant == inv)
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn fewest_switches_violates_with_no_more_switches_than_shortest() {
         let s = explore(&w);
         let (short, few) = (s.shortest.unwrap(), s.fewest_switches.unwrap());
         assert!(switches(&few) <= switches(&short), "{id} {g}: {few:?} vs {short:?}");
-        let trace = sched::run(&w, &few);
+        let trace = sched::run(&w, &few).expect("the schedule runs");
         let first = trace.safety_violations().map(|v| v.step).min().expect("violates");
         assert_eq!(first + 1, few.0.len(), "{id} {g}: ends at its first violating step");
     }

@@ -86,7 +86,7 @@ fn counterexamples_replay() {
     let w = world("seed-race", Variant::Pre, Granularity::Source);
     let s = explore(&w);
     for (inv, sched) in &s.shortest_by_invariant {
-        let t = smmu_sim::sched::run(&w, sched);
+        let t = smmu_sim::sched::run(&w, sched).expect("the schedule runs");
         assert!(t.first(*inv).is_some(), "{} does not replay", inv.id());
     }
 }

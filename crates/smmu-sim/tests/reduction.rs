@@ -50,7 +50,7 @@ fn reduction_keeps_every_verdict_on_the_built_in_scenarios() {
         assert!(reduced.transitions < full.transitions, "{case}: reduces");
         assert_eq!(reduced.shortest.is_some(), full.shortest.is_some(), "{case}");
         for (inv, schedule) in &reduced.shortest_by_invariant {
-            let trace = sched::run(&w, schedule);
+            let trace = sched::run(&w, schedule).expect("the schedule runs");
             let found =
                 trace.violations.iter().any(|x| x.invariant == *inv) || (*inv == Invariant::Deadlock && trace.deadlock);
             assert!(found, "{case}: the {inv:?} counterexample {schedule:?} replays to it");

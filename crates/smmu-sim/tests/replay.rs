@@ -16,8 +16,8 @@ fn random_schedules_replay_to_identical_traces() {
                 for seed in 0..20 {
                     let s = sched::random(&w, seed);
                     assert_eq!(s, sched::random(&w, seed), "the same seed gives the same schedule");
-                    let a = sched::run(&w, &s);
-                    let b = sched::run(&w, &a.schedule());
+                    let a = sched::run(&w, &s).expect("the schedule runs");
+                    let b = sched::run(&w, &a.schedule()).expect("the schedule runs");
                     assert_eq!(trace::render(&w, &a), trace::render(&w, &b), "{id} {v} {g} seed {seed}");
                     assert_eq!(a.states, b.states);
                     let text = Schedule::parse(&s.to_text(), &w).unwrap();
@@ -32,7 +32,7 @@ fn random_schedules_replay_to_identical_traces() {
 #[test]
 fn round_robin_completes_every_thread() {
     let w = world("seed-race", Variant::Fix, Granularity::Source);
-    let t = sched::run(&w, &sched::round_robin(&w));
+    let t = sched::run(&w, &sched::round_robin(&w)).expect("the schedule runs");
     assert!(!t.deadlock);
     assert!(t.steps.iter().all(|s| !s.auto), "round robin names every step");
 }
@@ -58,7 +58,7 @@ fn bad_schedules_are_errors() {
 #[test]
 fn requests_for_finished_threads_are_recorded() {
     let w = world("seed-race", Variant::Pre, Granularity::Mail);
-    let t = sched::run(&w, &Schedule::parse("DMA_A DMA_A", &w).unwrap());
+    let t = sched::run(&w, &Schedule::parse("DMA_A DMA_A", &w).unwrap()).expect("the schedule runs");
     assert_eq!(t.notes.len(), 1);
     assert!(trace::render(&w, &t).contains("already finished"));
 }

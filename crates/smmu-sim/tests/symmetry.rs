@@ -59,7 +59,10 @@ fn symmetry_keeps_every_count_on_the_built_in_scenarios() {
                         assert!(sym.unique_states < all.unique_states, "{case}: merges states");
                     }
                     for schedule in sym.shortest.iter().chain(&sym.fewest_switches) {
-                        assert!(sched::run(&w, schedule).safety_violations().next().is_some(), "{case}: {schedule:?}");
+                        assert!(
+                            sched::run(&w, schedule).expect("the schedule runs").safety_violations().next().is_some(),
+                            "{case}: {schedule:?}"
+                        );
                     }
                 }
             }

@@ -35,7 +35,7 @@ fn moving_a_block_keeps_lane_order_and_can_clear_the_race() {
         moved = view::move_step(&moved, first_cpu1, last);
     }
     assert_eq!(moved.0.len(), schedule.0.len());
-    let t2 = sched::run(&w, &moved);
+    let t2 = sched::run(&w, &moved).expect("the schedule runs");
     assert!(t2.safety_violations().next().is_none(), "{:?}", t2.violations);
     assert_eq!(view::move_step(&schedule, 999, 0), schedule, "out of range is a no-op");
 }

@@ -25,7 +25,7 @@ impl Shrinker<'_> {
     /// violation (a prefix of `s`).
     fn check(&mut self, s: &Schedule) -> Option<Schedule> {
         self.runs += 1;
-        let trace = sched::run(self.world, s);
+        let trace = sched::run(self.world, s).ok()?;
         let v = trace.violations.iter().find(|v| v.invariant == self.invariant)?;
         let needed =
             trace.steps.iter().take(v.step + 1).map(|st| st.requested).try_fold(0, |acc, r| r.map(|p| acc.max(p + 1)));
@@ -38,12 +38,13 @@ impl Shrinker<'_> {
 
     fn still(&mut self, s: &Schedule) -> bool {
         self.runs += 1;
-        sched::run(self.world, s).violations.iter().any(|v| v.invariant == self.invariant)
+        sched::run(self.world, s).is_ok_and(|t| t.violations.iter().any(|v| v.invariant == self.invariant))
     }
 }
 
 /// A smallest schedule (fewest choices, 1-minimal) that still violates `invariant`, keeping
-/// the input's relative order; `None` when the input does not violate it.
+/// the input's relative order; `None` when the input does not violate it (or cannot run:
+/// [`sched::run`] refuses it).
 pub fn shrink(world: &World, schedule: &Schedule, invariant: Invariant) -> Option<Schedule> {
     let mut sh = Shrinker { world, invariant, runs: 0 };
     let mut cur = sh.check(schedule)?;

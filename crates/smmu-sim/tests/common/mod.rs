@@ -14,7 +14,7 @@ pub fn world(id: &str, variant: Variant, granularity: Granularity) -> World {
 
 /// Runs a schedule given as text.
 pub fn run(world: &World, schedule: &str) -> Trace {
-    sched::run(world, &Schedule::parse(schedule, world).expect("schedule parses"))
+    sched::run(world, &Schedule::parse(schedule, world).expect("schedule parses")).expect("the schedule runs")
 }
 
 /// Runs the scenario's default schedule.

@@ -1,0 +1,119 @@
+//! Inputs from strangers: every decoder refuses what it cannot run, with the limit or the
+//! problem named, and never panics, wraps or changes a verdict. One test per kind of input
+//! found to break an earlier build.
+
+use serde_json::{json, Value};
+use smmu_sim::ids::ThreadId;
+use smmu_sim::limits::{MAX_PAYLOAD, MAX_PROCESSES, MAX_SCHEDULE};
+use smmu_sim::sched::{self, Schedule};
+use smmu_sim::share::{self, Link};
+use smmu_sim::{builtin, Granularity, Scenario, Variant};
+
+fn seed_json() -> Value {
+    serde_json::from_str(&builtin::get("seed-race").unwrap().to_json()).unwrap()
+}
+
+fn load(v: &Value) -> Result<Scenario, String> {
+    Scenario::from_json(&v.to_string()).map_err(|e| e.to_string())
+}
+
+fn seed_link() -> Link {
+    let scenario = builtin::get("seed-race").unwrap();
+    let world = scenario.compile(Variant::Pre, Granularity::Mail).unwrap();
+    let schedule = sched::round_robin(&world);
+    Link { scenario, variant: Variant::Pre, granularity: Granularity::Mail, schedule, cursor: None }
+}
+
+fn decode_err(text: &str) -> String {
+    share::decode(text).expect_err(text).to_string()
+}
+
+#[test]
+fn a_schedule_naming_a_foreign_thread_is_refused_not_run() {
+    let mut link = seed_link();
+    link.schedule = Schedule(vec![ThreadId(99)]);
+    let world = link.scenario.compile(link.variant, link.granularity).unwrap();
+    assert!(sched::run(&world, &link.schedule).is_err(), "run refuses thread 99");
+    assert!(link.schedule.check(&world).is_err());
+    match share::encode(&link) {
+        Ok(text) => assert!(!decode_err(&text).is_empty()),
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
+#[test]
+fn a_repeat_count_past_the_schedule_limit_is_refused() {
+    let world = builtin::get("seed-race").unwrap().compile(Variant::Pre, Granularity::Mail).unwrap();
+    for text in ["CPU0 CPU0*18446744073709551615", "CPU0*18446744073709551616", &format!("CPU0*{}", MAX_SCHEDULE + 1)] {
+        let err = Schedule::parse(text, &world).expect_err(text).to_string();
+        assert!(!err.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn too_many_calls_in_a_thread_is_an_error_not_a_wrapped_pc() {
+    let mut v = seed_json();
+    let call = v["threads"][0]["calls"][0].clone();
+    v["threads"][0]["calls"] = Value::Array(vec![call; 2_115]);
+    let err = load(&v).expect_err("2,115 calls");
+    assert!(err.contains("limit"), "{err}");
+}
+
+#[test]
+fn the_257th_process_cannot_alias_the_first() {
+    let mut v = seed_json();
+    let procs: Vec<Value> =
+        (0..257).map(|i| json!({ "name": format!("Q{i}"), "cpu_asid": 200, "page_table": "PT_P" })).collect();
+    v["processes"] = Value::Array(procs);
+    let err = load(&v).expect_err("257 processes");
+    assert!(err.contains(&MAX_PROCESSES.to_string()), "{err}");
+}
+
+#[test]
+fn counts_are_checked_before_anything_that_grows_with_them() {
+    let mut v = seed_json();
+    let pt = v["page_tables"][0].clone();
+    v["page_tables"] = Value::Array(vec![pt; 100_000]);
+    let err = load(&v).expect_err("100,000 page tables");
+    assert!(err.contains("limit"), "{err}");
+    let mut v = seed_json();
+    v["dma"][0]["accesses"] = Value::Array(vec![json!([0, 4096]); 1_000_000]);
+    let err = load(&v).expect_err("a million accesses");
+    assert!(err.contains("limit"), "{err}");
+}
+
+#[test]
+fn names_with_control_characters_are_refused() {
+    let mut v = seed_json();
+    v["threads"][0]["name"] = json!("CPU0\u{1b}[31m\nrm -rf");
+    assert!(load(&v).is_err());
+}
+
+#[test]
+fn a_utf8_bom_before_json_is_skipped() {
+    let text = format!("\u{feff}{}", seed_json());
+    assert!(Scenario::from_json(&text).is_ok());
+}
+
+#[test]
+fn links_say_what_is_wrong_with_them() {
+    let good = share::encode(&seed_link()).unwrap();
+    assert_eq!(share::decode(&good).unwrap(), seed_link());
+    // Bytes after the payload: damaged, never opened as if intact.
+    assert!(share::decode(&format!("{good}ZZZZ")).is_err());
+    // Mailers escape the fragment: it is decoded first.
+    let escaped = format!("%23{}", good.replacen('.', "%2E", 1));
+    assert_eq!(share::decode(&escaped).unwrap(), seed_link(), "{escaped}");
+    // A version far past this build's is a newer version, not a missing prefix.
+    assert!(decode_err("v99999999999.AAAA").contains("newer"));
+}
+
+#[test]
+fn a_deflate_bomb_is_refused_by_its_size() {
+    use base64::Engine as _;
+    let zeros = vec![0u8; MAX_PAYLOAD * 4];
+    let packed = miniz_oxide::deflate::compress_to_vec(&zeros, 10);
+    let text = format!("v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+    let err = decode_err(&text);
+    assert!(err.contains("64 KiB"), "{err}");
+}

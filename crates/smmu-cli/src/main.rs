@@ -8,6 +8,7 @@ mod share;
 
 use clap::{Parser, Subcommand};
 use smmu_sim::explore::{Bound, Explorer, Limits, Verdict};
+use smmu_sim::limits::MAX_FILE;
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::{builtin, trace, Granularity, Scenario, Variant, World};
 use std::process::ExitCode;
@@ -133,12 +134,29 @@ pub(crate) fn emit(text: &str) {
 /// Bad input: one line on stderr, exit code 2.
 pub(crate) struct Usage(pub(crate) String);
 
+/// Reads a scenario file, at most [`MAX_FILE`] bytes of it: a larger file (or `/dev/zero`) is
+/// refused after reading one byte past the limit, not after reading all of it.
+fn read_bounded(path: &str) -> Result<String, Usage> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", smmu_sim::text::quote(path)));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() > MAX_FILE {
+        return Err(Usage(format!(
+            "{}: larger than {} KiB (the limit for a scenario file)",
+            smmu_sim::text::quote(path),
+            MAX_FILE / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| Usage(format!("{}: not UTF-8 text", smmu_sim::text::quote(path))))
+}
+
 pub(crate) fn load(target: &Target) -> Result<(Scenario, World), Usage> {
     let scenario = match builtin::get(&target.scenario) {
         Some(s) => s,
         None if target.scenario.ends_with(".json") || std::path::Path::new(&target.scenario).exists() => {
-            let text = std::fs::read_to_string(&target.scenario)
-                .map_err(|e| Usage(format!("cannot read {}: {e}", target.scenario)))?;
+            let text = read_bounded(&target.scenario)?;
             Scenario::from_json(&text).map_err(|e| Usage(format!("{}: {e}", target.scenario)))?
         }
         None => {

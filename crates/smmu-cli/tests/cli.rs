@@ -149,3 +149,19 @@ fn a_bounded_explore_never_reads_as_safe() {
     let v = json(&["seed-race", "--variant", "fix"], 0);
     assert_eq!((&v["verdict"], &v["counts"]), (&"clean".into(), &"exact".into()));
 }
+
+#[test]
+fn hostile_files_and_schedules_are_one_line_and_exit_2() {
+    assert_usage_error(&["check", "/dev/zero"], "larger than 1024 KiB");
+    assert_usage_error(&["check", "seed-race", "--schedule", "CPU0 CPU0*18446744073709551615"], "the limit");
+    assert_usage_error(&["shrink", "seed-race", "--schedule", "CPU0 CPU0*18446744073709551615"], "the limit");
+    let dir = std::env::temp_dir().join(format!("smmu-cli-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bom = dir.join("bom.json");
+    let json = stdout(&sim(&["export", "seed-race", "--format", "json"]));
+    std::fs::write(&bom, format!("\u{feff}{json}")).unwrap();
+    assert_eq!(sim(&["check", bom.to_str().unwrap()]).status.code(), Some(1), "a BOM is skipped");
+    let link = stdout(&sim(&["link", "seed-race"])).trim().to_string();
+    assert_usage_error(&["import", &format!("{link}ZZZZ")], "");
+    assert_eq!(sim(&["import", &link.replacen("v1.", "%23v1.", 1)]).status.code(), Some(0), "escaped '#'");
+}

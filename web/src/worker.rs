@@ -17,7 +17,7 @@ use std::time::Duration;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
 use smmu_sim::check::Invariant;
-use smmu_sim::explore::{DangerMap, DangerStep, Explorer, Limits, Progress, Summary};
+use smmu_sim::explore::{DangerMap, DangerStep, Explorer, Limits, Progress, Summary, Verdict};
 use smmu_sim::ids::ThreadId;
 use smmu_sim::sched::Schedule;
 use smmu_sim::{share, World};
@@ -83,6 +83,10 @@ pub struct SummaryData {
     pub graph_dropped: bool,
     /// States were kept up to ASID renaming.
     pub symmetry: bool,
+    /// The shared reading of the run: `violated`, `clean` or `incomplete`.
+    pub verdict: String,
+    /// That reading in one line: exact counts, a labelled estimate, or "counts unknown".
+    pub headline: String,
 }
 
 /// One step of the danger map: thread, its name, index, function and label.
@@ -151,6 +155,8 @@ pub fn summary_data(s: &Summary, world: &World) -> SummaryData {
         fewest_switches: s.fewest_switches.as_ref().map(|x| x.to_names(world)),
         graph_dropped: s.graph_dropped,
         symmetry: s.symmetry,
+        verdict: Verdict::of(s, None).word().to_string(),
+        headline: Verdict::of(s, None).headline("interleavings"),
     }
 }
 
@@ -177,6 +183,10 @@ pub struct Checked {
     pub fewest_switches: Option<Schedule>,
     /// The states are counted up to ASID renaming.
     pub symmetry: bool,
+    /// The shared reading of the run: `violated`, `clean` or `incomplete`.
+    pub verdict: String,
+    /// That reading in one line.
+    pub headline: String,
 }
 
 /// The check's result back from plain data, schedules parsed against the same world.
@@ -193,6 +203,8 @@ pub fn checked(d: &SummaryData, world: &World) -> Result<Checked, String> {
         shortest: d.shortest.as_deref().map(sched).transpose()?,
         fewest_switches: d.fewest_switches.as_deref().map(sched).transpose()?,
         symmetry: d.symmetry,
+        verdict: d.verdict.clone(),
+        headline: d.headline.clone(),
     })
 }
 

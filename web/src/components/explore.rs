@@ -100,17 +100,24 @@ fn Side(props: &SideProps) -> Html {
             app.dispatch(Action::LoadSchedule(schedule.clone()));
         })
     };
-    let bad = s.violating > 0;
+    let exact = !s.limit_hit && !s.overflow;
+    let class = match s.verdict.as_str() {
+        "violated" => "bad",
+        "clean" => "ok",
+        _ => "partial",
+    };
     html! {
-        <div class={classes!("side", if bad { "bad" } else { "ok" })} id={format!("result-{}", v.name())}
-            data-violating={s.violating.to_string()} data-total={s.interleavings.to_string()}>
+        <div class={classes!("side", class)} id={format!("result-{}", v.name())} data-verdict={s.verdict.clone()}
+            data-violating={exact.then(|| s.violating.to_string())} data-total={exact.then(|| s.interleavings.to_string())}>
             { label }
-            <p class="count">
-                <strong>{ group(s.violating) }</strong>{ " of " }<strong>{ group(s.interleavings) }</strong>
-                { " interleavings violate" }
-                if s.limit_hit { <span class="warn">{ " (state limit hit: partial)" }</span> }
-                if s.overflow { <span class="warn">{ " (count overflow)" }</span> }
-            </p>
+            if exact {
+                <p class="count">
+                    <strong>{ group(s.violating) }</strong>{ " of " }<strong>{ group(s.interleavings) }</strong>
+                    { " interleavings violate" }
+                </p>
+            } else {
+                <p class="count headline">{ &s.headline }</p>
+            }
             <ul class="byinv">{ for by_invariant(&s) }</ul>
             <p class="meta" title={s.symmetry.then_some(SYMMETRY_NOTE)}>
                 { group(s.unique_states.into()) }{ if s.symmetry { " states up to ASID renaming, " } else { " states, " } }
@@ -135,6 +142,9 @@ fn Side(props: &SideProps) -> Html {
 }
 
 fn by_invariant(s: &Rc<Checked>) -> Vec<Html> {
+    if s.limit_hit || s.overflow {
+        return Vec::new();
+    }
     s.by_invariant
         .iter()
         .filter(|(_, n)| *n > 0)

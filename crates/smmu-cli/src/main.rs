@@ -11,6 +11,7 @@ use smmu_sim::explore::{Bound, Explorer, Limits, Verdict};
 use smmu_sim::limits::MAX_FILE;
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::{builtin, trace, Granularity, Scenario, Variant, World};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -197,6 +198,33 @@ fn check(target: &Target, schedule: Option<&str>, seed: Option<u64>, rr: bool) -
     Ok(if trace.safety_violations().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The explorer's progress line on a terminal's stderr: redrawn in place, and ended with a
+/// newline before the report so the two never share a line. Not drawn when stderr is a file
+/// or a pipe, where `\r` redraws would only be noise.
+struct Progress {
+    enabled: bool,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new(wanted: bool) -> Self {
+        Progress { enabled: wanted && std::io::stderr().is_terminal(), drawn: false }
+    }
+
+    fn show(&mut self, line: &str) {
+        if self.enabled {
+            eprint!("\r{line}   ");
+            self.drawn = true;
+        }
+    }
+
+    fn finish(&mut self) {
+        if std::mem::take(&mut self.drawn) {
+            eprintln!();
+        }
+    }
+}
+
 /// How `explore` searches: partial-order reduction, ASID symmetry.
 #[derive(Clone, Copy)]
 struct Search {
@@ -220,6 +248,7 @@ fn explore(
     }
     let deadline = Duration::from_secs(max_seconds);
     let mut timed_out = false;
+    let mut progress = Progress::new(!target.json);
     loop {
         let p = explorer.step(20_000);
         if p.done {
@@ -229,10 +258,11 @@ fn explore(
             timed_out = true;
             break;
         }
-        if !target.json && start.elapsed() > Duration::from_secs(2) {
-            eprint!("\r{} states, depth {}, frontier {}   ", p.states, p.depth, p.frontier);
+        if start.elapsed() > Duration::from_secs(2) {
+            progress.show(&format!("{} states, depth {}, frontier {}", p.states, p.depth, p.frontier));
         }
     }
+    progress.finish();
     let summary = explorer.summary();
     let danger = danger.then(|| explorer.danger_windows());
     let elapsed = start.elapsed();

@@ -20,6 +20,9 @@ use crate::trace::{Note, Trace, TraceStep};
 use crate::world::World;
 use std::collections::VecDeque;
 
+mod translate;
+pub use translate::translate;
+
 /// Longest schedule accepted, in choices ([`crate::limits::MAX_SCHEDULE`]).
 pub const MAX_LEN: usize = crate::limits::MAX_SCHEDULE;
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+export const here = path.dirname(fileURLToPath(import.meta.url));
 export const dist = path.resolve(here, '../../dist');
 export const artifacts = path.join(here, 'artifacts');
 

@@ -3,7 +3,7 @@
 // screenshots to artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, waitText, settled } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, waitText, settled, rerun } from './harness.mjs';
 
 const COL = 132; // px per step column, as in src/components/timeline.rs
 const env = useServerAndBrowser();
@@ -110,15 +110,26 @@ test('the fix switch makes every invariant hold, and CPU1 waits for the lock', a
   assert.deepEqual(await violated(page), []);
   const broken = await page.$$eval('.inv', (is) => is.filter((i) => i.dataset.first !== '').map((i) => i.id));
   assert.deepEqual(broken, [], 'no invariant is violated anywhere in the trace');
-  await page.fill('#schedule', 'CPU0*6 CPU1*3');
-  await page.press('#schedule', 'Enter');
+  // The thread's own interleaving, carried to the fix: CPU1 waits where it raced before.
+  const waits = await page.$$eval('.block.waited', (bs) => bs.map((b) => [b.dataset.lane, b.getAttribute('title')]));
+  assert.equal(waits.length, 1, JSON.stringify(waits));
+  assert.equal(waits[0][0], '1', 'the waiting step is CPU1\'s');
+  assert.match(waits[0][1], /asked for at position \d+; waited for arm_smmu_asid_lock held by CPU0/);
   const waited = page.locator('.block.waited').first();
-  await waited.waitFor();
-  assert.match(await waited.getAttribute('title'), /asked for at position \d+; waited for arm_smmu_asid_lock held by CPU0/);
   const index = Number(await waited.getAttribute('data-index'));
   await waited.click();
-  const cursor = await waitText(page, '#cursor-pos', new RegExp(`^step ${index} of`));
+  await waitText(page, '#cursor-pos', new RegExp(`^step ${index} of`));
   await screenshot(page, '03-fix-waits');
+  // Flipped back: the thread's interleaving races again.
+  await rerun(page, () => page.click('#fix-switch'));
+  assert.ok((await violated(page)).includes('inv2'));
+  await rerun(page, () => page.click('#fix-switch'));
+  await page.fill('#schedule', 'CPU0*6 CPU1*3');
+  await page.press('#schedule', 'Enter');
+  const mine = page.locator('.block.waited').first();
+  await mine.waitFor();
+  await mine.click();
+  const cursor = await waitText(page, '#cursor-pos', new RegExp(`^step ${await mine.getAttribute('data-index')} of`));
   // The permalink in the address bar reopens exactly this run, cursor included.
   await settled(page);
   assert.match(page.url(), /#v1\./);

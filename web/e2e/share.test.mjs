@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs/promises';
-import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, waitText } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, settled, waitText } from './harness.mjs';
 
 const env = useServerAndBrowser();
 let host; // a plain page on another origin that embeds the playground
@@ -100,6 +100,45 @@ test('damaged and newer-version links show a banner and the default scenario', a
     assert.deepEqual(errors, []);
     await page.close();
   }
+  await context.close();
+});
+
+test('a reload keeps the session; a link wins over it; a corrupt save is a notice', async () => {
+  const { page, errors, context } = await open();
+  await rerun(page, () => page.click('#fix-switch'));
+  await page.fill('#schedule', 'CPU0*6 CPU1*3');
+  await rerun(page, () => page.press('#schedule', 'Enter'));
+  await page.keyboard.press('End');
+  await settled(page);
+  const before = await timeline(page);
+  const cursor = await page.locator('#cursor-pos').textContent();
+  // A new tab on the bare address: the saved session, not the first visit.
+  const bare = await context.newPage();
+  await bare.goto(env.server.url + '/');
+  await bare.locator('.block.waited').first().waitFor(PATIENCE);
+  assert.equal(await bare.locator('#fix-switch').getAttribute('aria-checked'), 'true');
+  assert.deepEqual(await timeline(bare), before);
+  assert.equal(await bare.locator('#cursor-pos').textContent(), cursor);
+  assert.equal(await bare.locator('#link-error').count(), 0);
+  await bare.close();
+  // A link wins over the saved session.
+  const linked = await context.newPage();
+  await linked.goto(env.server.url + '/#v1.garbage');
+  await linked.locator('#link-error').waitFor(PATIENCE);
+  assert.equal(await linked.locator('#fix-switch').getAttribute('aria-checked'), 'false', 'a broken link shows the first visit');
+  await linked.close();
+  // ...and that broken link did not overwrite the saved session.
+  const still = await context.newPage();
+  await still.goto(env.server.url + '/');
+  await still.locator('.block.waited').first().waitFor(PATIENCE);
+  // A corrupt save: the first visit, with a notice, and no crash.
+  await still.evaluate(() => localStorage.setItem('smmu-playground.session.v1', 'v1.\u0000not-a-link'));
+  await still.reload();
+  await still.locator('#link-error').waitFor(PATIENCE);
+  assert.match(await still.locator('#link-error').textContent(), /could not be restored/);
+  assert.equal(await still.locator('#scenario').inputValue(), 'seed-race');
+  assert.equal(await still.locator('#fix-switch').getAttribute('aria-checked'), 'false');
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

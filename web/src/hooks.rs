@@ -103,8 +103,10 @@ fn element(id: &str) -> Option<web_sys::HtmlElement> {
     el.dyn_into().ok()
 }
 
-/// Where Trunk puts the worker's script, next to the page.
-const WORKER_JS: &str = "explore_worker.js";
+/// Where Trunk puts the worker's loader (`data-loader-shim`), next to the page. A worker
+/// started from the page's own origin, rather than from a `blob:` URL, is what the page's
+/// Content-Security-Policy (`worker-src 'self'`) allows.
+const WORKER_LOADER_JS: &str = "explore_worker_loader.js";
 
 /// How long a started worker may stay silent before the check is reported as failed (it
 /// answers every 50 ms once running; the first answer waits for its wasm to load).
@@ -159,7 +161,9 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
         let mut bridge = bridge.borrow_mut();
         let bridge = bridge.get_or_insert_with(|| {
             let run = run.clone();
-            ExploreWorker::spawner().callback(move |reply: Reply| on_reply(reply, &run, &dispatch)).spawn(WORKER_JS)
+            ExploreWorker::spawner()
+                .callback(move |reply: Reply| on_reply(reply, &run, &dispatch))
+                .spawn_with_loader(WORKER_LOADER_JS)
         });
         let tag = run.tag.get();
         bridge.send(Request::Start { run: tag, link, danger: true });
@@ -167,7 +171,8 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
         yew::platform::spawn_local(async move {
             yew::platform::time::sleep(Duration::from_millis(WORKER_SILENCE_MS)).await;
             if run.tag.get() == tag && run.heard.get() != tag {
-                report.dispatch(Action::ExploreFailed(format!("the check's worker ({WORKER_JS}) did not answer")));
+                report
+                    .dispatch(Action::ExploreFailed(format!("the check's worker ({WORKER_LOADER_JS}) did not answer")));
             }
         });
     });
@@ -212,6 +217,27 @@ fn mark_settled(state: &AppState) {
     }
 }
 
+/// Saves the session, unless the page still shows what it opened in place of a broken link
+/// (`held`: that page's key, cleared by the first change).
+fn autosave(held: &RefCell<Option<String>>, state: &AppState, link: Option<&str>) {
+    if held.borrow().as_deref() == Some(state_key(state).as_str()) {
+        return;
+    }
+    held.borrow_mut().take();
+    if let Some(link) = link {
+        crate::storage::save(link);
+    }
+}
+
+/// Replaces the address bar's fragment (not the history entry) when it differs.
+fn show_in_address_bar(fragment: &str) {
+    if location_hash() != fragment {
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
+        }
+    }
+}
+
 /// The address's fragment, without `#`.
 pub fn location_hash() -> String {
     let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
@@ -223,10 +249,15 @@ pub fn location_hash() -> String {
 ///
 /// Encoding waits until the page has settled for a moment, so it never delays the repaint
 /// after a drop or a step.
+///
+/// The full page also saves the link as the browser's session ([`crate::storage`]); the embed
+/// never does. A page opened from a link that could not be opened shows the first visit, and
+/// saves nothing until the user changes it, so a damaged link never overwrites the session.
 #[hook]
 pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
     let deps = (state.runs, state.cursor, state.variant, state.granularity, state.scenario.id.clone());
     let current = state.clone();
+    let held = use_mut_ref(|| state.link_error.is_some().then(|| state_key(state)));
     use_effect_with(deps, move |_| {
         let alive = Rc::new(Cell::new(true));
         let later = alive.clone();
@@ -235,13 +266,12 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
             if !later.get() {
                 return;
             }
-            if let Some(link) = current.link() {
-                let link = crate::route::fragment(embed, &link);
-                if location_hash() != link {
-                    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-                        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{link}")));
-                    }
-                }
+            let link = current.link();
+            if let Some(link) = &link {
+                show_in_address_bar(&crate::route::fragment(embed, link));
+            }
+            if !embed {
+                autosave(&held, &current, link.as_deref());
             }
             mark_settled(&current);
         });

@@ -4,14 +4,15 @@
 //! through a context. Components in [`components`] render values computed by `smmu-sim` and
 //! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the permalink, the
 //! exhaustive check). [`route`] tells the full page from the embed (`#embed/v1.…`), [`share`]
-//! does the clipboard and downloads, and [`worker`] is the check's web worker, built as its
-//! own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
+//! does the clipboard and downloads, [`storage`] keeps the session across a reload, and
+//! [`worker`] is the check's web worker, built as its own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
 pub mod hooks;
 pub mod route;
 pub mod share;
 pub mod state;
+pub mod storage;
 pub mod worker;
 
 use components::{
@@ -28,7 +29,7 @@ pub type AppContext = UseReducerHandle<AppState>;
 pub fn App() -> Html {
     // The route is fixed at load: a link opened later (hashchange) stays in the same mode.
     let embed = use_memo((), |_| route::parse(&hooks::location_hash()).embed);
-    let state = use_reducer_eq(|| AppState::from_link(&hooks::location_hash()));
+    let state = use_reducer_eq(|| AppState::initial(&hooks::location_hash(), storage::load().as_deref()));
     hooks::use_global_keys(state.dispatcher());
     hooks::use_permalink(&state, *embed);
     hooks::use_focus_and_scroll(&state);

@@ -108,6 +108,20 @@ pub struct AppState {
     pub import_error: Option<String>,
     /// Bumped on every successful import (the import dialog closes on it).
     pub imports: u64,
+    /// Where the shown schedule was carried from, while it is unedited since.
+    pub origin: Option<Origin>,
+}
+
+/// The run a schedule was carried from by a switch of variant: the variant the user made it
+/// in, their schedule there, and the schedule it was carried to (an edit makes it the user's own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The variant the user's schedule was made in.
+    pub variant: Variant,
+    /// The user's schedule there.
+    pub schedule: Schedule,
+    /// What it was carried to; once the shown schedule differs, the origin no longer applies.
+    pub carried: Schedule,
 }
 
 /// Values computed from the intent are compared by identity: they are only ever replaced.
@@ -138,6 +152,7 @@ impl PartialEq for AppState {
             && self.link_error == o.link_error
             && self.import_error == o.import_error
             && self.imports == o.imports
+            && self.origin == o.origin
     }
 }
 
@@ -244,6 +259,27 @@ impl AppState {
         }
     }
 
+    /// The page a visit opens: the address's link always wins (a broken one gives the
+    /// first-visit page with the reason shown); without one, the session this browser saved
+    /// (see [`crate::storage`]); without that, the first visit. A saved session that cannot be
+    /// restored, corrupt or from an older version, gives the first visit with a notice.
+    pub fn initial(hash: &str, saved: Option<&str>) -> Self {
+        let route = crate::route::parse(hash);
+        let saved = saved.map(str::trim).filter(|s| !s.is_empty());
+        match saved {
+            Some(text) if route.link.is_empty() && !route.embed => match share::decode(text) {
+                Ok(link) => AppState::from_decoded(link),
+                Err(e) => AppState {
+                    link_error: Some(format!(
+                        "The session saved in this browser could not be restored: {e}; showing the seed race instead"
+                    )),
+                    ..AppState::default()
+                },
+            },
+            _ => AppState::from_link(hash),
+        }
+    }
+
     fn from_decoded(link: Link) -> Self {
         let mut s = AppState::with_scenario(Rc::new(link.scenario), link.variant, link.granularity);
         s.intent = link.schedule;
@@ -314,6 +350,7 @@ impl AppState {
             link_error: None,
             import_error: None,
             imports: 0,
+            origin: None,
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -435,8 +472,38 @@ impl AppState {
         self.blocks.len()
     }
 
+    /// Shows the user's run under another variant: the same steps in the same order as far
+    /// as that kernel has them (`sched::translate`), so flipping the fix shows the fix at work
+    /// on the interleaving the user built. The run is always carried from where the user made
+    /// it ([`AppState::origin`]), so flipping back gives their own schedule again.
+    fn carry_to(&mut self, variant: Variant) {
+        let origin = match self.origin.take() {
+            Some(o) if o.carried == self.intent => o,
+            _ => Origin { variant: self.variant, schedule: self.intent.clone(), carried: Schedule::default() },
+        };
+        let source = if origin.variant == self.variant {
+            self.trace.clone()
+        } else {
+            let world = self.scenario.compile(origin.variant, self.granularity).ok();
+            world.and_then(|w| sched::run(&w, &origin.schedule).ok()).map(Rc::new)
+        };
+        self.variant = variant;
+        self.error = None;
+        self.recompile();
+        if origin.variant == variant {
+            self.intent = origin.schedule;
+        } else if let (Some(from), Some(world)) = (&source, &self.world) {
+            self.intent = sched::translate(from, world);
+            self.origin = Some(Origin { carried: self.intent.clone(), ..origin });
+        }
+        self.rerun();
+    }
+
     fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {
         let changed_granularity = granularity != self.granularity;
+        if keep_intent && !changed_granularity && variant != self.variant {
+            return self.carry_to(variant);
+        }
         self.variant = variant;
         self.granularity = granularity;
         self.error = None;
@@ -609,15 +676,28 @@ mod tests {
     }
 
     #[test]
-    fn toggling_the_fix_keeps_the_schedule_and_clears_the_race() {
+    fn toggling_the_fix_carries_the_run_so_cpu1_waits_and_back_gives_the_users_schedule() {
         let s = Rc::new(AppState::default());
-        let intent = s.intent.clone();
+        let (intent, blocks) = (s.intent.clone(), s.blocks.clone());
         let s = reduce(s, Action::ToggleFix);
         assert_eq!(s.variant, Variant::Fix);
-        assert_eq!(s.intent, intent);
-        assert!(safety(&s).is_empty());
+        assert!(safety(&s).is_empty(), "{:?}", safety(&s));
+        let waits: Vec<&Block> = s.blocks.iter().filter(|b| b.waited.is_some()).collect();
+        assert_eq!(waits.len(), 1, "one step waits");
+        let why = &waits[0].waited.as_ref().unwrap().1;
+        assert!(waits[0].lane == 1 && why.contains("arm_smmu_asid_lock") && why.contains("CPU0"), "{why}");
         let s = reduce(s, Action::ToggleFix);
         assert_eq!(s.variant, Variant::Pre);
+        assert_eq!((&s.intent, &s.blocks), (&intent, &blocks), "back before the fix: the user's own run");
+        assert!(!safety(&s).is_empty());
+        // An edit under the fix makes that schedule the user's own: it is carried back instead.
+        let s = reduce(s, Action::ToggleFix);
+        let s = reduce(s, Action::LoadText("CPU1*3 CPU0".into()));
+        let edited = s.intent.clone();
+        let s = reduce(s, Action::ToggleFix);
+        assert_ne!(s.intent, intent);
+        let s = reduce(s, Action::ToggleFix);
+        assert_eq!(s.intent, edited, "flipped twice after an edit: the edited schedule");
     }
 
     #[test]
@@ -660,6 +740,27 @@ mod tests {
         let bad = AppState::from_link("#v1.garbage");
         assert!(bad.link_error.as_deref().unwrap().contains("damaged"), "{:?}", bad.link_error);
         assert_eq!(bad.scenario.id, "seed-race");
+    }
+
+    #[test]
+    fn a_saved_session_reopens_unless_a_link_is_given_and_a_corrupt_one_is_a_notice() {
+        let s = reduce(Rc::new(AppState::default()), Action::ToggleFix);
+        let s = reduce(s, Action::Cursor(Some(3)));
+        let saved = s.link().unwrap();
+        let back = AppState::initial("", Some(&saved));
+        assert_eq!((back.variant, back.cursor, back.link_error.clone()), (Variant::Fix, Some(3), None));
+        let other = reduce(Rc::new(AppState::default()), Action::Cursor(Some(5))).link().unwrap();
+        let linked = AppState::initial(&format!("#{other}"), Some(&saved));
+        assert_eq!((linked.variant, linked.cursor), (Variant::Pre, Some(5)), "the link wins");
+        let embedded = AppState::initial("#embed", Some(&saved));
+        assert_eq!(embedded.variant, Variant::Pre, "an embed never shows the saved session");
+        for corrupt in ["v1.garbage", "v0.old", "{\"not\": \"a link\"}", &saved[..saved.len() / 2]] {
+            let t = AppState::initial("", Some(corrupt));
+            let notice = t.link_error.as_deref().unwrap_or_default();
+            assert!(notice.contains("could not be restored"), "{corrupt}: {notice}");
+            assert_eq!((t.scenario.id.as_str(), t.variant), ("seed-race", Variant::Pre), "{corrupt}");
+        }
+        assert_eq!(AppState::initial("", Some("  ")).link_error, None, "nothing saved is a first visit");
     }
 
     #[test]

@@ -62,10 +62,18 @@ impl Drop for Mounted {
     }
 }
 
-/// Mounts `App` into a fresh `div` on the first-visit address and waits for the first render.
+/// Mounts `App` into a fresh `div` on the first-visit address, with no saved session, and
+/// waits for the first render.
 async fn mount_app() -> Mounted {
     set_hash("");
+    forget_session();
     mount_here().await
+}
+
+/// Removes the session an earlier test's page saved in this browser.
+fn forget_session() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.remove_item(smmu_web::storage::KEY).unwrap();
 }
 
 /// Mounts `App` with the address as it is and waits until it has rendered.

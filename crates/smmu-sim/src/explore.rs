@@ -68,7 +68,8 @@ use symmetry::Symmetry;
 /// Bounds on the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Stop after this many unique states (default 5,000,000).
+    /// Stop after this many unique states (default 5,000,000; at most
+    /// [`crate::limits::MAX_EXPLORED_STATES`]).
     pub max_states: u64,
 }
 
@@ -239,6 +240,8 @@ impl std::fmt::Debug for Explorer<'_> {
 impl<'w> Explorer<'w> {
     /// Starts at the world's initial state.
     pub fn new(world: &'w World, limits: Limits) -> Self {
+        // State ids are u32: a bound past that is lowered to it, so ids never wrap.
+        let limits = Limits { max_states: limits.max_states.min(crate::limits::MAX_EXPLORED_STATES) };
         let initial = &world.initial;
         let counts = Counts::start(initial.broken);
         let mut packer = Packer::new();

@@ -45,6 +45,10 @@ pub const MAX_SCHEDULE: usize = 10_000;
 /// Steps in one run, automatically completed steps included. Equal to [`MAX_SCHEDULE`], so
 /// the schedule of every run (what `export --format json` and links write) reads back.
 pub const MAX_TRACE: usize = MAX_SCHEDULE;
+
+/// Most unique states one exhaustive check may keep: states are numbered with `u32` ids, so
+/// a larger `--max-states` is lowered to this (about 4.3e9; memory runs out long before).
+pub const MAX_EXPLORED_STATES: u64 = u32::MAX as u64;
 /// Characters of a link (the whole text given to the decoder, URL included).
 pub const MAX_LINK: usize = 128 * 1024;
 /// Bytes of a link's decompressed payload.

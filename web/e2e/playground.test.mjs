@@ -93,12 +93,14 @@ test('dragging CPU1 after CPU0 with the mouse clears the race; reset brings it b
   console.log(`re-simulation after a drop (seed-race, mail): DOM updated ${ms.dom.toFixed(1)} ms, next frame ${ms.frame.toFixed(1)} ms`);
   const lanes = await lanesInOrder(page);
   assert.ok(lanes.indexOf(1) > lanes.lastIndexOf(0), `CPU1 is pushed after CPU0: ${lanes}`);
-  const v = await violated(page);
-  assert.ok(!v.includes('inv1') && !v.includes('inv2'), `violations after the drag: ${v}`);
+  // What the Try box says: inv1, inv2, inv3 and dma hold; only the fix's design rule breaks.
+  assert.match(await page.locator('#try').textContent(), /Drag CPU1's first step to the end of the timeline/);
+  assert.deepEqual(await violated(page), ['lock'], 'violations after the drag');
   await page.setViewportSize({ width: 1280, height: 900 });
   await screenshot(page, '02-cpu1-after-cpu0');
   await page.click('#reset');
   await page.waitForFunction(() => document.querySelector('.block[data-violations~="inv2"]'));
+  assert.deepEqual(await violated(page), ['dma', 'inv1', 'inv2', 'inv3', 'lock'], 'Reset brings the race back');
   assert.deepEqual(errors, []);
 });
 
@@ -156,8 +158,15 @@ test('checking every interleaving gives the exact counts before and after the fi
   await page.locator('#result-pre .load-fewest').click();
   await page.waitForFunction(() => document.querySelector('.block[data-violations~="inv2"]'));
   assert.match(await page.locator('#executed').textContent(), /^CPU0\*\d+ CPU1\*\d+/, 'one context switch');
+  // Loading says what was loaded, and brings the timeline into view.
+  await waitText(page, '#loaded-note', /^Loaded the fewest-switch counterexample of pre: \d+ steps, 1 switch\.$/);
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#timeline').getBoundingClientRect();
+    return r.top >= -1 && r.top < innerHeight;
+  }, null, PATIENCE);
   await page.locator('#result-pre .load-shortest').click();
   await page.waitForFunction(() => document.querySelector('.block[data-violations~="inv2"]'));
+  await waitText(page, '#loaded-note', /^Loaded the shortest counterexample of pre: \d+ steps, \d+ switches\.$/);
   assert.deepEqual(errors, []);
 });
 
@@ -180,7 +189,17 @@ test('the keyboard moves blocks and steps the cursor', async () => {
   await waitText(page, '#cursor-pos', /^step 0 of/);
   await page.keyboard.press('End');
   const n = await page.locator('.block').count();
-  await waitText(page, '#cursor-pos', `step ${n - 1} of ${n - 1}`);
+  await waitText(page, '#cursor-pos', `step ${n - 1} of ${n} (numbered from 0)`);
+  // Outside the timeline, ↓ Home End are the page's own (scrolling); [ ] still step.
+  await page.locator('#copy-link').focus();
+  await page.keyboard.press('[');
+  await waitText(page, '#cursor-pos', new RegExp(`^step ${n - 2} of`));
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('[');
+  await waitText(page, '#cursor-pos', new RegExp(`^step ${n - 3} of`));
+  const names = await page.$$eval('.cursor-ctl button', (bs) => bs.map((b) => b.getAttribute('aria-label')));
+  assert.deepEqual(names, ['initial state', 'step back', 'step forward', 'last step']);
   assert.deepEqual(errors, []);
 });
 
@@ -204,5 +223,31 @@ test('re-simulation after a drop at source granularity', async () => {
   const dom = samples.map((s) => s.dom);
   const frame = samples.map((s) => s.frame);
   console.log(`re-simulation after a drop (seed-race, source, ${n} steps): DOM updated ${fmt(dom)} ms (median ${median(dom).toFixed(1)}); next frame after repaint ${fmt(frame)} ms (median ${median(frame).toFixed(1)}); target <= 16 ms`);
+  assert.deepEqual(errors, []);
+});
+
+test('the page says what a flush did, reads an invariant\'s status apart from where it breaks, and keeps a typo', async () => {
+  const { page, errors } = await open();
+  // The first visit opens on the flush of ASID 1, the first violation (inv2).
+  const at = await page.locator('#cursor-pos').textContent();
+  const n = await page.locator('.block').count();
+  assert.match(at, new RegExp(`^step \\d+ of ${n} \\(numbered from 0\\)$`), 'the count is the number of steps');
+  assert.match(await page.locator('#flush-note').textContent(), /^Invalidates ASID 1 in the IOTLB: no entry of ASID 1 was cached/);
+  assert.equal(await page.locator('.details .empty').count(), 0, 'a flush never reads as "no object changed"');
+  // inv2 breaks here; inv1 holds here and breaks later: the two read apart.
+  assert.equal(await page.locator('#inv-inv2').getAttribute('data-broken'), 'true');
+  assert.match(await page.locator('#first-inv2').textContent(), /^first at step \d+/);
+  assert.equal(await page.locator('#inv-inv1').getAttribute('data-broken'), 'false');
+  assert.match(await page.locator('#first-inv1').textContent(), /^violated later, first at step \d+/);
+  assert.match(await page.locator('#first-inv1').getAttribute('class'), /\bapart\b/, 'not the red mark of a violation');
+  // At inv1's first violation, inv2 (an event at the flush) reads as broken earlier.
+  await page.click('#first-inv1');
+  await waitText(page, '#first-inv2', /^violated earlier, first at step \d+/);
+  // A typo in the schedule stays in the field with the error, to be corrected.
+  await page.fill('#schedule', 'CPU0*4 CPU9');
+  await page.press('#schedule', 'Enter');
+  await page.locator('.intro .error').waitFor();
+  assert.match(await page.locator('.intro .error').textContent(), /CPU9/);
+  assert.equal(await page.locator('#schedule').inputValue(), 'CPU0*4 CPU9');
   assert.deepEqual(errors, []);
 });

@@ -36,7 +36,19 @@ pub fn step_key(key: &str) -> Option<Action> {
     })
 }
 
-/// Step keys work wherever the focus is, except in text fields.
+/// Whether a key is a step key only inside the timeline: the page's own scrolling keys.
+fn timeline_only(key: &str) -> bool {
+    matches!(key, "ArrowUp" | "ArrowDown" | "Home" | "End")
+}
+
+/// Whether the focus is inside the timeline.
+fn in_timeline(e: &web_sys::KeyboardEvent) -> bool {
+    let el = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    el.and_then(|el| el.closest("#timeline").ok().flatten()).is_some()
+}
+
+/// Step keys: `[` `]` `,` `.` wherever the focus is, except in text fields; ↑ ↓ Home End
+/// only in the timeline, so they keep scrolling the page elsewhere.
 #[hook]
 pub fn use_global_keys(dispatch: UseReducerDispatcher<AppState>) {
     use_effect_with((), move |_| {
@@ -44,7 +56,11 @@ pub fn use_global_keys(dispatch: UseReducerDispatcher<AppState>) {
             if e.default_prevented() || in_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
-            if let Some(a) = step_key(&e.key()) {
+            let key = e.key();
+            if timeline_only(&key) && !in_timeline(&e) {
+                return;
+            }
+            if let Some(a) = step_key(&key) {
                 e.prevent_default();
                 dispatch.dispatch(a);
             }

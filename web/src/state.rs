@@ -110,6 +110,10 @@ pub struct AppState {
     pub imports: u64,
     /// Where the shown schedule was carried from, while it is unedited since.
     pub origin: Option<Origin>,
+    /// Schedule text that failed to load, kept in the field until the next run or dismissal.
+    pub draft: Option<String>,
+    /// What the explorer's counterexample button loaded, until the next run.
+    pub loaded: Option<String>,
 }
 
 /// The run a schedule was carried from by a switch of variant: the variant the user made it
@@ -153,6 +157,8 @@ impl PartialEq for AppState {
             && self.import_error == o.import_error
             && self.imports == o.imports
             && self.origin == o.origin
+            && self.draft == o.draft
+            && self.loaded == o.loaded
     }
 }
 
@@ -202,7 +208,7 @@ pub enum Action {
     /// Load a schedule from text (names or indices); parse errors are shown.
     LoadText(String),
     /// Load a schedule found by the explorer.
-    LoadSchedule(Schedule),
+    LoadSchedule(Schedule, String),
     /// Check every interleaving of the current variant and the other side of the fix.
     ExploreStart,
     /// Stop the check.
@@ -351,6 +357,8 @@ impl AppState {
             import_error: None,
             imports: 0,
             origin: None,
+            draft: None,
+            loaded: None,
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -387,6 +395,12 @@ impl AppState {
         self.world.as_ref().map(|w| self.intent.to_names(w)).unwrap_or_default()
     }
 
+    /// What the schedule field shows: the text the user typed while it has an error (so a
+    /// typo can be corrected, not retyped), else the schedule that runs.
+    pub fn field_text(&self) -> String {
+        self.draft.clone().unwrap_or_else(|| self.intent_text())
+    }
+
     fn default_intent(&self) -> Schedule {
         let (Some(world), Some(text)) = (&self.world, self.scenario.default_schedule(self.variant, self.granularity))
         else {
@@ -417,6 +431,8 @@ impl AppState {
     /// Runs the intent and refreshes the timeline; keeps the cursor in range.
     fn rerun(&mut self) {
         self.runs += 1;
+        self.draft = None;
+        self.loaded = None;
         let Some(world) = &self.world else {
             self.trace = None;
             self.blocks = Rc::default();
@@ -583,10 +599,16 @@ impl Reducible for AppState {
                 let Some(world) = s.world.clone() else { return self };
                 match Schedule::parse(&text, &world) {
                     Ok(schedule) => s.load(schedule),
-                    Err(e) => s.error = Some(format!("schedule not loaded: {e}")),
+                    Err(e) => {
+                        s.error = Some(format!("schedule not loaded: {e}"));
+                        s.draft = Some(text);
+                    }
                 }
             }
-            Action::LoadSchedule(schedule) => s.load(schedule),
+            Action::LoadSchedule(schedule, what) => {
+                s.load(schedule);
+                s.loaded = Some(what);
+            }
             Action::ExploreStart => {
                 // The shown kernel first, then the other side of the fix, then the rest.
                 let first = [s.variant, s.counterpart()];
@@ -633,7 +655,10 @@ impl Reducible for AppState {
                 s.explore.progress = None;
                 s.runs = self.runs + 1;
             }
-            Action::DismissError => s.error = None,
+            Action::DismissError => {
+                s.error = None;
+                s.draft = None;
+            }
             Action::DismissLinkError => s.link_error = None,
             Action::Import(text) => match AppState::import(&text) {
                 Ok(mut t) => {
@@ -794,6 +819,15 @@ mod tests {
         assert_eq!(s.cursor, Some(s.blocks.len() - 1));
         let s = reduce(s, Action::CursorBy(5));
         assert_eq!(s.cursor, Some(s.blocks.len() - 1));
+    }
+
+    #[test]
+    fn a_schedule_typo_stays_in_the_field_until_the_next_run() {
+        let s = reduce(Rc::new(AppState::default()), Action::LoadText("CPU0*4 CPU9".into()));
+        assert_eq!(s.field_text(), "CPU0*4 CPU9");
+        assert!(s.error.as_deref().unwrap_or_default().contains("CPU9"), "{:?}", s.error);
+        let s = reduce(s, Action::LoadText("CPU0*4".into()));
+        assert_eq!((s.field_text(), s.error.clone()), (s.intent_text(), None));
     }
 
     #[test]

@@ -246,6 +246,28 @@ pub fn changes_at(world: &World, trace: &Trace, i: usize) -> Vec<Change> {
     diff::changes(world, trace.state_before(world, i), &trace.states[i])
 }
 
+/// What the TLB invalidation at step `i` did, in words, or `None` when the step flushes
+/// nothing: which IOTLB entries of the flushed tag it dropped, or that none was cached. A
+/// flush changes no descriptor, so without this the step would read as doing nothing.
+pub fn flush_note(world: &World, trace: &Trace, i: usize) -> Option<String> {
+    let tag = trace.steps.get(i)?.outcome.flush?;
+    let dropped: Vec<String> = trace
+        .state_before(world, i)
+        .iotlb
+        .iter()
+        .filter(|e| e.tag == tag)
+        .map(|e| format!("{tag} {:#x} -> {:#x}", e.iova, e.pa))
+        .collect();
+    Some(match dropped.len() {
+        0 => format!("Invalidates {tag} in the IOTLB: no entry of {tag} was cached, so nothing was dropped."),
+        n => format!(
+            "Invalidates {tag} in the IOTLB: dropped {n} {} ({}).",
+            if n == 1 { "entry" } else { "entries" },
+            dropped.join(", ")
+        ),
+    })
+}
+
 /// The name of a thread.
 pub fn thread_name(world: &World, t: ThreadId) -> &str {
     &world.programs[t.ix()].name

@@ -22,6 +22,7 @@ pub fn Details() -> Html {
     let step = &trace.steps[b.index];
     let lane = app.lanes.get(b.lane).map_or("", |l| l.name.as_str());
     let changes = view::changes_at(world, trace, b.index);
+    let flush = view::flush_note(world, trace, b.index);
     let chain = step.stack.join(" → ");
     html! {
         <section class="panel details" aria-label="Step">
@@ -56,9 +57,12 @@ pub fn Details() -> Html {
                     </li>
                 }) }</ul>
             }
-            if changes.is_empty() {
+            if let Some(note) = &flush {
+                <p class="flushnote" id="flush-note">{ note }</p>
+            }
+            if changes.is_empty() && flush.is_none() {
                 <p class="empty">{ "No object changed (a lock, a read or a check)." }</p>
-            } else {
+            } else if !changes.is_empty() {
                 <table class="changes">
                     <thead><tr><th>{ "changed" }</th><th>{ "before" }</th><th>{ "after" }</th></tr></thead>
                     <tbody>{ for changes.iter().map(|c| html! {

@@ -91,13 +91,17 @@ fn Side(props: &SideProps) -> Html {
     let Some(s) = app.explore.result(&key).cloned() else {
         return html! { <div class="side" id={format!("result-{}", v.name())}>{ label }<p class="empty">{ "not checked yet" }</p></div> };
     };
-    let load = |schedule: Schedule| {
+    let load = |schedule: Schedule, what: String| {
         let app = app.clone();
         Callback::from(move |_| {
             if app.variant != v {
                 app.dispatch(Action::Variant(v));
             }
-            app.dispatch(Action::LoadSchedule(schedule.clone()));
+            app.dispatch(Action::LoadSchedule(schedule.clone(), what.clone()));
+            if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("timeline"))
+            {
+                el.scroll_into_view();
+            }
         })
     };
     let exact = !s.limit_hit && !s.overflow;
@@ -123,22 +127,49 @@ fn Side(props: &SideProps) -> Html {
                 { group(s.unique_states.into()) }{ if s.symmetry { " states up to ASID renaming, " } else { " states, " } }
                 { group(s.transitions.into()) }{ " transitions" }
             </p>
-            <div class="row">
-                if let Some(sh) = s.shortest.clone() {
-                    <button type="button" class="load-shortest" onclick={load(sh.clone())}
-                        title={format!("{} steps, then the scheduler completes the run", sh.0.len())}>
-                        { "Load shortest counterexample" }
-                    </button>
-                }
-                if let Some(f) = s.fewest_switches.clone() {
-                    <button type="button" class="load-fewest" onclick={load(f.clone())}
-                        title={format!("{} context switches, {} steps", smmu_sim::explore::switches(&f), f.0.len())}>
-                        { "Load fewest-switch counterexample" }
-                    </button>
-                }
-            </div>
+            <div class="row">{ for counterexamples(&s, v).into_iter().map(|(id, button, what, schedule)| html! {
+                <button type="button" class={id} onclick={load(schedule, what.clone())} title={what.clone()}>{ button }</button>
+            }) }</div>
         </div>
     }
+}
+
+/// The counterexample buttons: (class, label, what it loads, schedule). When the shortest
+/// is also a fewest-switch one, one button says so instead of two that do the same.
+fn counterexamples(s: &Checked, v: Variant) -> Vec<(&'static str, String, String, Schedule)> {
+    let describe = |kind: &str, c: &Schedule| {
+        let k = smmu_sim::explore::switches(c);
+        format!(
+            "the {kind} counterexample of {v}: {} steps, {k} {}",
+            c.0.len(),
+            if k == 1 { "switch" } else { "switches" }
+        )
+    };
+    let fewest = s.fewest_switches.as_ref();
+    let same = |a: &Schedule| fewest.is_some_and(|f| smmu_sim::explore::switches(f) == smmu_sim::explore::switches(a));
+    let mut out = Vec::new();
+    if let Some(sh) = &s.shortest {
+        if same(sh) {
+            let what = describe("shortest", sh) + " (also the fewest switches)";
+            out.push((
+                "load-shortest",
+                "Load counterexample (shortest, fewest switches)".to_string(),
+                what,
+                sh.clone(),
+            ));
+            return out;
+        }
+        out.push(("load-shortest", "Load shortest counterexample".to_string(), describe("shortest", sh), sh.clone()));
+    }
+    if let Some(f) = fewest {
+        out.push((
+            "load-fewest",
+            "Load fewest-switch counterexample".to_string(),
+            describe("fewest-switch", f),
+            f.clone(),
+        ));
+    }
+    out
 }
 
 fn by_invariant(s: &Rc<Checked>) -> Vec<Html> {

@@ -40,24 +40,26 @@ pub fn Intro() -> Html {
                 <h2>{ &app.scenario.title }</h2>
                 <p class="desc">{ &app.scenario.description }</p>
                 if seed {
-                    <p class="try"><strong>{ "Try: " }</strong>
-                        { "the default schedule below is the race from the mailing-list thread. Drag CPU1's " }
-                        <code>{ "share_asid" }</code>{ " steps before CPU0's " }<code>{ "list_del" }</code>
-                        { ", or after CPU0's attach completes, and watch inv1/inv2 clear. Then flip the fix: CPU1 now waits for " }
-                        <code>{ "arm_smmu_asid_lock" }</code>{ " (amber) and every invariant holds, whatever the order." }
+                    <p class="try" id="try"><strong>{ "Try: " }</strong>
+                        { "the default schedule is the race from the mailing-list thread: CPU0's " }
+                        <code>{ "list_del" }</code>{ " runs, then CPU1's " }<code>{ "share_asid" }</code>
+                        { ". Drag CPU1's first step to the end of the timeline: CPU1 then runs after CPU0's attach completes, and inv1, inv2, inv3 and dma hold (the fix's design rule, lock, breaks in every run before the fix); " }
+                        <strong>{ "Reset" }</strong>{ " brings the race back. Or flip the fix: the same interleaving runs with CPU1 waiting for " }
+                        <code>{ "arm_smmu_asid_lock" }</code>{ " (amber) until CPU0's attach is done, and every invariant holds." }
                     </p>
                 }
                 <p class="keys">
                     <kbd>{ "drag" }</kbd>{ " a block, or focus it and " }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>
                     { " to move it · " }<kbd>{ "Enter" }</kbd>{ " select · " }
-                    <kbd>{ "↑" }</kbd><kbd>{ "↓" }</kbd>{ " or " }<kbd>{ "[" }</kbd><kbd>{ "]" }</kbd>{ " or " }<kbd>{ "," }</kbd><kbd>{ "." }</kbd>
-                    { " step the cursor · " }<kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>
+                    <kbd>{ "[" }</kbd><kbd>{ "]" }</kbd>{ " or " }<kbd>{ "," }</kbd><kbd>{ "." }</kbd>
+                    { " step the cursor (in the timeline also " }<kbd>{ "↑" }</kbd><kbd>{ "↓" }</kbd>
+                    { ", and " }<kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " for the first and last step)" }
                 </p>
             </div>
             <form class="sched" onsubmit={apply}>
                 <label for="schedule">{ "schedule" }</label>
                 <input id="schedule" ref={input} spellcheck="false" autocomplete="off"
-                    value={app.intent_text()}
+                    value={app.field_text()}
                     title="thread names or indices, NAME*k repeats: CPU0*4 CPU1*6" />
                 <button type="submit">{ "Apply" }</button>
                 <button type="button" id="reset" onclick={reset}>{ "Reset" }</button>

@@ -15,13 +15,21 @@ pub fn InvariantPanel() -> Html {
     let status = view::invariant_status(world, trace, app.cursor);
     let row = |s: &InvariantStatus| {
         let inv = s.invariant;
+        // The status at the cursor and where the run first breaks it read apart: a red mark
+        // only beside a red status; when it holds here, a plain link to where it breaks.
         let go = s.first.map(|k| {
+            let later = app.cursor.is_none_or(|c| c < k);
             let app = app.clone();
             let onclick = Callback::from(move |_| app.dispatch(Action::Cursor(Some(k))));
+            let (cls, text) = match (s.broken, later) {
+                (true, _) => ("first", format!("first at step {k} →")),
+                (false, true) => ("first apart", format!("violated later, first at step {k} →")),
+                (false, false) => ("first apart", format!("violated earlier, first at step {k} →")),
+            };
             html! {
-                <button type="button" class="first" id={format!("first-{}", inv.id())} {onclick}
-                    title="move the cursor to the first violating step">
-                    { format!("first at step {k} →") }
+                <button type="button" class={cls} id={format!("first-{}", inv.id())} {onclick}
+                    title="move the cursor to the first step that violates it">
+                    { text }
                 </button>
             }
         });

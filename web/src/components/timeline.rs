@@ -107,12 +107,15 @@ pub fn Timeline(props: &TimelineProps) -> Html {
         }
     });
     html! {
-        <section class={classes!("timeline", readonly.then_some("readonly"))} aria-label="Timeline">
+        <section class={classes!("timeline", readonly.then_some("readonly"))} id="timeline" aria-label="Timeline">
             <div class="tl-head">
                 <h2>{ "Timeline" }</h2>
                 <CursorButtons />
                 <Legend />
             </div>
+            if let Some(what) = &app.loaded {
+                <p class="loaded" id="loaded-note" role="status">{ format!("Loaded {what}.") }</p>
+            }
             <div class="tl-scroll" id="timeline-scroll">
                 <div class="tl-grid">
                     <div class="lane cols">
@@ -138,16 +141,16 @@ fn CursorButtons() -> Html {
         Callback::from(move |_| app.dispatch(a.clone()))
     };
     let pos = match app.cursor {
-        Some(c) => format!("step {c} of {}", app.blocks.len().saturating_sub(1)),
+        Some(c) => format!("step {c} of {} (numbered from 0)", app.blocks.len()),
         None => "initial state".to_string(),
     };
     html! {
         <div class="cursor-ctl" role="toolbar" aria-label="cursor">
-            <button type="button" id="cur-home" onclick={go(Action::CursorHome)} title="initial state (Home)">{ "⇤" }</button>
-            <button type="button" id="cur-back" onclick={go(Action::CursorBy(-1))} title="step back (↑ [ ,)">{ "◀" }</button>
+            <button type="button" id="cur-home" aria-label="initial state" onclick={go(Action::CursorHome)} title="initial state (Home)">{ "⇤" }</button>
+            <button type="button" id="cur-back" aria-label="step back" onclick={go(Action::CursorBy(-1))} title="step back (↑ [ ,)">{ "◀" }</button>
             <span class="pos" id="cursor-pos" aria-live="polite">{ pos }</span>
-            <button type="button" id="cur-fwd" onclick={go(Action::CursorBy(1))} title="step forward (↓ ] .)">{ "▶" }</button>
-            <button type="button" id="cur-end" onclick={go(Action::CursorEnd)} title="last step (End)">{ "⇥" }</button>
+            <button type="button" id="cur-fwd" aria-label="step forward" onclick={go(Action::CursorBy(1))} title="step forward (↓ ] .)">{ "▶" }</button>
+            <button type="button" id="cur-end" aria-label="last step" onclick={go(Action::CursorEnd)} title="last step (End)">{ "⇥" }</button>
         </div>
     }
 }

@@ -155,18 +155,18 @@ test('checking every interleaving gives the exact counts before and after the fi
   assert.ok((await page.locator('#danger-map td.dc[title*="violate"]').count()) > 0, 'the danger map has counted cells');
   await page.locator('.explore').scrollIntoViewIfNeeded();
   await screenshot(page, '04-every-interleaving');
-  await page.locator('#result-pre .load-fewest').click();
+  // The shortest counterexample (CPU0*4 CPU1*6) also has the fewest switches: one button says so.
+  assert.equal(await page.locator('#result-pre .load-fewest').count(), 0, 'no second button that does the same');
+  assert.equal(await page.locator('#result-pre .load-shortest').textContent(), 'Load counterexample (shortest, fewest switches)');
+  await page.locator('#result-pre .load-shortest').click();
   await page.waitForFunction(() => document.querySelector('.block[data-violations~="inv2"]'));
   assert.match(await page.locator('#executed').textContent(), /^CPU0\*\d+ CPU1\*\d+/, 'one context switch');
   // Loading says what was loaded, and brings the timeline into view.
-  await waitText(page, '#loaded-note', /^Loaded the fewest-switch counterexample of pre: \d+ steps, 1 switch\.$/);
+  await waitText(page, '#loaded-note', 'Loaded the shortest counterexample of pre: 10 steps, 1 switch (also the fewest switches).');
   await page.waitForFunction(() => {
     const r = document.querySelector('#timeline').getBoundingClientRect();
     return r.top >= -1 && r.top < innerHeight;
   }, null, PATIENCE);
-  await page.locator('#result-pre .load-shortest').click();
-  await page.waitForFunction(() => document.querySelector('.block[data-violations~="inv2"]'));
-  await waitText(page, '#loaded-note', /^Loaded the shortest counterexample of pre: \d+ steps, \d+ switches\.$/);
   assert.deepEqual(errors, []);
 });
 
@@ -240,14 +240,85 @@ test('the page says what a flush did, reads an invariant\'s status apart from wh
   assert.equal(await page.locator('#inv-inv1').getAttribute('data-broken'), 'false');
   assert.match(await page.locator('#first-inv1').textContent(), /^violated later, first at step \d+/);
   assert.match(await page.locator('#first-inv1').getAttribute('class'), /\bapart\b/, 'not the red mark of a violation');
-  // At inv1's first violation, inv2 (an event at the flush) reads as broken earlier.
-  await page.click('#first-inv1');
-  await waitText(page, '#first-inv2', /^violated earlier, first at step \d+/);
+  // At the end of the run CD_A[0] no longer holds ASID 1: inv1 holds again, and says where it broke.
+  await page.click('#cur-end');
+  await waitText(page, '#first-inv1', /^violated earlier, first at step \d+/);
+  assert.equal(await page.locator('#inv-inv1').getAttribute('data-broken'), 'false');
   // A typo in the schedule stays in the field with the error, to be corrected.
   await page.fill('#schedule', 'CPU0*4 CPU9');
   await page.press('#schedule', 'Enter');
   await page.locator('.intro .error').waitFor();
   assert.match(await page.locator('.intro .error').textContent(), /CPU9/);
   assert.equal(await page.locator('#schedule').inputValue(), 'CPU0*4 CPU9');
+  assert.deepEqual(errors, []);
+});
+
+test('why it broke: each invariant\'s causal chain links to its steps, and the state panel marks what it names', async () => {
+  const { page, errors } = await open();
+  // The chain the thread tells, derived from the trace: A leaves z's list, share_asid's walk
+  // skips A, the flush, A's DMA refills ASID 1 from PT_z, CD_B[1] installs ASID 1, B hits it.
+  const steps = (inv) => page.$$eval(`#why-${inv} .why-step`, (bs) => bs.map((b) => Number(b.textContent.replace('step ', ''))));
+  assert.deepEqual(await steps('dma'), [2, 7, 9, 10, 14, 15]);
+  assert.match(await page.locator('#why-dma li').first().textContent(), /list_del/);
+  // At the cursor's step (the flush), the CD that still uses ASID 1 is the row inv2 names.
+  assert.ok((await page.locator('#t-cd tr[data-named~="inv2"]').count()) >= 1, 'inv2 names a CD row');
+  // Following inv1's chain to its last step: both CDs holding ASID 1 are marked.
+  const inv1 = await steps('inv1');
+  await page.locator('#why-inv1 .why-step').last().click();
+  await waitText(page, '#cursor-pos', new RegExp(`^step ${inv1.at(-1)} of`));
+  assert.equal(await page.locator('#t-cd tr[data-named~="inv1"]').count(), 2, 'inv1 names the two CDs');
+  await page.locator('#why-dma .why-step').last().click();
+  await waitText(page, '#cursor-pos', /^step 15 of/);
+  assert.equal(await page.locator('#t-iotlb tr[data-named~="dma"]').count(), 1, 'dma names the stale IOTLB entry');
+  await page.locator('#why').scrollIntoViewIfNeeded();
+  await screenshot(page, '06-why-it-broke');
+  assert.deepEqual(errors, []);
+});
+
+test('the verdict chips and the overview show the whole run at 1024 px', async () => {
+  const { page, errors } = await open(1024, 768);
+  const n = await page.locator('.block').count();
+  assert.equal(await page.locator('.ov-cell').count(), n, 'every step is in the overview');
+  // list_del (CPU0) and the flush (CPU1) are on screen together.
+  const box = async (i) => page.locator(`.ov-cell[aria-label^="step ${i} "]`).boundingBox();
+  const listDel = Number(await page.locator('.block', { hasText: 'list_del(A)' }).first().getAttribute('data-index'));
+  const flush = Number(await page.locator('.block', { hasText: 'tlb_inv_asid' }).first().getAttribute('data-index'));
+  for (const i of [0, listDel, flush, n - 1]) {
+    const b = await box(i);
+    assert.ok(b && b.x >= 0 && b.x + b.width <= 1024, `step ${i} of the overview is on screen: ${JSON.stringify(b)}`);
+  }
+  assert.match(await page.locator('#chip-inv2').textContent(), new RegExp(`^inv2 broken at step ${flush}$`));
+  await page.click('#chip-inv1');
+  await waitText(page, '#cursor-pos', /^step 14 of/);
+  await screenshot(page, '07-overview-1024');
+  await rerun(page, () => page.click('#fix-switch'));
+  for (const inv of ['inv1', 'inv2', 'inv3', 'dma']) {
+    assert.equal(await page.locator(`#chip-${inv}`).textContent(), `${inv} holds`);
+  }
+  assert.deepEqual(errors, []);
+});
+
+test('undo and redo walk the edits, and Back steps back through them without leaving the page', async () => {
+  const { page, errors } = await open(4400, 900);
+  await settled(page);
+  const n = await page.locator('.block').count();
+  assert.equal(await page.locator('#undo').isDisabled(), true, 'nothing to undo on a first visit');
+  await dragTo(page, page.locator('.block[data-lane="1"][data-nth="0"]'), n - 1);
+  await page.waitForFunction(() => !document.querySelector('.block[data-violations~="inv2"]'));
+  await rerun(page, () => page.click('#undo'));
+  assert.ok((await violated(page)).includes('inv2'), 'undo brings the race back');
+  await rerun(page, () => page.click('#redo'));
+  assert.ok(!(await violated(page)).includes('inv2'), 'redo moves CPU1 after CPU0 again');
+  await page.locator('#copy-link').focus();
+  await rerun(page, () => page.keyboard.press('Control+z'));
+  assert.ok((await violated(page)).includes('inv2'), 'Ctrl+Z undoes');
+  await rerun(page, () => page.keyboard.press('Control+Shift+z'));
+  assert.ok(!(await violated(page)).includes('inv2'), 'Ctrl+Shift+Z redoes');
+  // Back: the run before the last edit, on the same page.
+  await settled(page);
+  const origin = new URL(page.url()).origin;
+  await rerun(page, () => page.goBack());
+  assert.equal(new URL(page.url()).origin, origin, 'Back stays on the playground');
+  assert.ok((await violated(page)).includes('inv2'), 'Back shows the run before the edit');
   assert.deepEqual(errors, []);
 });

@@ -7,9 +7,11 @@ mod explore;
 pub mod header;
 mod intro;
 mod invariants;
+mod overview;
 mod share;
 mod state_panel;
 pub mod timeline;
+mod why;
 
 pub use danger::DangerPanel;
 pub use details::Details;
@@ -21,6 +23,7 @@ pub use invariants::InvariantPanel;
 pub use share::ShareBar;
 pub use state_panel::StatePanel;
 pub use timeline::Timeline;
+pub use why::WhyPanel;
 
 /// The shared state, from the context `App` provides.
 #[yew::hook]

@@ -36,6 +36,15 @@ pub fn step_key(key: &str) -> Option<Action> {
     })
 }
 
+/// The action of Ctrl (⌘) with a key: Z undo, Shift+Z or Y redo.
+pub fn undo_key(key: &str, shift: bool) -> Option<Action> {
+    match (key, shift) {
+        ("z" | "Z", false) => Some(Action::Undo),
+        ("z" | "Z", true) | ("y" | "Y", _) => Some(Action::Redo),
+        _ => None,
+    }
+}
+
 /// Whether a key is a step key only inside the timeline: the page's own scrolling keys.
 fn timeline_only(key: &str) -> bool {
     matches!(key, "ArrowUp" | "ArrowDown" | "Home" | "End")
@@ -53,7 +62,14 @@ fn in_timeline(e: &web_sys::KeyboardEvent) -> bool {
 pub fn use_global_keys(dispatch: UseReducerDispatcher<AppState>) {
     use_effect_with((), move |_| {
         let listener = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
-            if e.default_prevented() || in_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            if e.default_prevented() || in_field(&e) || e.alt_key() {
+                return;
+            }
+            if e.ctrl_key() || e.meta_key() {
+                if let Some(a) = undo_key(&e.key(), e.shift_key()) {
+                    e.prevent_default();
+                    dispatch.dispatch(a);
+                }
                 return;
             }
             let key = e.key();
@@ -245,13 +261,19 @@ fn autosave(held: &RefCell<Option<String>>, state: &AppState, link: Option<&str>
     }
 }
 
-/// Replaces the address bar's fragment (not the history entry) when it differs.
-fn show_in_address_bar(fragment: &str) {
-    if location_hash() != fragment {
-        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
-        }
+/// Writes the fragment to the address bar when it differs: as a new history entry for an
+/// edit, else in place of the current one.
+fn show_in_address_bar(fragment: &str, edit: bool) {
+    if location_hash() == fragment {
+        return;
     }
+    let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else { return };
+    let url = format!("#{fragment}");
+    let _ = if edit {
+        history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+    };
 }
 
 /// The address's fragment, without `#`.
@@ -260,8 +282,9 @@ pub fn location_hash() -> String {
     hash.trim_start_matches('#').to_string()
 }
 
-/// Keeps the permalink of what the page shows in the address bar (replacing the history
-/// entry, so stepping does not flood the back button), and opens a link pasted into it.
+/// Keeps the permalink of what the page shows in the address bar (an edit of the run adds a
+/// history entry, a cursor move replaces it, so stepping does not flood the back button),
+/// and opens a link pasted into it or reached with Back and Forward.
 ///
 /// Encoding waits until the page has settled for a moment, so it never delays the repaint
 /// after a drop or a step.
@@ -274,6 +297,10 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
     let deps = (state.runs, state.cursor, state.variant, state.granularity, state.scenario.id.clone());
     let current = state.clone();
     let held = use_mut_ref(|| state.link_error.is_some().then(|| state_key(state)));
+    // The run last written to the address bar: a new run (an edit) gets a history entry of
+    // its own, so the browser's Back steps back through edits instead of leaving the page;
+    // a cursor move only replaces the entry.
+    let written = use_mut_ref(|| None::<u64>);
     use_effect_with(deps, move |_| {
         let alive = Rc::new(Cell::new(true));
         let later = alive.clone();
@@ -284,7 +311,9 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
             }
             let link = current.link();
             if let Some(link) = &link {
-                show_in_address_bar(&crate::route::fragment(embed, link));
+                let edit = written.borrow().is_some_and(|runs| runs != current.runs);
+                show_in_address_bar(&crate::route::fragment(embed, link), edit);
+                *written.borrow_mut() = Some(current.runs);
             }
             if !embed {
                 autosave(&held, &current, link.as_deref());

@@ -8,6 +8,7 @@
 //! [`worker`] is the check's web worker, built as its own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
+pub mod history;
 pub mod hooks;
 pub mod route;
 pub mod share;
@@ -16,7 +17,7 @@ pub mod storage;
 pub mod worker;
 
 use components::{
-    DangerPanel, Details, Embed, ExplorePanel, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline,
+    DangerPanel, Details, Embed, ExplorePanel, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline, WhyPanel,
 };
 use state::AppState;
 use yew::prelude::*;
@@ -58,6 +59,7 @@ pub fn App() -> Html {
                         </div>
                         <div class="col">
                             <InvariantPanel />
+                            <WhyPanel />
                             <ExplorePanel />
                         </div>
                     </div>

@@ -15,6 +15,7 @@ use smmu_sim::view::{self, Block, Lane};
 use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
 use yew::Reducible;
 
+use crate::history::{History, Snapshot};
 use crate::worker::Checked;
 
 /// What an exploration result belongs to.
@@ -114,6 +115,8 @@ pub struct AppState {
     pub draft: Option<String>,
     /// What the explorer's counterexample button loaded, until the next run.
     pub loaded: Option<String>,
+    /// Undo and redo of edits to the run.
+    pub history: History,
 }
 
 /// The run a schedule was carried from by a switch of variant: the variant the user made it
@@ -159,6 +162,7 @@ impl PartialEq for AppState {
             && self.origin == o.origin
             && self.draft == o.draft
             && self.loaded == o.loaded
+            && self.history == o.history
     }
 }
 
@@ -230,6 +234,10 @@ pub enum Action {
     ImportDismiss,
     /// Dismiss the banner about a link that could not be opened.
     DismissLinkError,
+    /// Undo the last edit to the run.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
 }
 
 /// The id of the scenario shown on a first visit.
@@ -359,6 +367,7 @@ impl AppState {
             origin: None,
             draft: None,
             loaded: None,
+            history: History::default(),
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -538,6 +547,57 @@ impl Reducible for AppState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        match action {
+            Action::Undo => self.travel(false),
+            Action::Redo => self.travel(true),
+            action => {
+                let next = self.clone().apply(action);
+                next.recorded(&self)
+            }
+        }
+    }
+}
+
+impl AppState {
+    /// What an edit changes, for undo.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot { variant: self.variant, intent: self.intent.clone(), cursor: self.cursor }
+    }
+
+    /// `self` after an action from `before`: an edit of the run is recorded for undo; another
+    /// scenario or granularity starts a new history.
+    fn recorded(self: Rc<Self>, before: &AppState) -> Rc<Self> {
+        let same_world = Rc::ptr_eq(&self.scenario, &before.scenario) && self.granularity == before.granularity;
+        let edited = self.variant != before.variant || self.intent != before.intent;
+        if same_world && !edited {
+            return self;
+        }
+        let mut s = (*self).clone();
+        if same_world {
+            s.history.record(before.snapshot());
+        } else {
+            s.history = History::default();
+        }
+        Rc::new(s)
+    }
+
+    /// Undo (`forward == false`) or redo.
+    fn travel(self: Rc<Self>, forward: bool) -> Rc<Self> {
+        let mut s = (*self).clone();
+        let now = s.snapshot();
+        let Some(to) = (if forward { s.history.redo(now) } else { s.history.undo(now) }) else { return self };
+        if to.variant != s.variant {
+            s.variant = to.variant;
+            s.recompile();
+        }
+        s.intent = to.intent;
+        s.error = None;
+        s.rerun();
+        s.cursor = to.cursor.filter(|&c| c < s.n_steps());
+        Rc::new(s)
+    }
+
+    fn apply(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
             Action::Scenario(id) => {
@@ -671,6 +731,7 @@ impl Reducible for AppState {
                 Err(e) => s.import_error = Some(e),
             },
             Action::ImportDismiss => s.import_error = None,
+            Action::Undo | Action::Redo => return self.travel(matches!(action, Action::Redo)),
         }
         Rc::new(s)
     }
@@ -828,6 +889,28 @@ mod tests {
         assert!(s.error.as_deref().unwrap_or_default().contains("CPU9"), "{:?}", s.error);
         let s = reduce(s, Action::LoadText("CPU0*4".into()));
         assert_eq!((s.field_text(), s.error.clone()), (s.intent_text(), None));
+    }
+
+    #[test]
+    fn undo_and_redo_walk_the_edits_and_a_new_scenario_forgets_them() {
+        let s0 = Rc::new(AppState::default());
+        let n = s0.blocks.len();
+        let s1 =
+            reduce(s0.clone(), Action::Move { from: s0.blocks.iter().find(|b| b.lane == 1).unwrap().index, to: n - 1 });
+        let s2 = reduce(s1.clone(), Action::ToggleFix);
+        let s3 = reduce(s2.clone(), Action::Cursor(Some(4)));
+        assert!(s3.history.can_undo() && !s3.history.can_redo(), "a cursor move is not an edit");
+        let u1 = reduce(s3, Action::Undo);
+        assert_eq!((u1.variant, &u1.intent), (Variant::Pre, &s1.intent), "undo the fix switch");
+        let u0 = reduce(u1, Action::Undo);
+        assert_eq!((&u0.intent, &u0.blocks), (&s0.intent, &s0.blocks), "undo the move");
+        assert!(!u0.history.can_undo());
+        let r1 = reduce(u0, Action::Redo);
+        assert_eq!(r1.intent, s1.intent);
+        let r2 = reduce(r1, Action::Redo);
+        assert_eq!((r2.variant, &r2.blocks), (Variant::Fix, &s2.blocks));
+        let other = reduce(r2, Action::Scenario("attach-storm-1".into()));
+        assert!(!other.history.can_undo(), "another scenario starts a new history");
     }
 
     #[test]

@@ -180,6 +180,30 @@ pub struct Tables {
     pub locks: Vec<Row>,
 }
 
+/// The row name of an IOTLB entry: the IOTLB as a whole changes (see [`diff::changes`]),
+/// each entry is named by its tag and input address.
+fn iotlb_row(tag: crate::state::Tag, iova: u64) -> String {
+    format!("IOTLB {tag} {iova:#x}")
+}
+
+/// The state-table row ([`Row::object`]) of an object a violation names, so a front end can
+/// point at it.
+pub fn object_row(world: &World, o: &crate::check::Object) -> String {
+    use crate::check::Object;
+    match *o {
+        Object::Ste(m) => format!("STE_{}", world.topo.master(m)),
+        Object::Cd(m, s) => format!("CD_{}[{s}]", world.topo.master(m)),
+        Object::Iotlb(tag, iova) => iotlb_row(tag, iova),
+        Object::Devices(d) => format!("{}->devices", world.topo.domain(d)),
+    }
+}
+
+/// Whether a row changed when `changed` (from [`changes_at`]) names it: IOTLB rows change
+/// with the IOTLB.
+pub fn row_changed(row: &Row, changed: &[String]) -> bool {
+    changed.iter().any(|c| *c == row.object || (c == "IOTLB" && row.object.starts_with("IOTLB ")))
+}
+
 /// The tables at a state.
 pub fn tables(world: &World, state: &State) -> Tables {
     let live = live_refs(state);
@@ -212,7 +236,7 @@ pub fn tables(world: &World, state: &State) -> Tables {
     for e in &state.iotlb {
         let cells =
             vec![e.tag.to_string(), format!("{:#x}", e.iova), format!("{:#x}", e.pa), world.topo.pt(e.pt).into()];
-        t.iotlb.push(Row { object: "IOTLB".into(), cells });
+        t.iotlb.push(Row { object: iotlb_row(e.tag, e.iova), cells });
     }
     for (asid, c) in &state.xa {
         t.xa.push(Row {

@@ -16,11 +16,27 @@ pub fn StatePanel() -> Html {
         .cursor
         .map(|c| view::changes_at(world, trace, c).into_iter().map(|c| c.object).collect())
         .unwrap_or_default();
+    // The rows the violations found at this step name: what the broken invariant is about.
+    let named: Vec<(String, &'static str)> = app
+        .cursor
+        .and_then(|c| trace.steps.get(c))
+        .map(|s| {
+            let objects = s.violations.iter().filter(|v| v.invariant.is_safety());
+            objects.flat_map(|v| v.objects.iter().map(|o| (view::object_row(world, o), v.invariant.id()))).collect()
+        })
+        .unwrap_or_default();
     let table = |title: &str, id: &str, head: &[&str], rows: &[Row], empty: &str| {
         let body = rows.iter().map(|r| {
-            let hot = changed.contains(&r.object);
+            let hot = view::row_changed(r, &changed);
+            let invs: Vec<&str> = named.iter().filter(|(o, _)| *o == r.object).map(|(_, i)| *i).collect();
+            let title = match (hot, invs.is_empty()) {
+                (_, false) => Some(format!("named by the {} violation at this step", invs.join(", "))),
+                (true, true) => Some("changed at this step".to_string()),
+                (false, true) => None,
+            };
+            let cls = classes!(hot.then_some("changed"), (!invs.is_empty()).then_some("named"));
             html! {
-                <tr class={classes!(hot.then_some("changed"))} title={hot.then(|| "changed at this step".to_string())}>
+                <tr class={cls} {title} data-named={(!invs.is_empty()).then(|| invs.join(" "))}>
                     { for r.cells.iter().enumerate().map(|(i, c)| html! {
                         <td class={classes!((i + 1 == r.cells.len() && head.len() < r.cells.len()).then_some("note"))}>{ c }</td>
                     }) }

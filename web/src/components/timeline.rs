@@ -113,6 +113,9 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                 <CursorButtons />
                 <Legend />
             </div>
+            if !readonly {
+                <super::overview::Overview />
+            }
             if let Some(what) = &app.loaded {
                 <p class="loaded" id="loaded-note" role="status">{ format!("Loaded {what}.") }</p>
             }
@@ -145,6 +148,7 @@ fn CursorButtons() -> Html {
         None => "initial state".to_string(),
     };
     html! {
+        <>
         <div class="cursor-ctl" role="toolbar" aria-label="cursor">
             <button type="button" id="cur-home" aria-label="initial state" onclick={go(Action::CursorHome)} title="initial state (Home)">{ "⇤" }</button>
             <button type="button" id="cur-back" aria-label="step back" onclick={go(Action::CursorBy(-1))} title="step back (↑ [ ,)">{ "◀" }</button>
@@ -152,6 +156,13 @@ fn CursorButtons() -> Html {
             <button type="button" id="cur-fwd" aria-label="step forward" onclick={go(Action::CursorBy(1))} title="step forward (↓ ] .)">{ "▶" }</button>
             <button type="button" id="cur-end" aria-label="last step" onclick={go(Action::CursorEnd)} title="last step (End)">{ "⇥" }</button>
         </div>
+        <div class="undo-ctl" role="toolbar" aria-label="edits">
+            <button type="button" id="undo" onclick={go(Action::Undo)} disabled={!app.history.can_undo()}
+                title="undo the last edit of the run (Ctrl+Z)">{ "Undo" }</button>
+            <button type="button" id="redo" onclick={go(Action::Redo)} disabled={!app.history.can_redo()}
+                title="redo (Ctrl+Shift+Z or Ctrl+Y)">{ "Redo" }</button>
+        </div>
+        </>
     }
 }
 

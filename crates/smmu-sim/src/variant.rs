@@ -7,13 +7,13 @@ use std::str::FromStr;
 /// A pinned state of the driver source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Variant {
-    /// 71b0aa10, the parent of the fix (same attach/ASID logic as v6.8).
+    /// 71b0aa10b18d, the parent of the fix (same attach/ASID logic as v6.8).
     #[serde(rename = "pre")]
     Pre,
     /// 9f7c68911579, "Hold arm_smmu_asid_lock during all of attach_dev".
     #[serde(rename = "fix")]
     Fix,
-    /// 327e10b4, the end of the series as merged for v6.9.
+    /// 327e10b47ae9, the end of the series as merged for v6.9.
     #[serde(rename = "v6.9")]
     V69,
 }
@@ -40,12 +40,17 @@ impl Variant {
         }
     }
 
-    /// A one-line description naming the commit.
+    /// The commit id abbreviated to 12 characters, as `Fixes:` tags write it.
+    pub fn short_commit(self) -> &'static str {
+        &self.commit()[..12]
+    }
+
+    /// A one-line description that starts with [`Variant::short_commit`].
     pub fn title(self) -> &'static str {
         match self {
-            Variant::Pre => "71b0aa10 (before the fix; v6.8 attach/ASID logic)",
-            Variant::Fix => "9f7c68911579 iommu/arm-smmu-v3: Hold arm_smmu_asid_lock during all of attach_dev",
-            Variant::V69 => "327e10b4 (v6.9: release through the blocked/identity domains)",
+            Variant::Pre => "71b0aa10b18d (before the fix; v6.8 attach/ASID logic)",
+            Variant::Fix => "9f7c68911579 (\"iommu/arm-smmu-v3: Hold arm_smmu_asid_lock during all of attach_dev\")",
+            Variant::V69 => "327e10b47ae9 (v6.9: release through the blocked/identity domains)",
         }
     }
 
@@ -109,6 +114,20 @@ impl FromStr for Granularity {
             "mail" => Ok(Granularity::Mail),
             "source" => Ok(Granularity::Source),
             _ => Err(format!("unknown granularity '{s}' (expected mail or source)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_start_with_the_12_character_commit() {
+        for v in Variant::ALL {
+            assert_eq!(v.short_commit().len(), 12);
+            assert!(v.commit().starts_with(v.short_commit()));
+            assert!(v.title().starts_with(&format!("{} ", v.short_commit())), "{}", v.title());
         }
     }
 }

@@ -71,6 +71,7 @@ test('the page stays responsive during a long check, and Cancel stops it', async
   await tab.locator('#explore-progress').waitFor();
   await tab.waitForFunction(() => /states/.test(document.querySelector('#explore-progress')?.textContent ?? ''), null, PATIENCE);
   // Step through the timeline while the worker counts: the page answers keys.
+  await tab.locator('.block').first().focus();
   await tab.keyboard.press('Home');
   await waitText(tab, '#cursor-pos', 'initial state');
   await tab.keyboard.press(']');

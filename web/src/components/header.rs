@@ -105,11 +105,11 @@ pub fn FixSwitch() -> Html {
         Callback::from(move |_| app.dispatch(Action::ToggleFix))
     };
     let note = if v69 {
-        "v6.9 (327e10b4) includes this fix; pick pre or fix to toggle it".to_string()
+        "v6.9 (327e10b47ae9) includes this fix; pick pre or fix to toggle it".to_string()
     } else if on {
         format!("on: the {} kernel ({FIX_COMMIT})", Variant::Fix.name())
     } else {
-        "off: the parent commit 71b0aa10".to_string()
+        "off: the parent commit 71b0aa10b18d".to_string()
     };
     html! {
         <div class="fix">

@@ -322,3 +322,29 @@ test('undo and redo walk the edits, and Back steps back through them without lea
   assert.ok((await violated(page)).includes('inv2'), 'Back shows the run before the edit');
   assert.deepEqual(errors, []);
 });
+
+test('a drop previews where the block really lands, says why it differs, and marks what it pushed', async () => {
+  const { page, errors } = await open(4400, 900);
+  const flush = page.locator('.block', { hasText: 'tlb_inv_asid' }).first();
+  const box = await flush.boundingBox();
+  const index = Number(await flush.getAttribute('data-index'));
+  const x = (col) => box.x - 4 - index * COL + col * COL + COL / 2;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + 20, y);
+  await page.mouse.down();
+  await page.mouse.move(x(index + 1), y, { steps: 4 });
+  await page.mouse.move(x(16), y, { steps: 8 });
+  // While dragging: the ghost sits where the step would run, and says so.
+  const lands = await waitText(page, '.drop-ghost .lands', /^lands at \d+, not 16$/);
+  const at = Number(lands.match(/lands at (\d+)/)[1]);
+  assert.ok(at < 16, lands);
+  await rerun(page, () => page.mouse.up());
+  const note = await page.locator('#move-note').textContent();
+  assert.match(note, new RegExp(`^CPU1's arm_smmu_share_asid runs at step ${at}, not 16: its thread's later steps keep their order after it`));
+  assert.equal(Number(await page.locator('.block', { hasText: 'tlb_inv_asid' }).first().getAttribute('data-index')), at, 'it landed where the preview said');
+  const shifted = await page.$$eval('.block.shifted', (bs) => bs.map((b) => b.dataset.lane));
+  assert.ok(shifted.length > 0 && shifted.every((l) => l !== '1'), `other lanes' pushed blocks are marked: ${shifted}`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(page, '10-move-note');
+  assert.deepEqual(errors, []);
+});

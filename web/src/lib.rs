@@ -10,6 +10,7 @@
 pub mod components;
 pub mod history;
 pub mod hooks;
+pub mod moves;
 pub mod route;
 pub mod share;
 pub mod state;

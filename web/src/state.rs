@@ -16,6 +16,7 @@ use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
 use yew::Reducible;
 
 use crate::history::{History, Snapshot};
+use crate::moves;
 use crate::worker::Checked;
 
 /// What an exploration result belongs to.
@@ -70,6 +71,8 @@ pub struct Drag {
     pub from: usize,
     /// The column it would drop on.
     pub over: usize,
+    /// Where it would really land, when that differs from `over`.
+    pub lands: Option<usize>,
 }
 
 /// The whole page state.
@@ -117,6 +120,10 @@ pub struct AppState {
     pub loaded: Option<String>,
     /// Undo and redo of edits to the run.
     pub history: History,
+    /// Why the last move did not land where it was asked for, until the next run.
+    pub move_note: Option<String>,
+    /// Blocks of other lanes the last move pushed along, until the next run.
+    pub shifted: Rc<Vec<usize>>,
 }
 
 /// The run a schedule was carried from by a switch of variant: the variant the user made it
@@ -163,6 +170,8 @@ impl PartialEq for AppState {
             && self.draft == o.draft
             && self.loaded == o.loaded
             && self.history == o.history
+            && self.move_note == o.move_note
+            && self.shifted == o.shifted
     }
 }
 
@@ -368,6 +377,8 @@ impl AppState {
             draft: None,
             loaded: None,
             history: History::default(),
+            move_note: None,
+            shifted: Rc::default(),
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -442,6 +453,8 @@ impl AppState {
         self.runs += 1;
         self.draft = None;
         self.loaded = None;
+        self.move_note = None;
+        self.shifted = Rc::default();
         let Some(world) = &self.world else {
             self.trace = None;
             self.blocks = Rc::default();
@@ -470,20 +483,34 @@ impl AppState {
     }
 
     /// Replaces the intent with an edit of the executed schedule and follows the moved block.
-    fn apply_move(&mut self, from: usize, edit: Option<(Schedule, usize)>, focus: bool) {
-        let (Some(trace), Some(block)) = (&self.trace, self.blocks.get(from)) else { return };
+    /// When the block does not land on the column asked for, or the run cannot change, the
+    /// page says why ([`AppState::move_note`]); other lanes' blocks it pushed are marked.
+    fn apply_move(&mut self, from: usize, asked: usize, edit: Option<(Schedule, usize)>, focus: bool) {
+        let (Some(world), Some(trace), Some(block)) = (&self.world, &self.trace, self.blocks.get(from)) else { return };
+        let Some(edit) = edit else { return };
+        let Some(landing) = moves::land(world, trace, block, asked, edit) else { return };
         let (lane, nth) = (block.lane, block.nth);
-        let Some((schedule, _)) = edit else { return };
-        if schedule == trace.schedule() {
+        let before = self.blocks.clone();
+        if !landing.changes {
+            self.move_note = Some(landing.why.unwrap_or_else(|| "the run does not change".into()));
             return;
         }
-        self.intent = schedule;
+        self.intent = landing.schedule;
         self.rerun();
+        self.move_note = landing.why;
+        self.shifted = Rc::new(moves::shifted(&before, &self.blocks, lane));
         let at = self.find(lane, nth);
         self.cursor = at;
         if focus {
             self.focus = at;
         }
+    }
+
+    /// Where the block at `from` would land if dropped on column `over`.
+    fn preview(&self, from: usize, over: usize) -> Option<usize> {
+        let (world, trace, block) = (self.world.as_ref()?, self.trace.as_ref()?, self.blocks.get(from)?);
+        let edit = view::move_block(&trace.schedule(), from, over);
+        moves::land(world, trace, block, over, edit).map(|l| l.at)
     }
 
     fn load(&mut self, schedule: Schedule) {
@@ -627,19 +654,21 @@ impl AppState {
             Action::Move { from, to } => {
                 s.drag = None;
                 let edit = s.trace.as_ref().map(|t| view::move_block(&t.schedule(), from, to));
-                s.apply_move(from, edit, false);
+                s.apply_move(from, to, edit, false);
             }
             Action::Nudge { from, later } => {
                 let edit = s.trace.as_ref().and_then(|t| view::nudge_block(&t.schedule(), from, later));
-                s.apply_move(from, edit, true);
+                let asked = edit.as_ref().map_or(from, |(_, at)| *at);
+                s.apply_move(from, asked, edit, true);
             }
-            Action::DragStart(from) => s.drag = Some(Drag { from, over: from }),
+            Action::DragStart(from) => s.drag = Some(Drag { from, over: from, lands: None }),
             Action::DragOver(over) => {
                 let Some(d) = s.drag else { return self };
                 if d.over == over {
                     return self;
                 }
-                s.drag = Some(Drag { over, ..d });
+                let lands = s.preview(d.from, over).filter(|&at| at != over);
+                s.drag = Some(Drag { over, lands, ..d });
             }
             Action::DragCancel => s.drag = None,
             Action::Cursor(c) => s.cursor = c.filter(|&c| c < s.n_steps()),
@@ -911,6 +940,19 @@ mod tests {
         assert_eq!((r2.variant, &r2.blocks), (Variant::Fix, &s2.blocks));
         let other = reduce(r2, Action::Scenario("attach-storm-1".into()));
         assert!(!other.history.can_undo(), "another scenario starts a new history");
+    }
+
+    #[test]
+    fn a_step_held_back_by_a_lock_says_so_when_moved_earlier() {
+        let mut s = reduce(Rc::new(AppState::default()), Action::ToggleFix);
+        let waited = s.blocks.iter().find(|b| b.waited.is_some()).unwrap().clone();
+        let mut notes = Vec::new();
+        for _ in 0..s.blocks.len() {
+            let from = s.find(waited.lane, waited.nth).unwrap();
+            s = reduce(s, Action::Nudge { from, later: false });
+            notes.extend(s.move_note.clone());
+        }
+        assert!(notes.iter().any(|n| n.contains("arm_smmu_asid_lock") && n.contains("CPU0")), "{notes:?}");
     }
 
     #[test]

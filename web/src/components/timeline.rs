@@ -98,7 +98,11 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                         <div class="cursor-band" style={format!("left: {}px", c as f64 * COL)} aria-hidden="true"></div>
                     }
                     if let Some(d) = drop_here {
-                        <div class="drop-ghost" style={format!("left: {}px", d.over as f64 * COL)} aria-hidden="true"></div>
+                        <div class="drop-ghost" style={format!("left: {}px", d.lands.unwrap_or(d.over) as f64 * COL)} aria-hidden="true">
+                            if let Some(at) = d.lands {
+                                <span class="lands">{ format!("lands at {at}, not {}", d.over) }</span>
+                            }
+                        </div>
                     }
                     { for waits }
                     { for blocks.map(|b| html! { <BlockView block={b.clone()} origin={origin.clone()} {readonly} /> }) }
@@ -115,6 +119,9 @@ pub fn Timeline(props: &TimelineProps) -> Html {
             </div>
             if !readonly {
                 <super::overview::Overview />
+            }
+            if let Some(why) = &app.move_note {
+                <p class="move-note" id="move-note" role="status">{ why }</p>
             }
             if let Some(what) = &app.loaded {
                 <p class="loaded" id="loaded-note" role="status">{ format!("Loaded {what}.") }</p>
@@ -223,6 +230,7 @@ fn BlockView(props: &BlockProps) -> Html {
         b.auto.then_some("auto"),
         selected.then_some("sel"),
         dragging.then_some("dragging"),
+        app.shifted.contains(&i).then_some("shifted"),
     );
     let ro = props.readonly;
     let onpointerdown = (!ro).then(|| pointer_down(&app, &props.origin, i));

@@ -191,7 +191,15 @@ ${snippet}
   await hostPage.setViewportSize({ width: 880, height: 560 });
   await hostPage.goto(`http://127.0.0.1:${host.address().port}/`);
   const frame = hostPage.frameLocator('iframe');
-  await frame.locator('.block').first().waitFor(PATIENCE);
+  await frame.locator('.ov-cell').first().waitFor(PATIENCE);
+  // The whole run fits the 760 px frame, lanes named, with the first violation's message.
+  const n = await page.locator('.block').count();
+  assert.equal(await frame.locator('.ov-cell').count(), n, 'every step is in the embed');
+  const right = await frame.locator('.ov-cell').evaluateAll((cs) => Math.max(...cs.map((c) => c.getBoundingClientRect().right)));
+  const width = await frame.locator('body').evaluate((b) => b.clientWidth);
+  assert.ok(right <= width, `the last step is inside the frame: ${right} <= ${width}`);
+  assert.deepEqual(await frame.locator('.ov-name').allTextContents(), ['CPU0', 'CPU1', 'DMA_A', 'DMA_B']);
+  assert.match(await frame.locator('#first-violation').textContent(), /^inv2 at step 9: ASID 1 flushed while CD_A\[0\] still uses it/);
   const verdict = frame.locator('#verdict');
   const want = await page.$$eval('.inv[data-broken]', (is) => is.filter((i) => i.dataset.first !== '' && i.id !== 'inv-lock').map((i) => i.id.slice(4)));
   assert.match(await verdict.textContent(), /^VIOLATED: inv1, inv2/);

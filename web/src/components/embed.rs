@@ -1,11 +1,12 @@
-//! The embed: a compact, read-only view of a permalink for other pages' iframes, with the
-//! verdict, the fix switch and a link to the full playground.
+//! The embed: a compact, read-only view of a permalink for other pages' iframes: the whole
+//! run fitted to the frame's width with its lanes named, the verdict and the first
+//! violation's message, the fix switch and a link to the full playground.
 
 use smmu_sim::check::Invariant;
 use yew::prelude::*;
 
 use super::header::FixSwitch;
-use super::timeline::Timeline;
+use super::overview::Overview;
 use super::use_app;
 use crate::share;
 
@@ -27,11 +28,16 @@ pub fn Embed() -> Html {
         ("bad", format!("VIOLATED: {}", broken.join(", ")))
     };
     let full = app.link().map(|l| share::page_url(&l)).unwrap_or_else(share::page_base);
+    let first = app.trace.as_ref().and_then(|t| t.safety_violations().min_by_key(|v| v.step).cloned());
+    let at = app.cursor_block().map(|b| {
+        let lane = app.lanes.get(b.lane).map_or("", |l| l.name.as_str());
+        format!("step {} · {lane} · {}: {}", b.index, b.function, b.label)
+    });
     html! {
-        <div class="embed" id="embed-root">
+        <main class="embed" id="embed-root">
             <header class="top embed-top">
                 <div class="brand">
-                    <span class="embed-title" title={app.scenario.description.clone()}>{ &app.scenario.title }</span>
+                    <h1 class="embed-title" title={app.scenario.description.clone()}>{ &app.scenario.title }</h1>
                     <span class="sub">{ format!("{} · {}", app.variant, app.granularity) }</span>
                 </div>
                 <a class="open-full" id="open-playground" href={full} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
@@ -43,7 +49,17 @@ pub fn Embed() -> Html {
             if let Some(e) = app.link_error.as_ref().or(app.error.as_ref()) {
                 <div class="error" id="link-error" role="alert"><span>{ e }</span></div>
             }
-            <Timeline readonly=true />
-        </div>
+            <section class="embed-run" aria-label="The run">
+                <Overview />
+                if let Some(v) = &first {
+                    <p class="first-violation" id="first-violation">
+                        <strong>{ format!("{} at step {}: ", v.invariant.id(), v.step) }</strong>{ &v.message }
+                    </p>
+                }
+                if let Some(at) = at {
+                    <p class="embed-at" id="embed-at" aria-live="polite">{ at }</p>
+                }
+            </section>
+        </main>
     }
 }

@@ -348,3 +348,24 @@ test('a drop previews where the block really lands, says why it differs, and mar
   await screenshot(page, '10-move-note');
   assert.deepEqual(errors, []);
 });
+
+test('blocks are readable: 12 px text, no label clipped, identifiers never broken', async () => {
+  const { page, errors } = await open(4400, 900);
+  const blocks = await page.$$eval('.block .lbl', (ls) => ls.map((l) => {
+    const s = getComputedStyle(l);
+    // Lines of each unbreakable piece (between <wbr> break points): one piece, one line.
+    const pieces = [...l.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => {
+      const r = document.createRange();
+      r.selectNodeContents(n);
+      return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+    });
+    return { text: l.textContent, size: parseFloat(s.fontSize), clipped: l.scrollHeight > l.clientHeight + 1, split: pieces.some((k) => k > 1) };
+  }));
+  assert.ok(blocks.length > 20);
+  assert.deepEqual(blocks.filter((b) => b.size < 12).map((b) => b.text), [], 'label text is at least 12 px');
+  assert.deepEqual(blocks.filter((b) => b.clipped).map((b) => b.text), [], 'no label is clipped');
+  assert.deepEqual(blocks.filter((b) => b.split).map((b) => b.text), [], 'no identifier breaks across lines');
+  const badge = await page.$eval('.badge', (b) => parseFloat(getComputedStyle(b).fontSize));
+  assert.ok(badge >= 10, `badges are ${badge} px`);
+  assert.deepEqual(errors, []);
+});

@@ -276,7 +276,7 @@ fn BlockView(props: &BlockProps) -> Html {
             style={format!("left: {}px", i as f64 * COL)}
             {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown} {onclick}>
             <span class="fn">{ short_fn(b.function) }</span>
-            <span class="lbl">{ &b.label }</span>
+            <span class="lbl">{ breakable(&b.label) }</span>
             if !b.violations.is_empty() {
                 <span class="badges">{ for b.violations.iter().map(|v| html! {
                     <span class={classes!("badge", (*v == "lock").then_some("lock"))}>{ *v }</span>
@@ -365,4 +365,28 @@ fn pointer_up(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<Pointe
             app.dispatch(Action::Cursor(Some(i)));
         }
     })
+}
+
+/// A label that wraps only between tokens: after `(`, `,`, `=` or a space, and before
+/// `->`, never inside an identifier such as `arm_smmu_tlb_inv_asid`.
+fn breakable(label: &str) -> Html {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in label.char_indices() {
+        let before_arrow = label[i..].starts_with("->") && i > start;
+        if before_arrow {
+            parts.push(&label[start..i]);
+            start = i;
+        } else if matches!(c, '(' | ',' | '=' | ' ') {
+            let end = i + c.len_utf8();
+            parts.push(&label[start..end]);
+            start = end;
+        }
+    }
+    parts.push(&label[start..]);
+    let n = parts.len();
+    let pieces = parts.into_iter().enumerate().map(|(k, p)| {
+        html! { <>{ p }if k + 1 < n { <wbr /> }</> }
+    });
+    html! { <>{ for pieces }</> }
 }

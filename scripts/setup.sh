@@ -47,7 +47,7 @@ else
     || cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 fi
 
-say "installing e2e node packages (playwright-core, binaryen) with npm ci"
+say "installing e2e node packages (playwright-core, binaryen, axe-core) with npm ci"
 (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 say "wasm-opt: $(wasm-opt --version)"
 say "done"

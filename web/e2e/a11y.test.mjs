@@ -1,0 +1,47 @@
+// Accessibility: an axe-core audit of the built page in each of its views reports no
+// violation. axe is injected as a script, which the page's own policy would refuse, so the
+// audit's browser context bypasses CSP (security.test.mjs checks the policy itself).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { useServerAndBrowser, PATIENCE, rerun } from './harness.mjs';
+
+const env = useServerAndBrowser();
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+async function open(hash = '', width = 1280, height = 900) {
+  const context = await env.browser.newContext({ viewport: { width, height }, bypassCSP: true });
+  context.setDefaultTimeout(PATIENCE.timeout);
+  const page = await context.newPage();
+  await page.goto(env.server.url + '/' + hash);
+  await page.locator('.block').first().waitFor(PATIENCE);
+  return { page, context };
+}
+
+/** The violations axe finds, one line each: rule, impact, count, first target. */
+async function audit(page) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length} nodes, e.g. ${v.nodes[0].target.join(' ')}: ${v.nodes[0].failureSummary?.split('\n')[1]?.trim() ?? ''}`);
+  });
+  return result;
+}
+
+test('axe finds no violation on the first visit, with the fix, at source granularity, after a check, and in the embed', async () => {
+  const { page, context } = await open();
+  assert.deepEqual(await audit(page), [], 'first visit');
+  await rerun(page, () => page.click('#fix-switch'));
+  assert.deepEqual(await audit(page), [], 'with the fix');
+  await rerun(page, () => page.selectOption('#granularity', 'source'));
+  assert.deepEqual(await audit(page), [], 'source granularity');
+  await page.selectOption('#granularity', 'mail');
+  await page.click('#explore');
+  await page.waitForFunction(() => document.querySelector('#result-v6\\.9')?.dataset.total, null, PATIENCE);
+  await page.locator('#danger-map').waitFor();
+  assert.deepEqual(await audit(page), [], 'after every interleaving was checked');
+  await context.close();
+  const embed = await open('#embed');
+  assert.deepEqual(await audit(embed.page), [], 'the embed');
+  await embed.context.close();
+});

@@ -153,8 +153,17 @@ test('checking every interleaving gives the exact counts before and after the fi
   assert.deepEqual(await count('#result-fix'), ['0', '5978820']);
   await page.locator('#danger-map').waitFor();
   assert.ok((await page.locator('#danger-map td.dc[title*="violate"]').count()) > 0, 'the danger map has counted cells');
+  // The heat map is read against the base rate, rows name their steps, and the five most
+  // dangerous orders are a list (what a screen reader reads) that loads a violating run.
+  assert.match(await page.locator('.danger .scale').textContent(), /^Base rate: 10\.7% of all interleavings violate/);
+  const rows = await page.$$eval('#danger-map th.drow .fnname', (ths) => ths.slice(0, 4).map((t) => t.textContent));
+  assert.equal(new Set(rows).size, 4, `CPU0's first rows are told apart: ${rows}`);
+  assert.equal(await page.locator('#top-orders li').count(), 5);
   await page.locator('.explore').scrollIntoViewIfNeeded();
   await screenshot(page, '04-every-interleaving');
+  await page.locator('#top-orders .order').first().click();
+  await waitText(page, '#loaded-note', /^Loaded a violating interleaving that runs CPU\d #\d+ .* before /);
+  assert.ok((await violated(page)).some((v) => v !== 'lock'), 'the loaded run violates');
   // The shortest counterexample (CPU0*4 CPU1*6) also has the fewest switches: one button says so.
   assert.equal(await page.locator('#result-pre .load-fewest').count(), 0, 'no second button that does the same');
   assert.equal(await page.locator('#result-pre .load-shortest').textContent(), 'Load counterexample (shortest, fewest switches)');

@@ -8,6 +8,7 @@
 use std::rc::Rc;
 
 use smmu_sim::explore::{DangerMap, Progress};
+use smmu_sim::ids::ThreadId;
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::share::{self, Link};
 use smmu_sim::trace::Trace;
@@ -243,6 +244,16 @@ pub enum Action {
     ImportDismiss,
     /// Dismiss the banner about a link that could not be opened.
     DismissLinkError,
+    /// Load a violating interleaving that runs step `a` (thread, its step number) before `b`
+    /// (from the danger map); `what` names the order.
+    PickOrder {
+        /// The step that runs first.
+        a: (ThreadId, u16),
+        /// The step that runs after it.
+        b: (ThreadId, u16),
+        /// The order in words.
+        what: String,
+    },
     /// Undo the last edit to the run.
     Undo,
     /// Redo the last undone edit.
@@ -761,6 +772,21 @@ impl AppState {
             },
             Action::ImportDismiss => s.import_error = None,
             Action::Undo | Action::Redo => return self.travel(matches!(action, Action::Redo)),
+            Action::PickOrder { a, b, what } => {
+                let Some(world) = s.world.clone() else { return self };
+                match view::violating_with_order(&world, a, b) {
+                    Some(schedule) => {
+                        s.load(schedule);
+                        s.loaded = Some(format!("a violating interleaving that runs {what}"));
+                    }
+                    None => {
+                        s.error = Some(format!(
+                            "no violating run with {what} among {} seeded random runs; the exhaustive check counted some, so one exists",
+                            view::ORDER_TRIES
+                        ))
+                    }
+                }
+            }
         }
         Rc::new(s)
     }

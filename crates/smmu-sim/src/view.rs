@@ -292,6 +292,25 @@ pub fn flush_note(world: &World, trace: &Trace, i: usize) -> Option<String> {
     })
 }
 
+/// Most seeded random runs [`violating_with_order`] tries.
+pub const ORDER_TRIES: u64 = 500;
+
+/// A violating run in which thread `a.0`'s step `a.1` (0-based among its steps) runs before
+/// thread `b.0`'s step `b.1`, found among seeded random schedules ([`crate::sched::random`],
+/// seeds 0 to [`ORDER_TRIES`]), so the same pair always gives the same run. `None` when none
+/// of those runs has that order and violates (one may still exist).
+pub fn violating_with_order(world: &World, a: (ThreadId, u16), b: (ThreadId, u16)) -> Option<Schedule> {
+    let at = |t: &Trace, (thread, nth): (ThreadId, u16)| {
+        t.steps.iter().enumerate().filter(|(_, s)| s.thread == thread).nth(usize::from(nth)).map(|(i, _)| i)
+    };
+    (0..ORDER_TRIES).find_map(|seed| {
+        let schedule = crate::sched::random(world, seed);
+        let t = crate::sched::run(world, &schedule).ok()?;
+        let ordered = matches!((at(&t, a), at(&t, b)), (Some(x), Some(y)) if x < y);
+        (ordered && t.safety_violations().next().is_some()).then(|| t.schedule())
+    })
+}
+
 /// The name of a thread.
 pub fn thread_name(world: &World, t: ThreadId) -> &str {
     &world.programs[t.ix()].name

@@ -68,3 +68,22 @@ fn tables_show_the_hardware_and_driver_state() {
     let changed: Vec<String> = view::changes_at(&w, &t, i).into_iter().map(|c| c.object).collect();
     assert_eq!(changed, ["CD_B[1]"]);
 }
+
+/// The danger map's "load one": a violating run with the asked order, found the same way
+/// every time; none in a kernel where no run violates.
+#[test]
+fn a_violating_run_with_a_given_order_is_found_and_none_under_the_fix() {
+    use smmu_sim::ids::ThreadId;
+    use smmu_sim::view::violating_with_order;
+    let w = common::world("seed-race", smmu_sim::Variant::Pre, smmu_sim::Granularity::Mail);
+    // CPU0's list_del (its step 2) before CPU1's first step: the race's own order.
+    let (a, b) = ((ThreadId(0), 2), (ThreadId(1), 0));
+    let s = violating_with_order(&w, a, b).expect("the seed race has such runs");
+    assert_eq!(violating_with_order(&w, a, b), Some(s.clone()), "the same run every time");
+    let t = smmu_sim::sched::run(&w, &s).unwrap();
+    assert!(t.safety_violations().next().is_some());
+    let pos = |(th, k): (ThreadId, u16)| t.steps.iter().enumerate().filter(|(_, x)| x.thread == th).nth(usize::from(k)).unwrap().0;
+    assert!(pos(a) < pos(b));
+    let fix = common::world("seed-race", smmu_sim::Variant::Fix, smmu_sim::Granularity::Mail);
+    assert_eq!(violating_with_order(&fix, a, b), None);
+}

@@ -82,7 +82,9 @@ fn a_violating_run_with_a_given_order_is_found_and_none_under_the_fix() {
     assert_eq!(violating_with_order(&w, a, b), Some(s.clone()), "the same run every time");
     let t = smmu_sim::sched::run(&w, &s).unwrap();
     assert!(t.safety_violations().next().is_some());
-    let pos = |(th, k): (ThreadId, u16)| t.steps.iter().enumerate().filter(|(_, x)| x.thread == th).nth(usize::from(k)).unwrap().0;
+    let pos = |(th, k): (ThreadId, u16)| {
+        t.steps.iter().enumerate().filter(|(_, x)| x.thread == th).nth(usize::from(k)).unwrap().0
+    };
     assert!(pos(a) < pos(b));
     let fix = common::world("seed-race", smmu_sim::Variant::Fix, smmu_sim::Granularity::Mail);
     assert_eq!(violating_with_order(&fix, a, b), None);

@@ -37,7 +37,8 @@ pub fn WhyPanel() -> Html {
                 </button>
                 <span class="why-lane">{ lane }</span>{ " " }
                 <code class="why-fn">{ link.function }</code>{ " " }
-                <span class="why-what">{ &link.what }</span>
+                <code class="why-label">{ &link.label }</code>
+                <span class="why-what">{ format!("({})", link.what) }</span>
             </li>
         }
     };
@@ -68,6 +69,7 @@ struct Step {
     step: usize,
     lane: usize,
     function: &'static str,
+    label: String,
     what: String,
 }
 
@@ -83,7 +85,13 @@ fn first_chains(world: &smmu_sim::World, trace: &smmu_sim::trace::Trace) -> Vec<
             .into_iter()
             .filter_map(|l| {
                 let s = trace.steps.get(l.step)?;
-                Some(Step { step: l.step, lane: s.thread.ix(), function: s.function, what: l.what })
+                Some(Step {
+                    step: l.step,
+                    lane: s.thread.ix(),
+                    function: s.function,
+                    label: s.label.clone(),
+                    what: l.what,
+                })
             })
             .collect();
         out.push(Chain { invariant: v.invariant.id(), step: v.step, links });

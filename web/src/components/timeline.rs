@@ -261,16 +261,11 @@ fn BlockView(props: &BlockProps) -> Html {
             app.dispatch(a);
         })
     };
-    let mut aria =
-        format!("step {i}, {} {}: {}", app.lanes.get(b.lane).map_or("", |l| l.name.as_str()), b.function, b.label);
-    if let Some((pos, why)) = &b.waited {
-        aria.push_str(&format!("; asked for at position {pos}; {why}"));
-    }
-    if !b.violations.is_empty() {
-        aria.push_str(&format!("; violates {}", b.violations.join(", ")));
-    }
+    let lane = app.lanes.get(b.lane).map_or("", |l| l.name.as_str());
+    let aria = block_name(b, lane);
     html! {
         <div id={format!("blk-{i}")} class={cls} role="button" tabindex="0" aria-pressed={selected.to_string()}
+            aria-roledescription={if ro { "step" } else { "draggable step" }}
             aria-label={aria} title={tooltip(b)} data-lane={b.lane.to_string()} data-nth={b.nth.to_string()}
             data-index={i.to_string()} data-violations={b.violations.join(" ")}
             style={format!("left: {}px", i as f64 * COL)}
@@ -389,4 +384,22 @@ fn breakable(label: &str) -> Html {
         html! { <>{ p }if k + 1 < n { <wbr /> }</> }
     });
     html! { <>{ for pieces }</> }
+}
+
+/// A block's accessible name: its visible text first (function, label, violation badges),
+/// as a voice user reads it, then its step, lane, wait and violations.
+fn block_name(b: &Block, lane: &str) -> String {
+    let mut name = format!("{} {}", short_fn(b.function), b.label);
+    for v in &b.violations {
+        name.push(' ');
+        name.push_str(v);
+    }
+    name.push_str(&format!("; step {} of {lane}", b.index));
+    if let Some((pos, why)) = &b.waited {
+        name.push_str(&format!("; asked for at position {pos}; {why}"));
+    }
+    if !b.violations.is_empty() {
+        name.push_str(&format!("; violates {}", b.violations.join(", ")));
+    }
+    name
 }

@@ -270,11 +270,13 @@ fn BlockView(props: &BlockProps) -> Html {
             data-index={i.to_string()} data-violations={b.violations.join(" ")}
             style={format!("left: {}px", i as f64 * COL)}
             {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown} {onclick}>
-            <span class="fn">{ short_fn(b.function) }</span>
+            // The spaces keep the visible text readable as words ("detach_dev smmu_domain
+            // = …"), which the accessible name begins with; flex layout ignores them.
+            <span class="fn">{ short_fn(b.function) }</span>{ " " }
             <span class="lbl">{ breakable(&b.label) }</span>
             if !b.violations.is_empty() {
-                <span class="badges">{ for b.violations.iter().map(|v| html! {
-                    <span class={classes!("badge", (*v == "lock").then_some("lock"))}>{ *v }</span>
+                { " " }<span class="badges">{ for b.violations.iter().map(|v| html! {
+                    <>{ " " }<span class={classes!("badge", (*v == "lock").then_some("lock"))}>{ *v }</span></>
                 }) }</span>
             }
             if b.waited.is_some() {

@@ -280,7 +280,7 @@ fn BlockView(props: &BlockProps) -> Html {
                 }) }</span>
             }
             if b.waited.is_some() {
-                <span class="wait-icon" aria-hidden="true">{ "waited" }</span>
+                { " " }<span class="wait-icon" aria-hidden="true">{ "waited" }</span>
             }
         </div>
     }
@@ -395,6 +395,9 @@ fn block_name(b: &Block, lane: &str) -> String {
     for v in &b.violations {
         name.push(' ');
         name.push_str(v);
+    }
+    if b.waited.is_some() {
+        name.push_str(" waited");
     }
     name.push_str(&format!("; step {} of {lane}", b.index));
     if let Some((pos, why)) = &b.waited {

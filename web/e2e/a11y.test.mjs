@@ -9,12 +9,12 @@ import { useServerAndBrowser, PATIENCE, rerun } from './harness.mjs';
 const env = useServerAndBrowser();
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-async function open(hash = '', width = 1280, height = 900) {
+async function open(hash = '', ready = '.block', width = 1280, height = 900) {
   const context = await env.browser.newContext({ viewport: { width, height }, bypassCSP: true });
   context.setDefaultTimeout(PATIENCE.timeout);
   const page = await context.newPage();
   await page.goto(env.server.url + '/' + hash);
-  await page.locator('.block').first().waitFor(PATIENCE);
+  await page.locator(ready).first().waitFor(PATIENCE);
   return { page, context };
 }
 
@@ -41,7 +41,7 @@ test('axe finds no violation on the first visit, with the fix, at source granula
   await page.locator('#danger-map').waitFor();
   assert.deepEqual(await audit(page), [], 'after every interleaving was checked');
   await context.close();
-  const embed = await open('#embed');
+  const embed = await open('#embed', '.ov-cell');
   assert.deepEqual(await audit(embed.page), [], 'the embed');
   await embed.context.close();
 });

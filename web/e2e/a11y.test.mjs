@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { useServerAndBrowser, PATIENCE, rerun } from './harness.mjs';
+import { useServerAndBrowser, PATIENCE, rerun, waitText } from './harness.mjs';
 
 const env = useServerAndBrowser();
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -45,4 +45,32 @@ test('axe finds no violation on the first visit, with the fix, at source granula
   const embed = await open('#embed', '.ov-cell');
   assert.deepEqual(await audit(embed.page), [], 'the embed');
   await embed.context.close();
+});
+
+test('keyboard: arrows in the kernel group, Tab in time order, focus kept on a check, verdicts announced', async () => {
+  const { page, context } = await open();
+  const active = () => page.evaluate(() => document.activeElement?.id);
+  // One tab stop for the kernel group; arrows select and focus the next kernel.
+  assert.deepEqual(await page.$$eval('.segs [role=radio]', (rs) => rs.map((r) => r.tabIndex)), [0, -1, -1]);
+  await page.locator('#variant-pre').focus();
+  await rerun(page, () => page.keyboard.press('ArrowRight'));
+  assert.equal(await page.locator('#variant-fix').getAttribute('aria-checked'), 'true');
+  assert.equal(await active(), 'variant-fix');
+  await waitText(page, '#verdict-live', /^fix · seed-race: every invariant holds$/);
+  await rerun(page, () => page.keyboard.press('ArrowLeft'));
+  await waitText(page, '#verdict-live', /^pre · seed-race: violated: inv1 at step 14, inv2 at step 9/);
+  // Tab walks the blocks in time order, whatever their lane.
+  await page.locator('#blk-0').focus();
+  for (let k = 1; k <= 5; k++) {
+    await page.keyboard.press('Tab');
+    await page.waitForFunction((k) => document.activeElement?.id === `blk-${k}`, k, PATIENCE);
+  }
+  await page.keyboard.press('Shift+Tab');
+  await page.waitForFunction(() => document.activeElement?.id === 'blk-4', null, PATIENCE);
+  // Starting a check keeps the focus on its button.
+  await page.locator('#explore').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#explore-progress').waitFor(PATIENCE);
+  assert.equal(await active(), 'explore');
+  await context.close();
 });

@@ -19,9 +19,15 @@ const SYMMETRY_NOTE: &str = "States that differ only in which allocated ASID wen
 #[component]
 pub fn ExplorePanel() -> Html {
     let app = use_app();
+    // The button stays focusable while a check runs (aria-disabled, not disabled), so
+    // starting a check does not drop the keyboard focus to the page.
     let start = {
         let app = app.clone();
-        Callback::from(move |_| app.dispatch(Action::ExploreStart))
+        Callback::from(move |_| {
+            if !app.explore.running() {
+                app.dispatch(Action::ExploreStart);
+            }
+        })
     };
     let cancel = {
         let app = app.clone();
@@ -52,7 +58,7 @@ pub fn ExplorePanel() -> Html {
                 "Counts every complete interleaving of {} at {} granularity for each kernel: before the fix (pre), with it (fix), and v6.9.",
                 app.scenario.id, app.granularity) }</p>
             <div class="row">
-                <button type="button" id="explore" class="primary" onclick={start} disabled={running}>
+                <button type="button" id="explore" class="primary" onclick={start} aria-disabled={running.to_string()}>
                     { "Check every interleaving" }
                 </button>
                 if running {

@@ -47,11 +47,15 @@ pub fn Header() -> Html {
     };
     let variants = Variant::ALL.iter().map(|&v| {
         let checked = app.variant == v;
-        let app = app.clone();
-        let onclick = Callback::from(move |_| app.dispatch(Action::Variant(v)));
+        let onclick = {
+            let app = app.clone();
+            Callback::from(move |_| app.dispatch(Action::Variant(v)))
+        };
+        let onkeydown = radio_keys(&app, v);
         html! {
-            <button type="button" role="radio" aria-checked={checked.to_string()}
-                class={classes!("seg", checked.then_some("on"))} title={v.title()} {onclick}>
+            <button type="button" role="radio" aria-checked={checked.to_string()} id={format!("variant-{}", v.name())}
+                tabindex={if checked { "0" } else { "-1" }}
+                class={classes!("seg", checked.then_some("on"))} title={v.title()} {onclick} {onkeydown}>
                 { v.name() }
             </button>
         }
@@ -129,4 +133,28 @@ pub fn FixSwitch() -> Html {
             </span>
         </div>
     }
+}
+
+/// Arrow keys in the kernel radio group: the previous or next kernel, selected and focused
+/// (one tab stop for the group, as radio groups have).
+fn radio_keys(app: &crate::AppContext, v: Variant) -> Callback<KeyboardEvent> {
+    let app = app.clone();
+    Callback::from(move |e: KeyboardEvent| {
+        let all = Variant::ALL;
+        let i = all.iter().position(|x| *x == v).unwrap_or(0);
+        let next = match e.key().as_str() {
+            "ArrowRight" | "ArrowDown" => all[(i + 1) % all.len()],
+            "ArrowLeft" | "ArrowUp" => all[(i + all.len() - 1) % all.len()],
+            _ => return,
+        };
+        e.prevent_default();
+        e.stop_propagation();
+        app.dispatch(Action::Variant(next));
+        let el = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&format!("variant-{}", next.name())));
+        if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
+            let _ = el.focus();
+        }
+    })
 }

@@ -28,6 +28,15 @@ pub fn Overview() -> Html {
                 disabled={first.is_none()} onclick={go(first)}>{ text }</button></li>
         }
     });
+    let broken: Vec<String> = Invariant::ALL
+        .into_iter()
+        .filter(|i| i.is_safety())
+        .filter_map(|i| trace.first(i).map(|k| format!("{} at step {k}", i.id())))
+        .collect();
+    let said = match broken.is_empty() {
+        true => format!("{} · {}: every invariant holds", app.variant, app.scenario.id),
+        false => format!("{} · {}: violated: {}", app.variant, app.scenario.id, broken.join(", ")),
+    };
     let n = app.blocks.len().max(1);
     let rows = app.lanes.iter().enumerate().map(|(lane, l)| {
         let cells = app.blocks.iter().filter(|b| b.lane == lane).map(|b| {
@@ -50,6 +59,8 @@ pub fn Overview() -> Html {
     html! {
         <div class="overview" aria-label="The whole run">
             <ul class="chips" aria-label="Verdict">{ for chips }</ul>
+            // Screen readers hear the verdict change after a drop, a key or the fix switch.
+            <p class="sr-only" id="verdict-live" aria-live="polite">{ said }</p>
             <div class="ov" id="overview">{ for rows }</div>
         </div>
     }

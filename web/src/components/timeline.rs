@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use smmu_sim::view::Block;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::use_app;
@@ -248,9 +249,14 @@ fn BlockView(props: &BlockProps) -> Html {
             app.dispatch(Action::DragCancel);
         })
     };
+    let n = app.blocks.len();
     let onkeydown = {
         let app = app.clone();
         Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Tab" && tab_in_time_order(i, n, e.shift_key()) {
+                e.prevent_default();
+                return;
+            }
             let a = match e.key().as_str() {
                 "ArrowLeft" if !ro => Action::Nudge { from: i, later: false },
                 "ArrowRight" if !ro => Action::Nudge { from: i, later: true },
@@ -407,4 +413,16 @@ fn block_name(b: &Block, lane: &str) -> String {
         name.push_str(&format!("; violates {}", b.violations.join(", ")));
     }
     name
+}
+
+/// Tab and Shift+Tab on a block go to the next or previous step in time order (the DOM
+/// holds blocks lane by lane); past the first or last step they leave the timeline as usual.
+/// Whether the focus moved.
+fn tab_in_time_order(i: usize, n: usize, back: bool) -> bool {
+    let to = if back { i.checked_sub(1) } else { Some(i + 1).filter(|&j| j < n) };
+    let el = to.and_then(|j| web_sys::window()?.document()?.get_element_by_id(&format!("blk-{j}")));
+    match el.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+        Some(el) => el.focus().is_ok(),
+        None => false,
+    }
 }

@@ -71,7 +71,18 @@ test('the mail text has a Link: line and lines of at most 72 columns', async () 
   assert.ok(link && link.includes(env.server.url + '/#v1.'), `Link line: ${link}`);
   const long = text.split('\n').filter((l) => !l.startsWith('Link: ') && [...l].length > 72);
   assert.deepEqual(long, []);
+  assert.ok(/^[\x00-\x7f]*$/.test(text), 'ASCII only');
+  assert.ok(text.includes('Thread: https://lore.kernel.org/r/'), 'the thread is linked');
+  assert.match(text, /^Schedule: CPU0\*\d+ CPU1\*\d+/m, 'the named schedule');
   await screenshot(page, 'share-mail');
+  // The copied text can be closed, with its button or Escape.
+  await page.click('#share-out-close');
+  await page.locator('#share-out').waitFor({ state: 'detached' });
+  await page.click('#copy-mail');
+  await copied(page);
+  await page.locator('#share-out').focus();
+  await page.keyboard.press('Escape');
+  await page.locator('#share-out').waitFor({ state: 'detached' });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -135,6 +135,18 @@ pub fn ShareBar() -> Html {
         };
         Some(html! { <span class={classes!("share-status", cls)} id="share-status" role="status">{ text }</span> })
     });
+    let close_out = {
+        let out = out.clone();
+        Callback::from(move |_: MouseEvent| out.set(None))
+    };
+    let close_on_escape = {
+        let out = out.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                out.set(None);
+            }
+        })
+    };
     let dismiss_link_error = {
         let app = app.clone();
         Callback::from(move |_| app.dispatch(Action::DismissLinkError))
@@ -161,8 +173,12 @@ pub fn ShareBar() -> Html {
                 if let Some(n) = &*note { <span class="share-status" id="export-note">{ n }</span> }
             </div>
             if let Some(o) = &*out {
-                <textarea id="share-out" class="share-out" readonly=true spellcheck="false" aria-label={o.what}
-                    rows={o.text.lines().count().clamp(1, 12).to_string()} value={o.text.clone()} />
+                <div class="share-out-box" onkeydown={close_on_escape}>
+                    <textarea id="share-out" class="share-out" readonly=true spellcheck="false" aria-label={o.what}
+                        rows={o.text.lines().count().clamp(1, 12).to_string()} value={o.text.clone()} />
+                    <button type="button" id="share-out-close" onclick={close_out} aria-label={format!("close the {}", o.what)}
+                        title="close (Esc)">{ "×" }</button>
+                </div>
             }
             if *open == Open::Import {
                 <form class="import" id="import-dialog" onsubmit={do_import} aria-label="Import">

@@ -981,6 +981,25 @@ mod tests {
         assert!(notes.iter().any(|n| n.contains("arm_smmu_asid_lock") && n.contains("CPU0")), "{notes:?}");
     }
 
+    /// The fix switch on every built-in's default run: where the run violated before the fix,
+    /// the page shows a wait for the asid lock with every safety invariant holding, or the
+    /// race is one the fix leaves open (the release race).
+    #[test]
+    fn the_fix_switch_shows_a_lock_wait_wherever_a_default_run_violated() {
+        for id in builtin::ids() {
+            for g in Granularity::ALL {
+                let s = Rc::new(AppState::new(id, Variant::Pre, g));
+                if safety(&s).is_empty() {
+                    continue;
+                }
+                let f = reduce(s, Action::ToggleFix);
+                let waits = f.blocks.iter().filter(|b| b.waited.as_ref().is_some_and(|w| w.1.contains("arm_smmu_asid_lock")));
+                let open = id == "release-race";
+                assert!(open || (waits.count() > 0 && safety(&f).is_empty()), "{id} {g}: {:?}", safety(&f));
+            }
+        }
+    }
+
     #[test]
     fn a_bad_schedule_is_an_error_not_a_panic() {
         let s = Rc::new(AppState::default());

@@ -110,24 +110,12 @@ fn Side(props: &SideProps) -> Html {
             }
         })
     };
-    let exact = !s.limit_hit && !s.overflow;
-    let class = match s.verdict.as_str() {
-        "violated" => "bad",
-        "clean" => "ok",
-        _ => "partial",
-    };
+    let (class, exact, line) = reading(&s);
     html! {
         <div class={classes!("side", class)} id={format!("result-{}", v.name())} data-verdict={s.verdict.clone()}
             data-violating={exact.then(|| s.violating.to_string())} data-total={exact.then(|| s.interleavings.to_string())}>
             { label }
-            if exact {
-                <p class="count">
-                    <strong>{ group(s.violating) }</strong>{ " of " }<strong>{ group(s.interleavings) }</strong>
-                    { " interleavings violate" }
-                </p>
-            } else {
-                <p class="count headline">{ &s.headline }</p>
-            }
+            <p class={classes!("count", (!exact).then_some("headline"))}>{ line }</p>
             <ul class="byinv">{ for by_invariant(&s) }</ul>
             <p class="meta" title={s.symmetry.then_some(SYMMETRY_NOTE)}>
                 { group(s.unique_states.into()) }{ if s.symmetry { " states up to ASID renaming, " } else { " states, " } }
@@ -138,6 +126,24 @@ fn Side(props: &SideProps) -> Html {
             }) }</div>
         </div>
     }
+}
+
+/// How a result box reads: its class (`bad` when a violation was found, whatever the
+/// counts; `ok` only for a complete clean run; `partial` else), whether its counts are
+/// exact, and its count line. Counts are printed only when exact; otherwise the shared
+/// headline, which says "counts unknown" or labels an estimate, never a 0.
+pub fn reading(s: &Checked) -> (&'static str, bool, String) {
+    let exact = !s.limit_hit && !s.overflow;
+    let class = match s.verdict.as_str() {
+        "violated" => "bad",
+        "clean" => "ok",
+        _ => "partial",
+    };
+    let line = match exact {
+        true => format!("{} of {} interleavings violate", group(s.violating), group(s.interleavings)),
+        false => s.headline.clone(),
+    };
+    (class, exact, line)
 }
 
 /// The counterexample buttons: (class, label, what it loads, schedule). When the shortest
@@ -195,4 +201,51 @@ fn by_invariant(s: &Rc<Checked>) -> Vec<Html> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::{checked, summary_data};
+    use smmu_sim::explore::{Explorer, Limits};
+    use smmu_sim::{builtin, Granularity, Variant};
+
+    fn read(id: &str, v: Variant, max_states: u64) -> (&'static str, bool, String, bool) {
+        let w = builtin::get(id).unwrap().compile(v, Granularity::Mail).unwrap();
+        let summary = Explorer::new(&w, Limits { max_states }).run();
+        let c = checked(&summary_data(&summary, &w), &w).unwrap();
+        let (class, exact, line) = reading(&c);
+        (class, exact, line, c.shortest.is_some())
+    }
+
+    /// No result box prints a count of 0 beside a found counterexample, and only a complete
+    /// clean run is green.
+    #[test]
+    fn a_box_is_red_when_a_violation_was_found_and_never_says_0_beside_it() {
+        let cases = [
+            ("seed-race", Variant::Pre, 5_000_000),
+            ("attach-storm-4", Variant::Pre, 20_000),
+            ("seed-race", Variant::Fix, 5_000_000),
+            ("attach-storm-4", Variant::Pre, 3),
+        ];
+        let mut seen = Vec::new();
+        for (id, v, max) in cases {
+            let (class, exact, line, found) = read(id, v, max);
+            if found {
+                assert_eq!(class, "bad", "{id} {v} {max}: {line}");
+                assert!(!line.starts_with("0 of ") && !line.contains(" 0 of "), "{id} {v} {max}: {line}");
+            } else if !exact {
+                assert_eq!(class, "partial", "{id} {v} {max}: {line}");
+                assert!(line.contains("unknown"), "{id} {v} {max}: {line}");
+            } else {
+                assert_eq!(class, "ok", "{id} {v} {max}: {line}");
+            }
+            seen.push((class, exact));
+        }
+        assert_eq!(
+            seen,
+            [("bad", true), ("bad", false), ("ok", true), ("partial", false)],
+            "every reading is exercised"
+        );
+    }
 }

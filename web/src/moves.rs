@@ -22,7 +22,7 @@ pub struct Landing {
     pub at: usize,
     /// Why `at` differs from `asked`, in words; `None` when it lands where asked.
     pub why: Option<String>,
-    /// Whether the run differs from the current one.
+    /// Whether the edited schedule differs from the current run's.
     pub changes: bool,
 }
 
@@ -34,7 +34,9 @@ pub fn land(world: &World, trace: &Trace, block: &Block, asked: usize, edit: (Sc
     let moved = blocks.iter().find(|b| b.lane == block.lane && b.nth == block.nth)?;
     let at = moved.index;
     let why = (at != asked).then(|| reason(world, block, moved, asked));
-    let changes = run.schedule() != trace.schedule();
+    // An edit that asks for another order is applied even when the run comes out the same
+    // (a deferred step runs where it did), so the intent the user expressed is kept.
+    let changes = schedule != trace.schedule();
     Some(Landing { schedule, asked, at, why, changes })
 }
 

@@ -993,7 +993,8 @@ mod tests {
                     continue;
                 }
                 let f = reduce(s, Action::ToggleFix);
-                let waits = f.blocks.iter().filter(|b| b.waited.as_ref().is_some_and(|w| w.1.contains("arm_smmu_asid_lock")));
+                let waits =
+                    f.blocks.iter().filter(|b| b.waited.as_ref().is_some_and(|w| w.1.contains("arm_smmu_asid_lock")));
                 let open = id == "release-race";
                 assert!(open || (waits.count() > 0 && safety(&f).is_empty()), "{id} {g}: {:?}", safety(&f));
             }

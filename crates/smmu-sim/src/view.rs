@@ -34,6 +34,10 @@ pub struct Block {
     pub function: &'static str,
     /// Short label, with folded bookkeeping.
     pub label: String,
+    /// The step's own label, without the folded bookkeeping.
+    pub main: String,
+    /// How many bookkeeping effects are folded into the step.
+    pub folded: usize,
     /// `arm-smmu-v3.c:2547-2549 @71b0aa10b18d`.
     pub source: String,
     /// Link to the source lines at the pinned commit.
@@ -60,6 +64,7 @@ pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
                 label.push_str("; ");
                 label.push_str(f);
             }
+            let main = s.label.clone();
             let waited = match (s.waited, s.requested) {
                 (Some((lock, owner)), Some(pos)) => Some((
                     pos,
@@ -73,6 +78,8 @@ pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
                 nth: nth[lane],
                 function: s.function,
                 label,
+                main,
+                folded: s.folded.len(),
                 source: s.src.short(),
                 url: s.src.url(),
                 violations: s.violations.iter().map(|v| v.invariant.id()).collect(),

@@ -279,7 +279,11 @@ fn BlockView(props: &BlockProps) -> Html {
             // The spaces keep the visible text readable as words ("detach_dev smmu_domain
             // = …"), which the accessible name begins with; flex layout ignores them.
             <span class="fn">{ short_fn(b.function) }</span>{ " " }
-            <span class="lbl">{ breakable(&b.label) }</span>
+            <span class="lbl">{ breakable(&b.main) }
+                if b.folded > 0 {
+                    { " " }<span class="more" title="bookkeeping folded into this step: see its details">{ format!("+{}", b.folded) }</span>
+                }
+            </span>
             if !b.violations.is_empty() {
                 { " " }<span class="badges">{ for b.violations.iter().map(|v| html! {
                     <>{ " " }<span class={classes!("badge", (*v == "lock").then_some("lock"))}>{ *v }</span></>
@@ -397,7 +401,10 @@ fn breakable(label: &str) -> Html {
 /// A block's accessible name: its visible text first (function, label, violation badges),
 /// as a voice user reads it, then its step, lane, wait and violations.
 fn block_name(b: &Block, lane: &str) -> String {
-    let mut name = format!("{} {}", short_fn(b.function), b.label);
+    let mut name = format!("{} {}", short_fn(b.function), b.main);
+    if b.folded > 0 {
+        name.push_str(&format!(" +{}", b.folded));
+    }
     for v in &b.violations {
         name.push(' ');
         name.push_str(v);
@@ -406,6 +413,9 @@ fn block_name(b: &Block, lane: &str) -> String {
         name.push_str(" waited");
     }
     name.push_str(&format!("; step {} of {lane}", b.index));
+    if b.folded > 0 {
+        name.push_str(&format!("; with {}", &b.label[b.main.len()..].trim_start_matches("; ")));
+    }
     if let Some((pos, why)) = &b.waited {
         name.push_str(&format!("; asked for at position {pos}; {why}"));
     }

@@ -157,8 +157,10 @@ fn CursorButtons() -> Html {
         Callback::from(move |_| app.dispatch(a.clone()))
     };
     let pos = match app.cursor {
-        Some(c) => format!("step {c} of {} (numbered from 0)", app.blocks.len()),
-        None => "initial state".to_string(),
+        Some(c) => {
+            html! { <>{ format!("step {c} of {}", app.blocks.len()) }<span class="pos-more">{ " (numbered from 0)" }</span></> }
+        }
+        None => html! { "initial state" },
     };
     html! {
         <>

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::components::timeline::label_width;
 use crate::state::{Action, AppState, ExploreKey};
 use crate::worker::{self, ExploreWorker, Reply, Request};
 
@@ -107,26 +108,36 @@ pub fn use_focus_and_scroll(state: &UseReducerHandle<AppState>) {
     });
     use_effect_with(state.cursor, |cursor| {
         if let Some(el) = element("timeline-scroll") {
-            let left = reveal(cursor.map(|c| c as f64), f64::from(el.scroll_left()), f64::from(el.client_width()));
-            el.set_scroll_left(left as i32);
+            let view =
+                View { scroll: f64::from(el.scroll_left()), width: f64::from(el.client_width()), label: label_width() };
+            el.set_scroll_left(reveal(cursor.map(|c| c as f64), view) as i32);
         }
     });
+}
+
+/// The timeline's scroll box: its scroll offset, its width and the sticky labels' width,
+/// which cover the left of it.
+#[derive(Clone, Copy)]
+struct View {
+    scroll: f64,
+    width: f64,
+    label: f64,
 }
 
 /// The timeline's horizontal scroll that shows column `col` (`None`: the start), scrolling
 /// only as far as needed, so the steps leading up to the cursor stay in view; only
 /// horizontal, so the page itself never jumps.
-fn reveal(col: Option<f64>, scroll: f64, width: f64) -> f64 {
-    use crate::components::timeline::{COL, LABEL_W};
+fn reveal(col: Option<f64>, view: View) -> f64 {
+    use crate::components::timeline::COL;
     let Some(col) = col else { return 0.0 };
-    let visible = (width - LABEL_W).max(COL);
+    let visible = (view.width - view.label).max(COL);
     let (left, right) = (col * COL, (col + 1.0) * COL);
-    if left < scroll {
+    if left < view.scroll {
         left
-    } else if right > scroll + visible {
+    } else if right > view.scroll + visible {
         right - visible
     } else {
-        scroll
+        view.scroll
     }
 }
 
@@ -335,4 +346,25 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::timeline::COL;
+
+    #[test]
+    fn reveal_scrolls_only_as_far_as_the_labels_leave_room() {
+        // A phone: 390 px wide, 48 px of labels, so 342 px show blocks.
+        let phone = View { scroll: 0.0, width: 390.0, label: 48.0 };
+        assert_eq!(reveal(Some(1.0), phone), 0.0, "column 1 ends at 264 px: in view");
+        assert_eq!(reveal(Some(2.0), phone), 3.0 * COL - 342.0, "just enough for column 2");
+        // Wide labels leave less room, so the same column needs more scroll.
+        let wide = View { label: 172.0, ..phone };
+        assert_eq!(reveal(Some(2.0), wide), 3.0 * COL - 218.0);
+        let scrolled = View { scroll: 500.0, ..phone };
+        assert_eq!(reveal(Some(2.0), scrolled), 2.0 * COL, "a column left of the view comes to its left edge");
+        assert_eq!(reveal(Some(4.0), scrolled), 500.0, "a column in view does not scroll");
+        assert_eq!(reveal(None, scrolled), 0.0);
+    }
 }

@@ -4,7 +4,7 @@
 //! through a context. Components in [`components`] render values computed by `smmu-sim` and
 //! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the permalink, the
 //! exhaustive check). [`route`] tells the full page from the embed (`#embed/v1.…`), [`share`]
-//! does the clipboard and downloads, [`storage`] keeps the session across a reload, and
+//! does the clipboard and downloads, [`storage`] keeps the session across a reload, [`theme`] the light or dark choice, and
 //! [`worker`] is the check's web worker, built as its own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
@@ -15,6 +15,7 @@ pub mod route;
 pub mod share;
 pub mod state;
 pub mod storage;
+pub mod theme;
 pub mod worker;
 
 use components::{

@@ -6,6 +6,7 @@ use yew::prelude::*;
 
 use super::use_app;
 use crate::state::Action;
+use crate::theme::{self, Theme};
 
 /// The commit the fix switch stands for.
 pub const FIX_COMMIT: &str = "9f7c68911579";
@@ -71,6 +72,7 @@ pub fn Header() -> Html {
                 <h1>{ "smmu-playground" }</h1>
                 <span class="sub">{ "arm-smmu-v3 ASID races, step by step" }</span>
             </div>
+            <ThemeToggle />
             <div class="controls">
                 <label class="ctl">
                     <span>{ "scenario" }</span>
@@ -95,6 +97,30 @@ pub fn Header() -> Html {
                 <FixSwitch />
             </div>
         </header>
+    }
+}
+
+/// The colour theme: auto (the system's), light or dark; the choice is stored.
+#[component]
+fn ThemeToggle() -> Html {
+    let current = use_state(theme::shown);
+    let options = Theme::ALL.iter().map(|&t| {
+        let checked = *current == t;
+        let current = current.clone();
+        let onclick = Callback::from(move |_| {
+            theme::apply(t);
+            theme::save(t);
+            current.set(t);
+        });
+        html! {
+            <button type="button" role="radio" aria-checked={checked.to_string()} id={format!("theme-{}", t.label())}
+                class={classes!("seg", checked.then_some("on"))} title={t.title()} {onclick}>
+                { t.label() }
+            </button>
+        }
+    });
+    html! {
+        <div class="segs theme" id="theme" role="radiogroup" aria-label="colour theme">{ for options }</div>
     }
 }
 

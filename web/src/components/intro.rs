@@ -6,11 +6,23 @@ use yew::prelude::*;
 use super::use_app;
 use crate::state::Action;
 
+/// The narrow-screen (phone) breakpoint, as in `web/narrow.css`.
+const NARROW: &str = "(max-width: 600px)";
+
+/// Whether the page opened on a narrow screen: the description then starts folded, so the
+/// timeline is on the first screen.
+fn narrow() -> bool {
+    let query = web_sys::window().and_then(|w| w.match_media(NARROW).ok().flatten());
+    query.is_some_and(|q| q.matches())
+}
+
 /// Scenario description, what to try, keys, the editable schedule and any error.
 #[component]
 pub fn Intro() -> Html {
     let app = use_app();
     let input = use_node_ref();
+    // Only the first render sets it: the user's unfolding or folding stays as they left it.
+    let open = *use_memo((), |_| !narrow());
     let apply = {
         let app = app.clone();
         let input = input.clone();
@@ -36,8 +48,8 @@ pub fn Intro() -> Html {
     let seed = app.scenario.id == "seed-race";
     html! {
         <section class="intro" aria-label="Scenario">
-            <div class="about">
-                <h2>{ &app.scenario.title }</h2>
+            <details class="about" {open}>
+                <summary><h2>{ &app.scenario.title }</h2></summary>
                 <p class="desc">{ &app.scenario.description }</p>
                 if seed {
                     <p class="try" id="try"><strong>{ "Try: " }</strong>
@@ -55,7 +67,7 @@ pub fn Intro() -> Html {
                     { " step the cursor (in the timeline also " }<kbd>{ "↑" }</kbd><kbd>{ "↓" }</kbd>
                     { ", and " }<kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " for the first and last step)" }
                 </p>
-            </div>
+            </details>
             <form class="sched" onsubmit={apply}>
                 <label for="schedule">{ "schedule" }</label>
                 <input id="schedule" ref={input} spellcheck="false" autocomplete="off"

@@ -15,7 +15,8 @@ use crate::AppContext;
 /// Width of one step column in pixels (the CSS uses the same value).
 pub const COL: f64 = 132.0;
 
-/// Width of the sticky lane labels (CSS `--label-w`).
+/// Width of the sticky lane labels on a wide screen (CSS `--label-w`, which narrows with
+/// the screen: [`label_width`] measures it).
 pub const LABEL_W: f64 = 172.0;
 
 /// A block's left margin inside its column (CSS `.block { margin-left }`).
@@ -43,14 +44,26 @@ impl Origin {
     }
 }
 
-/// Scrolls the timeline when a drag nears its left or right edge.
+/// The width of the lane labels as laid out now, or [`LABEL_W`] before there are any.
+pub fn label_width() -> f64 {
+    let label = scroller().and_then(|s| s.query_selector(".lane-label").ok().flatten());
+    measured_or_default(label.map(|l| l.get_bounding_client_rect().width()))
+}
+
+/// A measured label width; none, or nothing (a hidden or detached element), is [`LABEL_W`].
+fn measured_or_default(width: Option<f64>) -> f64 {
+    width.filter(|w| w.is_finite() && *w > 0.0).unwrap_or(LABEL_W)
+}
+
+/// Scrolls the timeline when a drag nears its left or right edge (the left edge of the
+/// blocks is the labels' right edge).
 fn autoscroll(x: f64) {
     let Some(s) = scroller() else { return };
     let r = s.get_bounding_client_rect();
     let edge = 48.0;
     if x > r.right() - edge {
         s.set_scroll_left(s.scroll_left() + 32);
-    } else if x < r.left() + LABEL_W + edge {
+    } else if x < r.left() + label_width() + edge {
         s.set_scroll_left(s.scroll_left() - 32);
     }
 }
@@ -152,8 +165,10 @@ fn CursorButtons() -> Html {
         Callback::from(move |_| app.dispatch(a.clone()))
     };
     let pos = match app.cursor {
-        Some(c) => format!("step {c} of {} (numbered from 0)", app.blocks.len()),
-        None => "initial state".to_string(),
+        Some(c) => {
+            html! { <>{ format!("step {c} of {}", app.blocks.len()) }<span class="pos-more">{ " (numbered from 0)" }</span></> }
+        }
+        None => html! { "initial state" },
     };
     html! {
         <>
@@ -434,5 +449,19 @@ fn tab_in_time_order(i: usize, n: usize, back: bool) -> bool {
     match el.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
         Some(el) => el.focus().is_ok(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_width_is_measured_or_the_wide_default() {
+        assert_eq!(measured_or_default(Some(48.0)), 48.0);
+        assert_eq!(measured_or_default(Some(110.5)), 110.5);
+        for none in [None, Some(0.0), Some(-3.0), Some(f64::NAN), Some(f64::INFINITY)] {
+            assert_eq!(measured_or_default(none), LABEL_W, "{none:?}");
+        }
     }
 }

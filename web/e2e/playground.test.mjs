@@ -363,14 +363,14 @@ test('blocks are readable: 12 px text, no label clipped, identifiers never broke
   const blocks = await page.$$eval('.block .lbl', (ls) => ls.map((l) => {
     const s = getComputedStyle(l);
     // Lines of each unbreakable piece (between <wbr> break points): one piece, one line.
-    const pieces = [...l.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => {
+    const pieces = [...l.querySelectorAll('.tok')].map((n) => {
       const r = document.createRange();
       r.selectNodeContents(n);
-      return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+      return new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size;
     });
-    return { text: l.textContent, size: parseFloat(s.fontSize), clipped: l.scrollHeight > l.clientHeight + 1, split: pieces.some((k) => k > 1) };
+    return { text: l.textContent, size: parseFloat(s.fontSize), clipped: l.scrollHeight > l.clientHeight + 1, split: pieces.some((k) => k > 1), tokens: pieces.length };
   }));
-  assert.ok(blocks.length > 20);
+  assert.ok(blocks.length > 20 && blocks.every((b) => b.tokens > 0), 'every label is made of tokens');
   assert.deepEqual(blocks.filter((b) => b.size < 12).map((b) => b.text), [], 'label text is at least 12 px');
   assert.deepEqual(blocks.filter((b) => b.clipped).map((b) => b.text), [], 'no label is clipped');
   assert.deepEqual(blocks.filter((b) => b.split).map((b) => b.text), [], 'no identifier breaks across lines');

@@ -26,6 +26,7 @@ pub fn ExplorePanel() -> Html {
         Callback::from(move |_| {
             if !app.explore.running() {
                 app.dispatch(Action::ExploreStart);
+                refocus("explore");
             }
         })
     };
@@ -126,6 +127,18 @@ fn Side(props: &SideProps) -> Html {
             }) }</div>
         </div>
     }
+}
+
+/// Puts the focus back on an element once the page has re-rendered (a re-render may
+/// replace the focused button, which would drop the focus to the page).
+fn refocus(id: &'static str) {
+    yew::platform::spawn_local(async move {
+        yew::platform::time::sleep(std::time::Duration::ZERO).await;
+        let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+        if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
+            let _ = el.focus();
+        }
+    });
 }
 
 /// How a result box reads: its class (`bad` when a violation was found, whatever the

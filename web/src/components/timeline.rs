@@ -390,7 +390,8 @@ fn pointer_up(app: &AppContext, origin: &OriginRef, i: usize) -> Callback<Pointe
 }
 
 /// A label that wraps only between tokens: after `(`, `,`, `=` or a space, and before
-/// `->`, never inside an identifier such as `arm_smmu_tlb_inv_asid`.
+/// `->`, never inside an identifier such as `arm_smmu_tlb_inv_asid` nor after the `-` of
+/// `->` (each token is a `nowrap` span; a `<wbr>` marks each break point).
 fn breakable(label: &str) -> Html {
     let mut parts = Vec::new();
     let mut start = 0;
@@ -408,7 +409,7 @@ fn breakable(label: &str) -> Html {
     parts.push(&label[start..]);
     let n = parts.len();
     let pieces = parts.into_iter().enumerate().map(|(k, p)| {
-        html! { <>{ p }if k + 1 < n { <wbr /> }</> }
+        html! { <><span class="tok">{ p }</span>if k + 1 < n { <wbr /> }</> }
     });
     html! { <>{ for pieces }</> }
 }

@@ -1,7 +1,7 @@
 //! Any text given as a link or a scenario file, run the way the page and the CLI run it: for
 //! every variant and granularity, compile it, run its schedule and round-robin, and explore
-//! up to a few hundred states. Nothing panics, every run ends within the limits, and every
-//! counterexample the explorer gives replays to its violation.
+//! up to a few hundred states. Nothing panics, every run ends within the limits, schedule
+//! text reads back, and every counterexample the explorer gives replays to its violation.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -34,6 +34,8 @@ fn run_schedules(world: &World, scenario: &Scenario, from_link: Option<&Schedule
         let _ = sched::run(world, &schedule);
     }
     let rr = sched::round_robin(world);
+    assert_eq!(Schedule::parse(&rr.to_names(world), world), Ok(rr.clone()), "the name form reads back");
+    assert_eq!(Schedule::parse(&rr.to_text(), world), Ok(rr.clone()), "the index form reads back");
     match sched::run(world, &rr) {
         Ok(trace) => assert_eq!(trace.schedule(), rr, "round-robin replays step for step"),
         Err(e) => assert!(rr.0.len() >= MAX_TRACE, "a round-robin of {} steps is refused: {e}", rr.0.len()),

@@ -234,6 +234,18 @@ fn unique<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), Sc
     Ok(())
 }
 
+/// No thread is named like another thread's index: a schedule names every thread by its
+/// index as well (`0.1.2`), and could not tell the two apart.
+fn no_index_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Result<(), ScenarioError> {
+    let n = names.clone().count();
+    for (i, name) in names.enumerate() {
+        if let Some(k) = (0..n).find(|k| *k != i && k.to_string() == name) {
+            return err(format!("thread {} is named like thread {k}'s index, which schedules use", quote(name)));
+        }
+    }
+    Ok(())
+}
+
 impl Scenario {
     /// Parses JSON (a leading UTF-8 byte order mark is skipped), with a message that says
     /// where it went wrong, and checks it against the [`limits`](crate::limits).
@@ -315,7 +327,8 @@ impl Scenario {
             return err(format!("a scenario has 1 to {MAX_THREADS} threads (CPUs and DMA lanes together)"));
         }
         let names = self.threads.iter().map(|t| t.name.as_str()).chain(self.dma.iter().map(|l| l.name.as_str()));
-        unique(names, "thread")?;
+        unique(names.clone(), "thread")?;
+        no_index_names(names)?;
         let mut programs = Vec::new();
         for t in &self.threads {
             programs.push(self.cpu_program(&topo, variant, granularity, t)?);
@@ -492,9 +505,11 @@ fn check_pasid(topo: &Topology, m: MasterId, pasid: u8) -> Result<(), ScenarioEr
     Ok(())
 }
 
-/// A thread's id by name or index.
+/// A thread's id by name (the exact name first, then ignoring ASCII case) or index.
 pub fn thread_by_name(world: &World, name: &str) -> Option<ThreadId> {
-    let by_name = world.programs.iter().position(|p| p.name.eq_ignore_ascii_case(name));
-    let by_index = name.parse::<usize>().ok().filter(|i| *i < world.programs.len());
-    by_name.or(by_index).and_then(ThreadId::from_index)
+    let names = || world.programs.iter().map(|p| p.name.as_str());
+    let exact = names().position(|n| n == name);
+    let folded = || names().position(|n| n.eq_ignore_ascii_case(name));
+    let by_index = || name.parse::<usize>().ok().filter(|i| *i < world.programs.len());
+    exact.or_else(folded).or_else(by_index).and_then(ThreadId::from_index)
 }

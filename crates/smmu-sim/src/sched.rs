@@ -47,7 +47,7 @@ impl Schedule {
     /// any choice is stored, so a huge repeat count costs nothing.
     pub fn parse(text: &str, world: &World) -> Result<Schedule, ScheduleError> {
         let mut out = Vec::new();
-        for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == '.').filter(|t| !t.is_empty()) {
+        for token in text.split(separator).filter(|t| !t.is_empty()) {
             let (name, count) = match token.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
                     Ok(n) if n >= 1 => (name, n),
@@ -93,8 +93,9 @@ impl Schedule {
         parts.join(".")
     }
 
-    /// The readable text form with names and repeat counts (`CPU0*2 CPU1`). A thread the
-    /// world does not have is written as its index, which [`Schedule::parse`] refuses.
+    /// The readable text form with names and repeat counts (`CPU0*2 CPU1`). A thread whose
+    /// name is not one token (it holds a separator or a `*`) is written as its index, and so
+    /// is a thread the world does not have, which [`Schedule::parse`] refuses.
     pub fn to_names(&self, world: &World) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut i = 0;
@@ -102,7 +103,7 @@ impl Schedule {
             let t = self.0[i];
             let run = self.0[i..].iter().take_while(|x| **x == t).count();
             let name = match world.programs.get(t.ix()) {
-                Some(p) if !p.name.contains(' ') => p.name.clone(),
+                Some(p) if one_token(&p.name) => p.name.clone(),
                 _ => t.0.to_string(),
             };
             parts.push(if run > 1 { format!("{name}*{run}") } else { name });
@@ -110,6 +111,17 @@ impl Schedule {
         }
         parts.join(" ")
     }
+}
+
+/// What separates the choices of a schedule's text.
+fn separator(c: char) -> bool {
+    c.is_whitespace() || c == ',' || c == '.'
+}
+
+/// A name that is one token of a schedule's text, with or without a repeat count: it reads
+/// back as its thread, since the exact name is looked up first and names are distinct.
+fn one_token(name: &str) -> bool {
+    !name.is_empty() && !name.contains(|c| separator(c) || c == '*')
 }
 
 /// A deferred request: the thread, its position in the schedule, the lock it found held.

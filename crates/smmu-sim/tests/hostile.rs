@@ -117,3 +117,41 @@ fn a_deflate_bomb_is_refused_by_its_size() {
     let err = decode_err(&text);
     assert!(err.contains("64 KiB"), "{err}");
 }
+
+/// The seed race with its four threads (CPU0, CPU1, DMA_A, DMA_B) renamed.
+fn seed_named(names: [&str; 4]) -> Result<smmu_sim::World, String> {
+    let mut s = builtin::get("seed-race").unwrap();
+    s.schedules.clear();
+    for (t, n) in s.threads.iter_mut().zip(&names[..2]) {
+        t.name = n.to_string();
+    }
+    for (l, n) in s.dma.iter_mut().zip(&names[2..]) {
+        l.name = n.to_string();
+    }
+    s.compile(Variant::Pre, Granularity::Mail).map_err(|e| e.to_string())
+}
+
+#[test]
+fn schedule_text_reads_back_whatever_the_threads_are_called() {
+    // A separator as a name read back as nothing; a case twin read back as its twin.
+    let cases = [
+        ["DMA_A", "CPU0", ".", "cpu0"],
+        ["a b", "a", "b", "x*2"],
+        ["cpu0", "CPU0", "2", "\u{a0}"],
+        ["*", "1\u{a0}", "x", "y"],
+    ];
+    for names in cases {
+        let world = seed_named(names).expect("compiles");
+        let schedule = Schedule((0..4).chain([3, 3, 1, 2, 0]).map(ThreadId).collect());
+        let text = schedule.to_names(&world);
+        assert_eq!(Schedule::parse(&text, &world), Ok(schedule.clone()), "{names:?}: {text}");
+        assert_eq!(Schedule::parse(&schedule.to_text(), &world), Ok(schedule), "{names:?}");
+    }
+}
+
+#[test]
+fn a_thread_named_like_another_threads_index_is_refused() {
+    let err = seed_named(["1", "CPU1", "DMA_A", "DMA_B"]).expect_err("'1' is thread 1's index");
+    assert!(err.contains("index"), "{err}");
+    assert!(seed_named(["0", "1", "DMA_A", "7"]).is_ok(), "a thread may be named like its own index");
+}

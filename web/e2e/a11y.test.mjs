@@ -51,7 +51,7 @@ test('keyboard: arrows in the kernel group, Tab in time order, focus kept on a c
   const { page, context } = await open();
   const active = () => page.evaluate(() => document.activeElement?.id);
   // One tab stop for the kernel group; arrows select and focus the next kernel.
-  assert.deepEqual(await page.$$eval('.segs [role=radio]', (rs) => rs.map((r) => r.tabIndex)), [0, -1, -1]);
+  assert.deepEqual(await page.$$eval('[aria-labelledby="variant-label"] [role=radio]', (rs) => rs.map((r) => r.tabIndex)), [0, -1, -1]);
   await page.locator('#variant-pre').focus();
   await rerun(page, () => page.keyboard.press('ArrowRight'));
   assert.equal(await page.locator('#variant-fix').getAttribute('aria-checked'), 'true');

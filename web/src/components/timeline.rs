@@ -283,11 +283,11 @@ fn BlockView(props: &BlockProps) -> Html {
         })
     };
     let lane = app.lanes.get(b.lane).map_or("", |l| l.name.as_str());
-    let aria = block_name(b, lane);
+    let aria = block_about(b, lane);
     html! {
         <div id={format!("blk-{i}")} class={cls} role="button" tabindex="0" aria-pressed={selected.to_string()}
             aria-roledescription={if ro { "step" } else { "draggable step" }}
-            aria-label={aria} title={tooltip(b)} data-lane={b.lane.to_string()} data-nth={b.nth.to_string()}
+            aria-describedby={format!("blk-{i}-about")} title={tooltip(b)} data-lane={b.lane.to_string()} data-nth={b.nth.to_string()}
             data-index={i.to_string()} data-violations={b.violations.join(" ")}
             style={format!("left: {}px", i as f64 * COL)}
             {onpointerdown} {onpointermove} {onpointerup} {onpointercancel} {onkeydown} {onclick}>
@@ -307,6 +307,8 @@ fn BlockView(props: &BlockProps) -> Html {
             if b.waited.is_some() {
                 { " " }<span class="wait-icon" aria-hidden="true">{ "waited" }</span>
             }
+            // Its name is its visible text; this, hidden, is its description.
+            <span id={format!("blk-{i}-about")} hidden=true>{ aria }</span>
         </div>
     }
 }
@@ -414,21 +416,10 @@ fn breakable(label: &str) -> Html {
     html! { <>{ for pieces }</> }
 }
 
-/// A block's accessible name: its visible text first (function, label, violation badges),
-/// as a voice user reads it, then its step, lane, wait and violations.
-fn block_name(b: &Block, lane: &str) -> String {
-    let mut name = format!("{} {}", short_fn(b.function), b.main);
-    if b.folded > 0 {
-        name.push_str(&format!(" +{}", b.folded));
-    }
-    for v in &b.violations {
-        name.push(' ');
-        name.push_str(v);
-    }
-    if b.waited.is_some() {
-        name.push_str(" waited");
-    }
-    name.push_str(&format!("; step {} of {lane}", b.index));
+/// A block's accessible description (its name is its visible text: function, label, badges):
+/// its step and lane, what is folded into it, where it waited, what it violates.
+fn block_about(b: &Block, lane: &str) -> String {
+    let mut name = format!("step {} of {lane}", b.index);
     if b.folded > 0 {
         name.push_str(&format!("; with {}", &b.label[b.main.len()..].trim_start_matches("; ")));
     }

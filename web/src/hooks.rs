@@ -322,7 +322,8 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
             }
             let link = current.link();
             if let Some(link) = &link {
-                let edit = written.borrow().is_some_and(|runs| runs != current.runs);
+                // The embed only replaces: its entries would be the host page's Back button.
+                let edit = !embed && written.borrow().is_some_and(|runs| runs != current.runs);
                 show_in_address_bar(&crate::route::fragment(embed, link), edit);
                 *written.borrow_mut() = Some(current.runs);
             }

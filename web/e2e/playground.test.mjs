@@ -151,6 +151,11 @@ test('checking every interleaving gives the exact counts before and after the fi
   const count = (id) => page.$eval(id, (e) => [e.dataset.violating, e.dataset.total]);
   assert.deepEqual(await count('#result-pre'), ['57320550', '534628728']);
   assert.deepEqual(await count('#result-fix'), ['0', '5978820']);
+  // A found violation reads red, a complete clean run green; the count line says the counts.
+  assert.equal(await page.locator('#result-pre').getAttribute('data-verdict'), 'violated');
+  assert.match(await page.locator('#result-pre').getAttribute('class'), /\bbad\b/);
+  assert.match(await page.locator('#result-fix').getAttribute('class'), /\bok\b/);
+  assert.equal(await page.locator('#result-pre .count').textContent(), '57,320,550 of 534,628,728 interleavings violate');
   await page.locator('#danger-map').waitFor();
   assert.ok((await page.locator('#danger-map td.dc[title*="violate"]').count()) > 0, 'the danger map has counted cells');
   // The heat map is read against the base rate, rows name their steps, and the five most

@@ -59,6 +59,13 @@ test('keyboard: arrows in the kernel group, Tab in time order, focus kept on a c
   await waitText(page, '#verdict-live', /^fix · seed-race: every invariant holds$/);
   await rerun(page, () => page.keyboard.press('ArrowLeft'));
   await waitText(page, '#verdict-live', /^pre · seed-race: violated: inv1 at step 14, inv2 at step 9/);
+  // The theme group works the same way.
+  assert.deepEqual(await page.$$eval('#theme [role=radio]', (rs) => rs.map((r) => r.tabIndex)), [0, -1, -1]);
+  await page.locator('#theme-auto').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light', null, PATIENCE);
+  assert.equal(await page.locator('#theme-light').getAttribute('aria-checked'), 'true');
+  assert.equal(await active(), 'theme-light');
   // Tab walks the blocks in time order, whatever their lane.
   await page.locator('#blk-0').focus();
   for (let k = 1; k <= 5; k++) {

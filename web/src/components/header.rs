@@ -104,17 +104,35 @@ pub fn Header() -> Html {
 #[component]
 fn ThemeToggle() -> Html {
     let current = use_state(theme::shown);
-    let options = Theme::ALL.iter().map(|&t| {
-        let checked = *current == t;
+    let choose = {
         let current = current.clone();
-        let onclick = Callback::from(move |_| {
+        move |t: Theme| {
             theme::apply(t);
             theme::save(t);
             current.set(t);
-        });
+        }
+    };
+    let options = Theme::ALL.iter().enumerate().map(|(at, &t)| {
+        let checked = *current == t;
+        let onclick = {
+            let choose = choose.clone();
+            Callback::from(move |_| choose(t))
+        };
+        // Arrows move the choice and the focus, as in the kernel group.
+        let onkeydown = {
+            let choose = choose.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                let Some(next) = arrow_choice(&e.key(), at, Theme::ALL.len()).map(|i| Theme::ALL[i]) else { return };
+                e.prevent_default();
+                e.stop_propagation();
+                choose(next);
+                focus(&format!("theme-{}", next.label()));
+            })
+        };
         html! {
             <button type="button" role="radio" aria-checked={checked.to_string()} id={format!("theme-{}", t.label())}
-                class={classes!("seg", checked.then_some("on"))} title={t.title()} {onclick}>
+                tabindex={if checked { "0" } else { "-1" }}
+                class={classes!("seg", checked.then_some("on"))} title={t.title()} {onclick} {onkeydown}>
                 { t.label() }
             </button>
         }
@@ -167,20 +185,42 @@ fn radio_keys(app: &crate::AppContext, v: Variant) -> Callback<KeyboardEvent> {
     let app = app.clone();
     Callback::from(move |e: KeyboardEvent| {
         let all = Variant::ALL;
-        let i = all.iter().position(|x| *x == v).unwrap_or(0);
-        let next = match e.key().as_str() {
-            "ArrowRight" | "ArrowDown" => all[(i + 1) % all.len()],
-            "ArrowLeft" | "ArrowUp" => all[(i + all.len() - 1) % all.len()],
-            _ => return,
-        };
+        let at = all.iter().position(|x| *x == v).unwrap_or(0);
+        let Some(next) = arrow_choice(&e.key(), at, all.len()).map(|i| all[i]) else { return };
         e.prevent_default();
         e.stop_propagation();
         app.dispatch(Action::Variant(next));
-        let el = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(&format!("variant-{}", next.name())));
-        if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
-            let _ = el.focus();
-        }
+        focus(&format!("variant-{}", next.name()));
     })
+}
+
+/// The choice an arrow key moves a radio group of `n` to from `at`: Right or Down the
+/// next, Left or Up the previous, wrapping around.
+fn arrow_choice(key: &str, at: usize, n: usize) -> Option<usize> {
+    match key {
+        "ArrowRight" | "ArrowDown" => Some((at + 1) % n),
+        "ArrowLeft" | "ArrowUp" => Some((at + n - 1) % n),
+        _ => None,
+    }
+}
+
+fn focus(id: &str) {
+    let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+    if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
+        let _ = el.focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arrow_choice;
+
+    #[test]
+    fn arrows_move_a_radio_choice_and_wrap() {
+        assert_eq!(arrow_choice("ArrowRight", 0, 3), Some(1));
+        assert_eq!(arrow_choice("ArrowDown", 2, 3), Some(0));
+        assert_eq!(arrow_choice("ArrowLeft", 0, 3), Some(2));
+        assert_eq!(arrow_choice("ArrowUp", 1, 3), Some(0));
+        assert_eq!(arrow_choice("Enter", 1, 3), None);
+    }
 }

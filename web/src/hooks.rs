@@ -141,9 +141,15 @@ fn reveal(col: Option<f64>, view: View) -> f64 {
     }
 }
 
-fn element(id: &str) -> Option<web_sys::HtmlElement> {
+/// The page's element with this id.
+pub fn element(id: &str) -> Option<web_sys::HtmlElement> {
     let el = web_sys::window()?.document()?.get_element_by_id(id)?;
     el.dyn_into().ok()
+}
+
+/// Focuses the page's element with this id; whether it was there to focus.
+pub fn focus(id: &str) -> bool {
+    element(id).is_some_and(|el| el.focus().is_ok())
 }
 
 /// Where Trunk puts the worker's loader (`data-loader-shim`), next to the page. A worker

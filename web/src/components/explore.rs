@@ -105,8 +105,7 @@ fn Side(props: &SideProps) -> Html {
                 app.dispatch(Action::Variant(v));
             }
             app.dispatch(Action::LoadSchedule(schedule.clone(), what.clone()));
-            if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("timeline"))
-            {
+            if let Some(el) = crate::hooks::element("timeline") {
                 el.scroll_into_view();
             }
         })
@@ -134,10 +133,7 @@ fn Side(props: &SideProps) -> Html {
 fn refocus(id: &'static str) {
     yew::platform::spawn_local(async move {
         yew::platform::time::sleep(std::time::Duration::ZERO).await;
-        let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
-        if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
-            let _ = el.focus();
-        }
+        crate::hooks::focus(id);
     });
 }
 

@@ -126,7 +126,7 @@ fn ThemeToggle() -> Html {
                 e.prevent_default();
                 e.stop_propagation();
                 choose(next);
-                focus(&format!("theme-{}", next.label()));
+                crate::hooks::focus(&format!("theme-{}", next.label()));
             })
         };
         html! {
@@ -190,7 +190,7 @@ fn radio_keys(app: &crate::AppContext, v: Variant) -> Callback<KeyboardEvent> {
         e.prevent_default();
         e.stop_propagation();
         app.dispatch(Action::Variant(next));
-        focus(&format!("variant-{}", next.name()));
+        crate::hooks::focus(&format!("variant-{}", next.name()));
     })
 }
 
@@ -201,13 +201,6 @@ fn arrow_choice(key: &str, at: usize, n: usize) -> Option<usize> {
         "ArrowRight" | "ArrowDown" => Some((at + 1) % n),
         "ArrowLeft" | "ArrowUp" => Some((at + n - 1) % n),
         _ => None,
-    }
-}
-
-fn focus(id: &str) {
-    let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
-    if let Some(el) = el.and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok()) {
-        let _ = el.focus();
     }
 }
 

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use smmu_sim::view::Block;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::use_app;
@@ -437,11 +436,7 @@ fn block_about(b: &Block, lane: &str) -> String {
 /// Whether the focus moved.
 fn tab_in_time_order(i: usize, n: usize, back: bool) -> bool {
     let to = if back { i.checked_sub(1) } else { Some(i + 1).filter(|&j| j < n) };
-    let el = to.and_then(|j| web_sys::window()?.document()?.get_element_by_id(&format!("blk-{j}")));
-    match el.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
-        Some(el) => el.focus().is_ok(),
-        None => false,
-    }
+    to.is_some_and(|j| crate::hooks::focus(&format!("blk-{j}")))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::variant::{Granularity, Variant};
 const FILES: &[(&str, &str)] = &[
     ("seed-race", include_str!("../scenarios/seed-race.json")),
     ("release-race", include_str!("../scenarios/release-race.json")),
+    ("asid-exhaustion", include_str!("../scenarios/asid-exhaustion.json")),
 ];
 
 /// Ids of the `attach-storm-N` family, smallest first.
@@ -50,7 +51,8 @@ pub fn attach_storm(n: usize) -> Scenario {
     let pt = |name: String, pa: u64| PageTableSpec { name, map: vec![(0x1000, pa)] };
     let mut page_tables = vec![pt("PT_z".into(), 0xa000), pt("PT_P".into(), 0xd000)];
     let mut domains = vec![DomainSpec { name: "z".into(), stage: Stage::S1, page_table: "PT_z".into(), id: Some(1) }];
-    let mut masters = vec![MasterSpec { name: "S".into(), domain: Some("z".into()), sva: true, ats: false, ssids: 2 }];
+    let mut masters =
+        vec![MasterSpec { name: "S".into(), domain: Some("z".into()), sva: true, ats: false, ssids: 2, group: None }];
     let mut threads = vec![ThreadSpec {
         name: "CPU0".into(),
         calls: vec![Call::SvaSetDevPasid { master: "S".into(), pasid: 1, process: "P".into() }],
@@ -58,7 +60,14 @@ pub fn attach_storm(n: usize) -> Scenario {
     for i in 1..=n {
         page_tables.push(pt(format!("PT_y{i}"), 0x10000 + 0x1000 * i as u64));
         domains.push(DomainSpec { name: format!("y{i}"), stage: Stage::S1, page_table: format!("PT_y{i}"), id: None });
-        masters.push(MasterSpec { name: format!("M{i}"), domain: Some("z".into()), sva: false, ats: false, ssids: 1 });
+        masters.push(MasterSpec {
+            name: format!("M{i}"),
+            domain: Some("z".into()),
+            sva: false,
+            ats: false,
+            ssids: 1,
+            group: None,
+        });
         threads.push(ThreadSpec {
             name: format!("CPU{i}"),
             calls: vec![Call::AttachDev { master: format!("M{i}"), domain: format!("y{i}") }],

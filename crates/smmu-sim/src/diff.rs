@@ -88,7 +88,7 @@ pub fn changes(world: &World, a: &State, b: &State) -> Vec<Change> {
     }
     push(&mut out, "arm_smmu_asid_xa".into(), xa_text(world, a), xa_text(world, b));
     push(&mut out, "IOTLB".into(), iotlb_text(world, a), iotlb_text(world, b));
-    for slot in 0..a.locks.len() {
+    for slot in lock_slots(world).filter(|s| *s < a.locks.len().min(b.locks.len())) {
         let lock = lock_by_slot(slot);
         let holder = |s: &State| {
             s.locks[slot].checked_sub(1).map_or("free".to_string(), |t| world.programs[usize::from(t)].name.clone())
@@ -98,14 +98,22 @@ pub fn changes(world: &World, a: &State, b: &State) -> Vec<Change> {
     out
 }
 
+/// The slots of the locks a world has, in table order: the global locks, each domain's
+/// `init_mutex` and `devices_lock`, and the `group->mutex` of each contended group.
+pub fn lock_slots(world: &World) -> impl Iterator<Item = usize> + '_ {
+    let domains = (0..world.topo.domains.len()).filter_map(crate::ids::DomainId::from_index);
+    let groups = world.topo.contended.iter().enumerate().filter(|(_, c)| **c).map(|(g, _)| g);
+    let groups = groups.filter_map(crate::ids::GroupId::from_index).map(LockId::Group);
+    [LockId::Asid, LockId::Sva]
+        .into_iter()
+        .chain(domains.flat_map(|d| [LockId::Init(d), LockId::Devices(d)]))
+        .chain(groups)
+        .map(LockId::slot)
+}
+
 /// The lock with a given slot index.
 pub fn lock_by_slot(slot: usize) -> LockId {
-    match slot {
-        0 => LockId::Asid,
-        1 => LockId::Sva,
-        s if s % 2 == 0 => LockId::Init(crate::ids::DomainId(((s - 2) / 2) as u8)),
-        s => LockId::Devices(crate::ids::DomainId(((s - 3) / 2) as u8)),
-    }
+    LockId::by_slot(slot)
 }
 
 /// A lock's kernel name.
@@ -115,6 +123,7 @@ pub fn lock_name(world: &World, l: LockId) -> String {
         LockId::Sva => "sva_lock".into(),
         LockId::Init(d) => format!("{}->init_mutex", world.topo.domain(d)),
         LockId::Devices(d) => format!("{}->devices_lock", world.topo.domain(d)),
+        LockId::Group(g) => format!("group {}->mutex", world.topo.group(g)),
     }
 }
 

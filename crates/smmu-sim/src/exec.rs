@@ -91,12 +91,13 @@ pub(crate) fn master(state: &State, regs: &Regs, m: MasterArg) -> Option<MasterI
     }
 }
 
-fn lock(state: &State, regs: &Regs, l: LockArg) -> Option<LockId> {
+fn lock(world: &World, state: &State, regs: &Regs, l: LockArg) -> Option<LockId> {
     Some(match l {
         LockArg::Asid => LockId::Asid,
         LockArg::Sva => LockId::Sva,
         LockArg::Init(d) => LockId::Init(dom(state, regs, d)?),
         LockArg::Devices(d) => LockId::Devices(dom(state, regs, d)?),
+        LockArg::Group(m) => LockId::Group(world.topo.masters.get(m.ix())?.group),
     })
 }
 
@@ -110,7 +111,7 @@ pub fn readiness(world: &World, state: &State, t: ThreadId) -> Readiness {
         return Readiness::Finished;
     };
     if let Kind::Op(Op::Lock(l)) = instr.kind {
-        if let Some(id) = lock(state, &th.regs, l) {
+        if let Some(id) = lock(world, state, &th.regs, l) {
             if let Some(owner) = state.lock_owner(id) {
                 return Readiness::Blocked(id, owner);
             }
@@ -227,6 +228,8 @@ fn eval(world: &World, state: &State, regs: &Regs, c: Cond) -> bool {
             ste::plan_phase(regs.ste_mode, regs.ste_phase, &cur, &target) == cur
         }
         Cond::CtxReferenced => regs.ctx.is_some_and(|c| state.ctxs[c.ix()].refs > 0),
+        Cond::NewAsid => regs.new_asid != 0,
+        Cond::HaveCtx => regs.ctx.is_some(),
     }
 }
 
@@ -298,12 +301,12 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, outcome: &mut O
     let regs = state.threads[t.ix()].regs;
     match op {
         Op::Lock(l) => {
-            if let Some(id) = lock(state, &regs, l) {
+            if let Some(id) = lock(world, state, &regs, l) {
                 state.locks[id.slot()] = t.0 + 1;
             }
         }
         Op::Unlock(l) => {
-            if let Some(id) = lock(state, &regs, l) {
+            if let Some(id) = lock(world, state, &regs, l) {
                 state.locks[id.slot()] = 0;
             }
         }
@@ -435,9 +438,15 @@ fn id_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
         Op::XaLoad => regs.found = state.xa_load(regs.asid),
         Op::XaAllocMove => {
             let used = state.xa.iter().map(|(a, _)| *a).collect::<Vec<_>>();
+            regs.new_asid = 0;
             if let (Some(new), Some(found)) = (lowest_free(used.iter().copied(), asid_max), regs.found) {
                 xa_insert(state, new, found);
                 regs.new_asid = new;
+            }
+        }
+        Op::ShareFailed => {
+            if let Some(c) = regs.ctx.take() {
+                state.ctxs[c.ix()] = CtxDesc::default();
             }
         }
         Op::SetFoundAsid => {

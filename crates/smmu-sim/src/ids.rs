@@ -45,6 +45,10 @@ id!(
     CtxId
 );
 id!(
+    /// An iommu group: the masters the core attaches and releases together.
+    GroupId
+);
+id!(
     /// A thread of the scenario: a CPU running kernel functions, or a device DMA lane.
     ThreadId
 );
@@ -60,6 +64,8 @@ pub enum LockId {
     Init(DomainId),
     /// `smmu_domain->devices_lock`, a spinlock taken with irqsave.
     Devices(DomainId),
+    /// `group->mutex` of the iommu core.
+    Group(GroupId),
 }
 
 impl LockId {
@@ -68,13 +74,26 @@ impl LockId {
         match self {
             LockId::Asid => 0,
             LockId::Sva => 1,
-            LockId::Init(d) => 2 + 2 * d.ix(),
-            LockId::Devices(d) => 3 + 2 * d.ix(),
+            LockId::Init(d) => 2 + 3 * d.ix(),
+            LockId::Devices(d) => 3 + 3 * d.ix(),
+            LockId::Group(g) => 4 + 3 * g.ix(),
         }
     }
 
-    /// Number of lock slots needed for `n_domains` domains.
-    pub fn slots(n_domains: usize) -> usize {
-        2 + 2 * n_domains
+    /// The lock with a given slot index (the inverse of [`LockId::slot`]).
+    pub fn by_slot(slot: usize) -> LockId {
+        let ix = ((slot.saturating_sub(2)) / 3) as u8;
+        match slot {
+            0 => LockId::Asid,
+            1 => LockId::Sva,
+            s if (s - 2) % 3 == 0 => LockId::Init(DomainId(ix)),
+            s if (s - 2) % 3 == 1 => LockId::Devices(DomainId(ix)),
+            _ => LockId::Group(GroupId(ix)),
+        }
+    }
+
+    /// Number of lock slots needed for `n_domains` domains and `n_groups` groups.
+    pub fn slots(n_domains: usize, n_groups: usize) -> usize {
+        2 + 3 * n_domains.max(n_groups)
     }
 }

@@ -19,7 +19,7 @@ pub use domain::domain_free;
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 
 use crate::limits::MAX_PROGRAM;
-use crate::program::{Cond, Instr, Kind, Op};
+use crate::program::{Cond, Instr, Kind, LockArg, Op};
 use crate::source::{File, Src};
 use crate::variant::{Granularity, Variant};
 use crate::world::Topology;
@@ -145,4 +145,47 @@ impl<'a> Builder<'a> {
             Kind::Op(_) => unreachable!("patching a non-jump"),
         }
     }
+}
+
+/// The iommu core entry point that calls the driver with `group->mutex` held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreFn {
+    /// `iommu_attach_group()` → `__iommu_attach_group()` → `ops->attach_dev` for each device
+    /// of the group.
+    AttachGroup,
+    /// `iommu_attach_device_pasid()` → `__iommu_set_group_pasid()` → `set_dev_pasid` for each
+    /// device of the group.
+    AttachPasid,
+    /// `iommu_detach_device_pasid()` → `__iommu_remove_group_pasid()` → `remove_dev_pasid` for
+    /// each device of the group.
+    DetachPasid,
+    /// `iommu_release_device()` → `__iommu_group_remove_device()` → `ops->release_device`.
+    Release,
+}
+
+impl CoreFn {
+    fn name(self) -> &'static str {
+        match self {
+            CoreFn::AttachGroup => "iommu_attach_group",
+            CoreFn::AttachPasid => "iommu_attach_device_pasid",
+            CoreFn::DetachPasid => "iommu_detach_device_pasid",
+            CoreFn::Release => "__iommu_group_remove_device",
+        }
+    }
+}
+
+/// A driver call the core makes for master `m` under its group's `group->mutex`. The mutex
+/// is a step only when another thread calls into the same group (`Topology::contended`):
+/// otherwise it can never block, and its two steps would only add orders.
+pub fn core_call(b: &mut Builder<'_>, m: crate::ids::MasterId, f: CoreFn, body: impl FnOnce(&mut Builder<'_>)) {
+    let g = b.topo.masters[m.ix()].group;
+    if !b.topo.contended.get(g.ix()).copied().unwrap_or(false) {
+        return body(b);
+    }
+    let group = b.topo.group(g).to_string();
+    b.func(f.name(), File::Core, |b| {
+        b.step(Op::Lock(LockArg::Group(m)), "group_lock", format!("mutex_lock(&group {group}->mutex)"));
+        body(b);
+        b.step(Op::Unlock(LockArg::Group(m)), "group_unlock", format!("mutex_unlock(&group {group}->mutex)"));
+    });
 }

@@ -92,6 +92,8 @@ pub enum LockArg {
     Init(DomArg),
     /// `devices_lock` of a domain.
     Devices(DomArg),
+    /// The iommu core's `group->mutex` of a master's group.
+    Group(MasterId),
 }
 
 /// An atomic effect. Each visible one is one step of a thread.
@@ -157,6 +159,9 @@ pub enum Op {
     CtxShareExisting,
     /// `share_asid` S4: `xa_alloc()` a new ASID pointing at the found descriptor.
     XaAllocMove,
+    /// `share_asid`: `xa_alloc()` found no free ASID, `return ERR_PTR(-ENOSPC)`; the caller
+    /// then frees the new descriptor (`regs.ctx` is cleared).
+    ShareFailed,
     /// `share_asid` S5: `cd->asid = new_asid`.
     SetFoundAsid,
     /// `share_asid` S8: `xa_erase(old asid)`.
@@ -228,6 +233,10 @@ pub enum Cond {
     StePhaseEmpty(MasterId, SteTarget),
     /// The descriptor in `regs.ctx` still has references.
     CtxReferenced,
+    /// `share_asid`'s `xa_alloc()` gave a new ASID (`regs.new_asid` is set).
+    NewAsid,
+    /// `regs.ctx` is set: the shared descriptor was found or allocated (else the call failed).
+    HaveCtx,
 }
 
 /// An instruction.

@@ -4,8 +4,8 @@
 //! initial state (attached masters have their STE and `CD[0]` installed and are on their
 //! domain's devices list) and compiles every thread for a variant and granularity.
 
-use crate::ids::{CtxId, DomainId, LockId, MasterId, MmId, PtId, ThreadId};
-use crate::kernel::{self, Builder};
+use crate::ids::{CtxId, DomainId, GroupId, LockId, MasterId, MmId, PtId, ThreadId};
+use crate::kernel::{self, Builder, CoreFn};
 use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
 use crate::program::Program;
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
@@ -116,6 +116,10 @@ pub struct MasterSpec {
     /// Number of CD slots (SSIDs), at least 1.
     #[serde(default = "default_ssids")]
     pub ssids: u8,
+    /// Its iommu group, shared with the masters that name the same group; a master without
+    /// one is alone in its group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 fn default_ssids() -> u8 {
@@ -159,6 +163,19 @@ pub enum Call {
         /// The domain.
         domain: String,
     },
+}
+
+impl Call {
+    /// The master whose iommu group the core locks around this call, if any.
+    pub fn group_master(&self) -> Option<&str> {
+        match self {
+            Call::AttachDev { master, .. }
+            | Call::SvaSetDevPasid { master, .. }
+            | Call::SvaRemoveDevPasid { master, .. }
+            | Call::ReleaseDevice { master } => Some(master),
+            Call::DomainFree { .. } => None,
+        }
+    }
 }
 
 /// A CPU thread: a sequence of calls.
@@ -312,12 +329,55 @@ impl Scenario {
         for p in &self.processes {
             mms.push(MmInfo { name: p.name.clone(), cpu_asid: p.cpu_asid, pgd: pt(&p.page_table)? });
         }
-        let masters = self.masters.iter().map(|m| MasterInfo {
-            name: m.name.clone(),
-            ssids: m.ssids.max(1),
-            ats_supported: m.ats,
-        });
-        Ok(Topology { asid_bits: self.asid_bits, masters: masters.collect(), domains, pts: pts.collect(), mms })
+        let mut groups: Vec<String> = Vec::new();
+        let mut masters = Vec::new();
+        for m in &self.masters {
+            let name = m.group.as_ref().map_or_else(|| m.name.clone(), |g| g.clone());
+            let ix = groups.iter().position(|g| *g == name).unwrap_or_else(|| {
+                groups.push(name);
+                groups.len() - 1
+            });
+            // At most MAX_MASTERS (< 256) groups.
+            let group =
+                GroupId::from_index(ix).ok_or_else(|| ScenarioError(limits::over("groups", ix, MAX_MASTERS)))?;
+            masters.push(MasterInfo { name: m.name.clone(), ssids: m.ssids.max(1), ats_supported: m.ats, group });
+        }
+        for (i, a) in self.masters.iter().enumerate() {
+            if let Some(b) = self.masters[..i].iter().zip(&masters).find(|(_, info)| info.group == masters[i].group) {
+                if b.0.domain != a.domain {
+                    return err(format!(
+                        "masters {} and {} share iommu group {} but start on different domains (the core attaches a group as a whole)",
+                        quote(&b.0.name),
+                        quote(&a.name),
+                        quote(&groups[masters[i].group.ix()])
+                    ));
+                }
+            }
+        }
+        let contended = self.contended_groups(&masters, groups.len());
+        Ok(Topology { asid_bits: self.asid_bits, masters, domains, pts: pts.collect(), mms, groups, contended })
+    }
+
+    /// Per group: whether two CPU threads call into masters of it. Only then can its
+    /// `group->mutex` block anyone; an uncontended one is left out of the programs, since its
+    /// steps would change no outcome and only add orders.
+    fn contended_groups(&self, masters: &[MasterInfo], n_groups: usize) -> Vec<bool> {
+        let mut first: Vec<Option<usize>> = vec![None; n_groups];
+        let mut contended = vec![false; n_groups];
+        for (t, thread) in self.threads.iter().enumerate() {
+            for call in &thread.calls {
+                let Some(name) = call.group_master() else { continue };
+                let Some(g) = self.masters.iter().position(|m| m.name == name).map(|i| masters[i].group.ix()) else {
+                    continue;
+                };
+                match first[g] {
+                    None => first[g] = Some(t),
+                    Some(u) if u != t => contended[g] = true,
+                    Some(_) => {}
+                }
+            }
+        }
+        contended
     }
 
     /// Compiles the scenario for a variant and granularity. Checks the limits first.
@@ -357,19 +417,34 @@ impl Scenario {
         let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
         for call in &t.calls {
             match call {
-                Call::AttachDev { master: m, domain: d } => kernel::attach_dev(&mut b, master(m)?, domain(d)?),
+                Call::AttachDev { master: m, domain: d } => {
+                    let (m, d) = (master(m)?, domain(d)?);
+                    let group = topo.group_of(m);
+                    kernel::core_call(&mut b, m, CoreFn::AttachGroup, |b| {
+                        group.iter().for_each(|g| kernel::attach_dev(b, *g, d))
+                    })
+                }
                 Call::SvaSetDevPasid { master: m, pasid, process } => {
                     let mm = find(&self.processes, process, "process", |p| &p.name).map(MmId)?;
                     let m = master(m)?;
-                    check_pasid(topo, m, *pasid)?;
-                    kernel::sva_set_dev_pasid(&mut b, m, *pasid, mm)
+                    let group = topo.group_of(m);
+                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
+                    kernel::core_call(&mut b, m, CoreFn::AttachPasid, |b| {
+                        group.iter().for_each(|g| kernel::sva_set_dev_pasid(b, *g, *pasid, mm))
+                    })
                 }
                 Call::SvaRemoveDevPasid { master: m, pasid } => {
                     let m = master(m)?;
-                    check_pasid(topo, m, *pasid)?;
-                    kernel::sva_remove_dev_pasid(&mut b, m, *pasid)
+                    let group = topo.group_of(m);
+                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
+                    kernel::core_call(&mut b, m, CoreFn::DetachPasid, |b| {
+                        group.iter().for_each(|g| kernel::sva_remove_dev_pasid(b, *g, *pasid))
+                    })
                 }
-                Call::ReleaseDevice { master: m } => kernel::release_device(&mut b, master(m)?),
+                Call::ReleaseDevice { master: m } => {
+                    let m = master(m)?;
+                    kernel::core_call(&mut b, m, CoreFn::Release, |b| kernel::release_device(b, m))
+                }
                 Call::DomainFree { domain: d } => kernel::domain_free(&mut b, domain(d)?),
             }
         }
@@ -441,7 +516,7 @@ impl Scenario {
             vmids,
             notifiers: Vec::new(),
             mm_pinned: vec![0; topo.mms.len()],
-            locks: vec![0; LockId::slots(topo.domains.len())],
+            locks: vec![0; LockId::slots(topo.domains.len(), topo.groups.len())],
             iotlb: Vec::new(),
             history: Vec::new(),
             threads: vec![Thread::default(); n_threads],

@@ -1,10 +1,13 @@
 //! Permalinks: a whole scenario, its variant, granularity, schedule and cursor in a short,
 //! versioned string for a URL fragment.
 //!
-//! Format `v1.<payload>`: the payload is base64url (no padding) of raw DEFLATE of a postcard
-//! encoding of `wire::Link`. The wire types are frozen per version and kept apart from the
-//! JSON scenario format, so links made by an older build keep opening; a new layout gets a
-//! new version prefix and its own decoder. Decoding never panics: every failure is a
+//! Format `v<N>.<payload>`: the payload is base64url (no padding) of raw DEFLATE of a postcard
+//! encoding of the version's wire layout. The wire types are frozen per version and kept apart
+//! from the JSON scenario format, so links made by an older build keep opening; a new layout
+//! gets a new version prefix and its own decoder. `v1` carries what the first scenario format
+//! had; `v2` adds calls (appended to its `Call` enum) and extension records (`Ext`) for what
+//! came later. A link is written in the oldest version that carries it, so a link that needs
+//! nothing new still opens in a build that reads only `v1`. Decoding never panics: every failure is a
 //! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
 use crate::builtin;
@@ -13,8 +16,8 @@ use crate::sched::Schedule;
 use crate::variant::{Granularity, Variant};
 use base64::Engine as _;
 
-/// The version this build writes.
-pub const VERSION: u32 = 1;
+/// The newest version this build writes and reads.
+pub const VERSION: u32 = 2;
 
 use crate::limits::{MAX_LINK, MAX_PAYLOAD, MAX_TRACE};
 
@@ -68,8 +71,9 @@ mod wire {
     //! The v1 layout. Never change these types; add a new version instead.
     use serde::{Deserialize, Serialize};
 
+    /// `C` is [`Call`] in v1 and `super::wire2::Call` in v2; the layout is the same.
     #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
-    pub(super) struct Link {
+    pub(super) struct Link<C> {
         pub id: String,
         pub asid_bits: u8,
         pub page_tables: Vec<(String, Vec<(u64, u64)>)>,
@@ -78,7 +82,7 @@ mod wire {
         pub domains: Vec<(String, u8, String, Option<u16>)>,
         /// (name, domain, sva, ats, ssids).
         pub masters: Vec<(String, Option<String>, bool, bool, u8)>,
-        pub threads: Vec<(String, Vec<Call>)>,
+        pub threads: Vec<(String, Vec<C>)>,
         pub dma: Vec<Lane>,
         /// 0 pre, 1 fix, 2 v6.9.
         pub variant: u8,
@@ -102,6 +106,33 @@ mod wire {
     }
 }
 
+mod wire2 {
+    //! The v2 layout: v1's, with calls that may be appended to (never reordered or changed),
+    //! followed by extension records. A decoder that meets a call or record it does not know
+    //! reads the link as unreadable, which is what a link from a newer build is.
+    use serde::{Deserialize, Serialize};
+
+    /// A call. Append new variants at the end only.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+    pub(super) enum Call {
+        AttachDev(String, String),
+        SvaSetDevPasid(String, u8, String),
+        SvaRemoveDevPasid(String, u8),
+        ReleaseDevice(String),
+        DomainFree(String),
+    }
+
+    /// What v1 cannot say. Append new variants at the end only.
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+    pub(super) enum Ext {
+        /// (master index, iommu group name).
+        Group(u8, String),
+    }
+
+    /// The v2 payload.
+    pub(super) type Link = (super::wire::Link<Call>, Vec<Ext>);
+}
+
 fn stage_code(s: crate::state::Stage) -> u8 {
     match s {
         crate::state::Stage::S1 => 0,
@@ -110,20 +141,74 @@ fn stage_code(s: crate::state::Stage) -> u8 {
     }
 }
 
-fn to_wire(link: &Link) -> wire::Link {
+fn call_to_wire(c: &Call) -> wire2::Call {
+    match c.clone() {
+        Call::AttachDev { master, domain } => wire2::Call::AttachDev(master, domain),
+        Call::SvaSetDevPasid { master, pasid, process } => wire2::Call::SvaSetDevPasid(master, pasid, process),
+        Call::SvaRemoveDevPasid { master, pasid } => wire2::Call::SvaRemoveDevPasid(master, pasid),
+        Call::ReleaseDevice { master } => wire2::Call::ReleaseDevice(master),
+        Call::DomainFree { domain } => wire2::Call::DomainFree(domain),
+    }
+}
+
+fn call_from_wire(c: wire2::Call) -> Call {
+    match c {
+        wire2::Call::AttachDev(master, domain) => Call::AttachDev { master, domain },
+        wire2::Call::SvaSetDevPasid(master, pasid, process) => Call::SvaSetDevPasid { master, pasid, process },
+        wire2::Call::SvaRemoveDevPasid(master, pasid) => Call::SvaRemoveDevPasid { master, pasid },
+        wire2::Call::ReleaseDevice(master) => Call::ReleaseDevice { master },
+        wire2::Call::DomainFree(domain) => Call::DomainFree { domain },
+    }
+}
+
+/// The v1 form of a v2 call, if v1 has it.
+fn call_to_v1(c: &wire2::Call) -> Option<wire::Call> {
+    Some(match c {
+        wire2::Call::AttachDev(m, d) => wire::Call::AttachDev(m.clone(), d.clone()),
+        wire2::Call::SvaSetDevPasid(m, p, mm) => wire::Call::SvaSetDevPasid(m.clone(), *p, mm.clone()),
+        wire2::Call::SvaRemoveDevPasid(m, p) => wire::Call::SvaRemoveDevPasid(m.clone(), *p),
+        wire2::Call::ReleaseDevice(m) => wire::Call::ReleaseDevice(m.clone()),
+        wire2::Call::DomainFree(d) => wire::Call::DomainFree(d.clone()),
+    })
+}
+
+fn call_from_v1(c: wire::Call) -> wire2::Call {
+    match c {
+        wire::Call::AttachDev(m, d) => wire2::Call::AttachDev(m, d),
+        wire::Call::SvaSetDevPasid(m, p, mm) => wire2::Call::SvaSetDevPasid(m, p, mm),
+        wire::Call::SvaRemoveDevPasid(m, p) => wire2::Call::SvaRemoveDevPasid(m, p),
+        wire::Call::ReleaseDevice(m) => wire2::Call::ReleaseDevice(m),
+        wire::Call::DomainFree(d) => wire2::Call::DomainFree(d),
+    }
+}
+
+/// The extension records of a scenario: what v1 cannot carry.
+fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
+    let mut out = Vec::new();
+    for (i, m) in s.masters.iter().enumerate() {
+        if let (Some(group), Ok(i)) = (&m.group, u8::try_from(i)) {
+            out.push(wire2::Ext::Group(i, group.clone()));
+        }
+    }
+    out
+}
+
+/// Applies extension records to a decoded scenario.
+fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> {
+    for e in exts {
+        match e {
+            wire2::Ext::Group(m, group) => {
+                let m = s.masters.get_mut(usize::from(m)).ok_or_else(|| damaged("a group names a missing master"))?;
+                m.group = Some(group);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_wire(link: &Link) -> wire2::Link {
     let s = &link.scenario;
-    let calls = |t: &ThreadSpec| {
-        t.calls
-            .iter()
-            .map(|c| match c.clone() {
-                Call::AttachDev { master, domain } => wire::Call::AttachDev(master, domain),
-                Call::SvaSetDevPasid { master, pasid, process } => wire::Call::SvaSetDevPasid(master, pasid, process),
-                Call::SvaRemoveDevPasid { master, pasid } => wire::Call::SvaRemoveDevPasid(master, pasid),
-                Call::ReleaseDevice { master } => wire::Call::ReleaseDevice(master),
-                Call::DomainFree { domain } => wire::Call::DomainFree(domain),
-            })
-            .collect()
-    };
+    let calls = |t: &ThreadSpec| t.calls.iter().map(call_to_wire).collect();
     let mut runs: Vec<(u8, u16)> = Vec::new();
     for t in &link.schedule.0 {
         match runs.last_mut() {
@@ -131,7 +216,7 @@ fn to_wire(link: &Link) -> wire::Link {
             _ => runs.push((t.0, 1)),
         }
     }
-    wire::Link {
+    let base = wire::Link {
         id: s.id.clone(),
         asid_bits: s.asid_bits,
         page_tables: s.page_tables.iter().map(|p| (p.name.clone(), p.map.clone())).collect(),
@@ -144,14 +229,61 @@ fn to_wire(link: &Link) -> wire::Link {
         granularity: Granularity::ALL.iter().position(|g| *g == link.granularity).unwrap_or(0) as u8,
         schedule: runs,
         cursor: link.cursor,
+    };
+    (base, exts_of(s))
+}
+
+/// The v1 layout of a link, when it needs nothing v1 lacks.
+fn to_v1((w, exts): &wire2::Link) -> Option<wire::Link<wire::Call>> {
+    if !exts.is_empty() {
+        return None;
     }
+    let mut threads = Vec::new();
+    for (name, calls) in &w.threads {
+        threads.push((name.clone(), calls.iter().map(call_to_v1).collect::<Option<Vec<_>>>()?));
+    }
+    Some(wire::Link {
+        id: w.id.clone(),
+        asid_bits: w.asid_bits,
+        page_tables: w.page_tables.clone(),
+        processes: w.processes.clone(),
+        domains: w.domains.clone(),
+        masters: w.masters.clone(),
+        threads,
+        dma: w.dma.clone(),
+        variant: w.variant,
+        granularity: w.granularity,
+        schedule: w.schedule.clone(),
+        cursor: w.cursor,
+    })
+}
+
+/// A v1 link in the v2 layout.
+fn from_v1(w: wire::Link<wire::Call>) -> wire2::Link {
+    let threads =
+        w.threads.into_iter().map(|(name, calls)| (name, calls.into_iter().map(call_from_v1).collect())).collect();
+    let base = wire::Link {
+        id: w.id,
+        asid_bits: w.asid_bits,
+        page_tables: w.page_tables,
+        processes: w.processes,
+        domains: w.domains,
+        masters: w.masters,
+        threads,
+        dma: w.dma,
+        variant: w.variant,
+        granularity: w.granularity,
+        schedule: w.schedule,
+        cursor: w.cursor,
+    };
+    (base, Vec::new())
 }
 
 fn damaged(why: impl Into<String>) -> LinkError {
     LinkError::Damaged(why.into())
 }
 
-fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
+fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
     let stage = |c: u8| match c {
         0 => Ok(crate::state::Stage::S1),
         1 => Ok(crate::state::Stage::S2),
@@ -162,13 +294,6 @@ fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
     for (name, st, page_table, id) in w.domains {
         domains.push(DomainSpec { name, stage: stage(st)?, page_table, id });
     }
-    let call = |c: wire::Call| match c {
-        wire::Call::AttachDev(master, domain) => Call::AttachDev { master, domain },
-        wire::Call::SvaSetDevPasid(master, pasid, process) => Call::SvaSetDevPasid { master, pasid, process },
-        wire::Call::SvaRemoveDevPasid(master, pasid) => Call::SvaRemoveDevPasid { master, pasid },
-        wire::Call::ReleaseDevice(master) => Call::ReleaseDevice { master },
-        wire::Call::DomainFree(domain) => Call::DomainFree { domain },
-    };
     let variant = *Variant::ALL.get(usize::from(w.variant)).ok_or_else(|| damaged("unknown variant"))?;
     let granularity =
         *Granularity::ALL.get(usize::from(w.granularity)).ok_or_else(|| damaged("unknown granularity"))?;
@@ -202,16 +327,17 @@ fn from_wire(w: wire::Link) -> Result<Link, LinkError> {
         masters: w
             .masters
             .into_iter()
-            .map(|(name, domain, sva, ats, ssids)| MasterSpec { name, domain, sva, ats, ssids })
+            .map(|(name, domain, sva, ats, ssids)| MasterSpec { name, domain, sva, ats, ssids, group: None })
             .collect(),
         threads: w
             .threads
             .into_iter()
-            .map(|(name, calls)| ThreadSpec { name, calls: calls.into_iter().map(call).collect() })
+            .map(|(name, calls)| ThreadSpec { name, calls: calls.into_iter().map(call_from_wire).collect() })
             .collect(),
         dma: w.dma.into_iter().map(|(name, master, accesses)| DmaSpec { name, master, accesses }).collect(),
         schedules: Vec::new(),
     };
+    apply_exts(&mut scenario, exts)?;
     crate::limits::check_scenario(&scenario).map_err(|e| damaged(e.0))?;
     restore_prose(&mut scenario);
     Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
@@ -243,15 +369,21 @@ fn strip(s: &Scenario) -> Scenario {
     }
 }
 
-/// Encodes a link as `v1.<base64url>`. Refuses a link [`decode`] would refuse for its size: a
-/// payload over [`MAX_PAYLOAD`] bytes or a code over [`MAX_LINK`] characters.
+/// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks. Refuses a link
+/// [`decode`] would refuse for its size: a payload over [`MAX_PAYLOAD`] bytes or a code over
+/// [`MAX_LINK`] characters.
 pub fn encode(link: &Link) -> Result<String, LinkError> {
-    let bytes = postcard::to_allocvec(&to_wire(link)).map_err(|_| damaged("the scenario cannot be written"))?;
+    let w = to_wire(link);
+    let written = match to_v1(&w) {
+        Some(v1) => postcard::to_allocvec(&v1).map(|b| (1, b)),
+        None => postcard::to_allocvec(&w).map(|b| (2, b)),
+    };
+    let (version, bytes) = written.map_err(|_| damaged("the scenario cannot be written"))?;
     if bytes.len() > MAX_PAYLOAD {
         return Err(LinkError::TooLarge);
     }
     let packed = miniz_oxide::deflate::compress_to_vec(&bytes, 10);
-    let code = format!("v{VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+    let code = format!("v{version}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
     if code.len() > MAX_LINK {
         return Err(LinkError::TooLarge);
     }
@@ -312,8 +444,11 @@ pub fn decode(text: &str) -> Result<Link, LinkError> {
     let packed =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| damaged("not base64url"))?;
     let bytes = inflate(&packed)?;
-    let (w, rest): (wire::Link, &[u8]) =
-        postcard::take_from_bytes(&bytes).map_err(|_| damaged("unreadable payload"))?;
+    let (w, rest) = match version {
+        1 => postcard::take_from_bytes::<wire::Link<wire::Call>>(&bytes).map(|(w, rest)| (from_v1(w), rest)),
+        _ => postcard::take_from_bytes::<wire2::Link>(&bytes),
+    }
+    .map_err(|_| damaged("unreadable payload"))?;
     if !rest.is_empty() {
         return Err(damaged("trailing bytes"));
     }

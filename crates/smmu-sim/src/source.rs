@@ -17,6 +17,8 @@ pub enum File {
     Sva,
     /// Not driver code: a device's transaction, modelled on the SMMU architecture.
     Device,
+    /// `drivers/iommu/iommu.c`, the iommu core that calls the driver.
+    Core,
 }
 
 impl File {
@@ -26,6 +28,7 @@ impl File {
             File::Main => "drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c",
             File::Sva => "drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c",
             File::Device => "",
+            File::Core => "drivers/iommu/iommu.c",
         }
     }
 
@@ -35,6 +38,7 @@ impl File {
             File::Main => "arm-smmu-v3.c",
             File::Sva => "arm-smmu-v3-sva.c",
             File::Device => "(device)",
+            File::Core => "iommu.c",
         }
     }
 }

@@ -263,7 +263,7 @@ pub fn tables(world: &World, state: &State) -> Tables {
         let cells = vec![info.name.clone(), id, world.topo.pt(info.pt).into(), members.join(", ")];
         t.domains.push(Row { object: format!("{}->devices", info.name), cells });
     }
-    for slot in 0..state.locks.len() {
+    for slot in diff::lock_slots(world).filter(|s| *s < state.locks.len()) {
         let lock = diff::lock_name(world, diff::lock_by_slot(slot));
         let holder =
             state.locks[slot].checked_sub(1).map_or("free".into(), |h| world.programs[usize::from(h)].name.clone());

@@ -32,6 +32,8 @@ pub struct MasterInfo {
     pub ssids: u8,
     /// `arm_smmu_ats_supported()`.
     pub ats_supported: bool,
+    /// Its iommu group.
+    pub group: crate::ids::GroupId,
 }
 
 /// Fixed facts about a domain.
@@ -69,6 +71,10 @@ pub struct Topology {
     pub pts: Vec<PageTable>,
     /// Processes by id.
     pub mms: Vec<MmInfo>,
+    /// iommu group names by id: a named group, or the name of its only master.
+    pub groups: Vec<String>,
+    /// Per group: whether two CPU threads call into it, so that its `group->mutex` is modelled.
+    pub contended: Vec<bool>,
 }
 
 impl Topology {
@@ -87,6 +93,17 @@ impl Topology {
     /// Name of a process.
     pub fn mm(&self, m: MmId) -> &str {
         &self.mms[m.ix()].name
+    }
+    /// Name of an iommu group.
+    pub fn group(&self, g: crate::ids::GroupId) -> &str {
+        &self.groups[g.ix()]
+    }
+    /// The masters of `m`'s iommu group, in scenario order: the devices the core attaches
+    /// together (`for_each_group_device`).
+    pub fn group_of(&self, m: MasterId) -> Vec<MasterId> {
+        let g = self.masters[m.ix()].group;
+        let same = self.masters.iter().enumerate().filter(|(_, x)| x.group == g);
+        same.filter_map(|(i, _)| MasterId::from_index(i)).collect()
     }
     /// Largest allocatable ASID.
     pub fn asid_max(&self) -> u16 {

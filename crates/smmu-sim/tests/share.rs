@@ -74,8 +74,25 @@ fn newer_and_malformed_links_are_errors() {
     for bad in ["", "#", "v1.", "v1.!!!", "x1.AAAA", "v0.AAAA", "vx.AAAA", "v1.AAAA", "hello"] {
         assert!(matches!(share::decode(bad), Err(LinkError::Damaged(_))), "{bad:?}");
     }
-    let msg = share::decode("v2.AAAA").unwrap_err().to_string();
+    let msg = share::decode("v3.AAAA").unwrap_err().to_string();
     assert!(msg.contains("newer version"), "{msg}");
+}
+
+/// A link that needs nothing v1 lacks is written as v1, so older builds open it; one with an
+/// iommu group is written as v2 and keeps the group.
+#[test]
+fn links_use_the_oldest_version_that_carries_them() {
+    let plain = link_for("seed-race", Variant::Pre, Granularity::Mail, 1);
+    assert!(share::encode(&plain).unwrap().starts_with("v1."));
+    let mut grouped = plain.clone();
+    grouped.scenario.masters[0].group = Some("g0".into());
+    grouped.scenario.masters[1].group = Some("g0".into());
+    let code = share::encode(&grouped).unwrap();
+    assert!(code.starts_with("v2."), "{code}");
+    let back = share::decode(&code).unwrap();
+    assert_eq!(back.scenario.masters[0].group.as_deref(), Some("g0"));
+    assert_eq!(back.scenario.masters[1].group.as_deref(), Some("g0"));
+    assert_eq!(back.scenario.masters, grouped.scenario.masters);
 }
 
 proptest! {

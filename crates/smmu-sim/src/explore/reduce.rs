@@ -85,9 +85,21 @@ fn masters(m: MasterArg) -> (u16, u128) {
     }
 }
 
+/// A lock's bit above [`LOCKS`]: the domains' locks each have their own, all `group->mutex`es
+/// share one (a coarser footprint is still sound).
+fn lock_bit(id: LockId) -> u32 {
+    match id {
+        LockId::Asid => 0,
+        LockId::Sva => 1,
+        LockId::Init(d) => 2 + 2 * u32::from(d.0),
+        LockId::Devices(d) => 3 + 2 * u32::from(d.0),
+        LockId::Group(_) => 2 + 2 * crate::limits::MAX_DOMAINS as u32,
+    }
+}
+
 /// The lock slots a [`LockArg`] may name, and what resolving it reads.
 fn lock_bits(l: LockArg) -> (u128, u128) {
-    let bit = |id: LockId| 1u128 << (LOCKS + id.slot() as u32);
+    let bit = |id: LockId| 1u128 << (LOCKS + lock_bit(id));
     let per_domain = |d: DomArg, lock: fn(DomainId) -> LockId| {
         let (ds, r) = doms(d);
         ((0..16u8).filter(|i| ds & (1 << i) != 0).fold(0, |acc, i| acc | bit(lock(DomainId(i)))), r)
@@ -97,6 +109,7 @@ fn lock_bits(l: LockArg) -> (u128, u128) {
         LockArg::Sva => (bit(LockId::Sva), 0),
         LockArg::Init(d) => per_domain(d, LockId::Init),
         LockArg::Devices(d) => per_domain(d, LockId::Devices),
+        LockArg::Group(_) => (bit(LockId::Group(crate::ids::GroupId(0))), 0),
     }
 }
 
@@ -158,6 +171,7 @@ fn op_fp(op: Op) -> Fp {
         | Op::CtxFill(_)
         | Op::SetFoundAsid
         | Op::CtxShareExisting
+        | Op::ShareFailed
         | Op::XaLoad
         | Op::XaAllocMove
         | Op::XaEraseOld
@@ -178,7 +192,7 @@ fn sva_fp(op: Op) -> Fp {
     match op {
         Op::ContextGet(_) | Op::ContextPut(_) => rw(0, MM),
         Op::ContextPutCtx => rw(CTX, MM),
-        Op::CtxAlloc | Op::CtxFill(_) | Op::SetFoundAsid | Op::CtxShareExisting => rw(0, CTX),
+        Op::CtxAlloc | Op::CtxFill(_) | Op::SetFoundAsid | Op::CtxShareExisting | Op::ShareFailed => rw(0, CTX),
         Op::XaLoad => rw(IDS, 0),
         Op::XaAllocMove | Op::XaEraseOld | Op::XaInsertCtx => rw(0, IDS),
         Op::NotifierFind(d, _) => rw(NOTIF | doms(d).1, 0),
@@ -197,7 +211,7 @@ fn sva_fp(op: Op) -> Fp {
 fn cond_reads(c: Cond) -> u128 {
     match c {
         Cond::SvaEnabled(m) | Cond::Ats(m) | Cond::Cdtab(m) => bits(MMISC, 1 << m.0),
-        Cond::NoOldDomain | Cond::NotFound | Cond::HaveNotifier | Cond::SteDone => 0,
+        Cond::NoOldDomain | Cond::NotFound | Cond::HaveNotifier | Cond::SteDone | Cond::NewAsid | Cond::HaveCtx => 0,
         Cond::StageIs(d, _) => doms(d).1,
         Cond::Finalised(d) => doms(d).1 | bits(DSTATE, doms(d).0),
         Cond::CdLive(m, _) => masters(m).1 | bits(MHW, masters(m).0),

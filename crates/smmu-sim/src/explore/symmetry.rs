@@ -224,7 +224,14 @@ mod tests {
         s2.domains[2].stage = Stage::S2;
         let tiny = Scenario { asid_bits: 2, ..storm("tiny-asids") };
         let bind = |s: &mut Scenario, process: &str| {
-            let sva = MasterSpec { name: "S2".into(), domain: Some("z".into()), sva: true, ats: false, ssids: 2 };
+            let sva = MasterSpec {
+                name: "S2".into(),
+                domain: Some("z".into()),
+                sva: true,
+                ats: false,
+                ssids: 2,
+                group: None,
+            };
             s.masters.push(sva);
             let call = Call::SvaSetDevPasid { master: "S2".into(), pasid: 1, process: process.into() };
             s.threads.push(ThreadSpec { name: "CPU3".into(), calls: vec![call] });

@@ -81,7 +81,7 @@ fn enable_ats(b: &mut Builder<'_>, m: MasterId) {
 /// PRE: detach without `arm_smmu_asid_lock`, lock only around the CD write.
 fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     detach_dev(b, m);
-    finalise_on_attach(b, y);
+    let failed = finalise_on_attach(b, y);
     join_domain(b, m, y);
     if b.topo.domains[y.ix()].stage == Stage::S1 {
         cdtab_alloc(b, m);
@@ -92,11 +92,12 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let name = b.topo.domain(y).to_string();
     install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
+    b.land(failed);
 }
 
 /// FIX: finalise first, then hold `arm_smmu_asid_lock` from detach to `out_unlock`.
 fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
-    finalise_on_attach(b, y);
+    let failed = finalise_on_attach(b, y);
     b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
     join_domain(b, m, y);
@@ -108,12 +109,13 @@ fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
     b.step(Op::Unlock(LockArg::Asid), "out_unlock", "out_unlock: mutex_unlock(&arm_smmu_asid_lock)");
+    b.land(failed);
 }
 
 /// v6.9: detach only leaves the list; the CD is written before the STE for S1, after for S2.
 fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let dom = DomArg::Id(y);
-    finalise_on_attach(b, y);
+    let failed = finalise_on_attach(b, y);
     b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
     join_domain(b, m, y);
@@ -140,6 +142,7 @@ fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
     let name = b.topo.domain(y).to_string();
     b.silent(Op::SetDomain(m, Some(dom)), "fn", format!("iommu core: group->domain = {name}"));
+    b.land(failed);
 }
 
 /// `arm_smmu_attach_dev(domain y, master m)` as a thread's call.

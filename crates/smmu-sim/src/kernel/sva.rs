@@ -32,7 +32,8 @@ fn update_ctx_desc_devices(b: &mut Builder<'_>) {
 }
 
 /// `arm_smmu_share_asid(mm, asid)`: take the ASID away from a private domain.
-/// Jumps out through the returned patches: (ASID free or moved, existing shared cd).
+/// Jumps out through the returned patches: (ASID free or moved, existing shared cd or
+/// `-ENOSPC`, both of which return non-NULL and take the caller's error path).
 fn share_asid(b: &mut Builder<'_>) -> (super::Patch, super::Patch) {
     let mut out = None;
     b.func("arm_smmu_share_asid", File::Sva, |b| {
@@ -43,15 +44,22 @@ fn share_asid(b: &mut Builder<'_>) -> (super::Patch, super::Patch) {
         let existing = b.jump("mm_check");
         b.land(private);
         b.step(Op::XaAllocMove, "xa_alloc", "xa_alloc(&arm_smmu_asid_xa, &new_asid, cd)");
+        let moved = b.jump_if(Cond::NewAsid, "enospc");
+        b.step(Op::ShareFailed, "enospc", "no free ASID: return ERR_PTR(-ENOSPC)");
+        let full = b.jump("enospc");
+        b.land(moved);
         b.store(Op::SetFoundAsid, "set_asid", "cd->asid = new_asid");
         update_ctx_desc_devices(b);
         b.step(Op::TlbiAsid(AsidArg::Reg, TlbiPurpose::Retire), "tlb_inv", "arm_smmu_tlb_inv_asid(smmu, asid)");
         b.step(Op::XaEraseOld, "xa_erase", "xa_erase(&arm_smmu_asid_xa, asid)");
         b.land(free);
-        out = Some(existing);
+        let fresh = b.jump("share_asid_call");
+        b.land(existing);
+        b.land(full);
+        out = Some(fresh);
     });
-    let existing = out.expect("share_asid emitted");
-    (b.jump("share_asid_call"), existing)
+    let fresh = out.expect("share_asid emitted");
+    (fresh, b.jump("share_asid_call"))
 }
 
 /// `arm_smmu_alloc_shared_cd(mm)`.
@@ -87,8 +95,10 @@ fn mmu_notifier_get(b: &mut Builder<'_>, rid: DomArg, mm: MmId) {
         let done = b.jump("find_existing");
         b.land(fresh);
         alloc_shared_cd(b, mm);
+        let failed = b.jump_unless(Cond::HaveCtx, "err_cast");
         b.store(Op::NotifierAdd(rid, mm), "list_add", "list_add(&smmu_mn->list, &smmu_domain->mmu_notifiers)");
         b.land(done);
+        b.land(failed);
     });
 }
 
@@ -102,10 +112,12 @@ pub fn sva_set_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8, mm: MmId) 
                 (b.variant == Variant::V69).then(|| b.jump_unless(Cond::StageIs(rid, Stage::S1), "rid_s1_check"));
             let disabled = b.jump_unless(Cond::SvaEnabled(m), "sva_enabled_check");
             mmu_notifier_get(b, rid, mm);
+            let failed = b.jump_unless(Cond::HaveCtx, "notifier_err");
             write_ctx_desc(b, MasterArg::Id(m), pasid, CdSrc::RegCtx);
             let who = b.topo.master(m).to_string();
             b.store(Op::BondAdd(m, pasid), "bond_list_add", format!("list_add(&bond->list, &{who}->bonds)"));
             b.land(disabled);
+            b.land(failed);
             if let Some(p) = not_s1 {
                 b.land(p);
             }

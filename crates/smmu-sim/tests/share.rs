@@ -68,6 +68,19 @@ fn old_links_keep_opening() {
     assert!(n >= 3);
 }
 
+/// v2 links written by this build (a master's iommu group) keep opening with their group.
+#[test]
+fn v2_links_keep_opening() {
+    for line in include_str!("vectors/links-v2.txt").lines().filter(|l| !l.trim().is_empty()) {
+        let (name, code) = line.split_once('\t').unwrap();
+        assert!(code.starts_with("v2."), "{name}");
+        let link = share::decode(code).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(link.scenario.masters[0].group.as_deref(), Some("g0"), "{name}");
+        let w = link.scenario.compile(link.variant, link.granularity).unwrap();
+        assert!(!sched::run(&w, &link.schedule).expect("the schedule runs").steps.is_empty(), "{name}");
+    }
+}
+
 #[test]
 fn newer_and_malformed_links_are_errors() {
     assert!(matches!(share::decode("v9.AAAA"), Err(LinkError::Newer(9))));

@@ -325,8 +325,9 @@ impl Scenario {
         for d in &self.domains {
             domains.push(DomainInfo { name: d.name.clone(), stage: d.stage, pt: pt(&d.page_table)? });
         }
-        let mut mms = Vec::new();
+        let mut mms: Vec<MmInfo> = Vec::new();
         for p in &self.processes {
+            check_cpu_asid(p, &mms, self.asid_bits)?;
             mms.push(MmInfo { name: p.name.clone(), cpu_asid: p.cpu_asid, pgd: pt(&p.page_table)? });
         }
         let mut groups: Vec<String> = Vec::new();
@@ -567,6 +568,29 @@ impl Scenario {
         ms.ste = Slot { mem: ste, hw: ste };
         Ok(ms)
     }
+}
+
+/// A CPU ASID the SMMU can share: arm64 gives a live process a non-zero ASID of its own
+/// (`arm64_mm_context_get()` returns 0 when it cannot pin one), and SVA needs the SMMU's
+/// ASIDs to be at least as wide as the CPU's (`arm_smmu_sva_supported()`).
+fn check_cpu_asid(p: &ProcessSpec, earlier: &[MmInfo], asid_bits: u8) -> Result<(), ScenarioError> {
+    let max = (1u32 << asid_bits) - 1;
+    if p.cpu_asid == 0 || u32::from(p.cpu_asid) > max {
+        return err(format!(
+            "process {}: CPU ASID {} is out of range 1..={max} (asid_bits {asid_bits}; arm64 never pins ASID 0)",
+            quote(&p.name),
+            p.cpu_asid
+        ));
+    }
+    if let Some(o) = earlier.iter().find(|o| o.cpu_asid == p.cpu_asid) {
+        return err(format!(
+            "processes {} and {} have the same CPU ASID {} (arm64 gives each live process its own)",
+            quote(&o.name),
+            quote(&p.name),
+            p.cpu_asid
+        ));
+    }
+    Ok(())
 }
 
 fn check_pasid(topo: &Topology, m: MasterId, pasid: u8) -> Result<(), ScenarioError> {

@@ -139,3 +139,21 @@ fn a_group_moves_as_a_whole() {
     let e = split.compile(Variant::Fix, Granularity::Mail).unwrap_err();
     assert!(e.0.contains("share iommu group"), "{e}");
 }
+
+/// CPU ASIDs are what arm64 can hand out: non-zero, within asid_bits, one per process.
+#[test]
+fn cpu_asids_are_checked() {
+    let base = smmu_sim::builtin::get("seed-race").unwrap();
+    let mut zero = base.clone();
+    zero.processes[0].cpu_asid = 0;
+    let mut wide = base.clone();
+    wide.processes[0].cpu_asid = 300;
+    let mut twice = base.clone();
+    let mut q = twice.processes[0].clone();
+    q.name = "Q".into();
+    twice.processes.push(q);
+    for (s, needle) in [(zero, "out of range"), (wide, "out of range"), (twice, "same CPU ASID")] {
+        let e = s.compile(Variant::Pre, Granularity::Mail).unwrap_err();
+        assert!(e.0.contains(needle), "{e}");
+    }
+}

@@ -365,7 +365,7 @@ pub(crate) fn after_step_in(
             set_history(state, r.tag, seen | bit(r.pt));
         }
     }
-    if let Some(dma) = outcome.dma {
+    if let Some(dma) = outcome.dma.filter(|d| d.transaction) {
         if let DmaResult::Hit { entry, cd_pt, expected } = dma.result {
             if expected != Some(entry.pa) {
                 let m = world.topo.master(dma.master);

@@ -48,6 +48,8 @@ pub struct Dma {
     pub iova: u64,
     /// What happened.
     pub result: DmaResult,
+    /// Whether a transaction was issued; `false` for a walk that only fills the IOTLB.
+    pub transaction: bool,
 }
 
 /// What a step did that the checker needs to know beyond the new state.
@@ -311,6 +313,7 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, outcome: &mut O
             }
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova)),
+        Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova)),
         Op::TlbiAsid(arg, _) => {
             let asid = match arg {
                 AsidArg::Reg => regs.asid,
@@ -584,7 +587,14 @@ fn free_op(state: &mut State, regs: &mut Regs, op: Op) {
 
 fn dma(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
     let result = translate(world, state, m, ssid, iova);
-    Dma { master: m, ssid, iova, result }
+    Dma { master: m, ssid, iova, result, transaction: true }
+}
+
+/// A walk without a transaction: the IOTLB fill of a miss, through the STE and CD the SMMU
+/// uses; a hit or a fault leaves everything as it was.
+fn walk(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
+    let result = translate(world, state, m, ssid, iova);
+    Dma { master: m, ssid, iova, result, transaction: false }
 }
 
 fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> DmaResult {

@@ -14,7 +14,7 @@ mod ste;
 mod sva;
 
 pub use attach::{attach_dev, release_device};
-pub use device::dma;
+pub use device::{dma, walk};
 pub use domain::domain_free;
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 

@@ -198,6 +198,10 @@ pub enum Op {
     CursorReset,
     /// A device transaction: STE → CD → IOTLB hit, or walk and fill.
     Dma(MasterId, u8, u64),
+    /// A walk with no transaction (the SMMU caching a translation ahead of use): the same
+    /// STE → CD → IOTLB path as [`Op::Dma`], filling the IOTLB on a miss, but nothing is
+    /// translated for the device, so there is nothing to check.
+    Walk(MasterId, u8, u64),
 }
 
 /// A condition for `JumpIf`, evaluated against the state when the jump is reached.

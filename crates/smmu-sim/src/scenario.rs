@@ -198,6 +198,13 @@ pub struct DmaSpec {
     pub master: String,
     /// (ssid, iova) per transaction.
     pub accesses: Vec<(u8, u64)>,
+    /// Each access is a walk that fills the IOTLB through the STE and CD the SMMU may use,
+    /// with no transaction: nothing is translated for the device, so the `dma` invariant
+    /// has nothing to check. The architecture lets an SMMU cache translations from valid
+    /// structures ahead of any access (speculative walks, prefetch); this asks whether a
+    /// race needs the device to issue DMA at all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub walk_only: bool,
 }
 
 /// A default schedule for one granularity.
@@ -466,7 +473,11 @@ impl Scenario {
             if *ssid >= topo.masters[m.ix()].ssids {
                 return err(format!("DMA lane '{}': ssid {ssid} is beyond {}'s CD table", l.name, l.master));
             }
-            kernel::dma(&mut b, m, *ssid, *iova);
+            if l.walk_only {
+                kernel::walk(&mut b, m, *ssid, *iova);
+            } else {
+                kernel::dma(&mut b, m, *ssid, *iova);
+            }
         }
         let instrs = b.finish().map_err(|e| ScenarioError(format!("DMA lane {}: {e}", quote(&l.name))))?;
         Ok(Program { name: l.name.clone(), device: true, instrs })

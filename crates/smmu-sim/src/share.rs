@@ -334,7 +334,11 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
             .into_iter()
             .map(|(name, calls)| ThreadSpec { name, calls: calls.into_iter().map(call_from_wire).collect() })
             .collect(),
-        dma: w.dma.into_iter().map(|(name, master, accesses)| DmaSpec { name, master, accesses }).collect(),
+        dma: w
+            .dma
+            .into_iter()
+            .map(|(name, master, accesses)| DmaSpec { name, master, accesses, walk_only: false })
+            .collect(),
         schedules: Vec::new(),
     };
     apply_exts(&mut scenario, exts)?;

@@ -90,3 +90,62 @@ fn counterexamples_replay() {
         assert!(t.first(*inv).is_some(), "{} does not replay", inv.id());
     }
 }
+
+/// Mostafa's question, "does this need DMA while detached?": A's lane only walks (the SMMU
+/// caching through CD_A[0] with no transaction) and B's lane does DMA. Before the fix B's DMA
+/// still hits an entry from PT_z that A's walk filled after share_asid's flush.
+#[test]
+fn seed_race_needs_no_dma_from_the_detached_master() {
+    let scenario = seed_race_with_walks(&["DMA_A"]);
+    for g in Granularity::ALL {
+        let w = scenario.compile(Variant::Pre, g).unwrap();
+        let t = run(&w, scenario.default_schedule(Variant::Pre, g).unwrap());
+        let walk = t.steps.iter().position(|s| s.function == "walk").expect("A's lane walks");
+        assert!(t.steps[walk].outcome.dma.is_some_and(|d| !d.transaction), "{g}");
+        assert!(t.steps[walk].label.contains("no transaction"), "{g}: {}", t.steps[walk].label);
+        let (f, _) = first_step(&t, Dma);
+        assert_eq!(f, "DMA", "{g}: the violating access is B's transaction");
+        assert!(t.first(Dma) > Some(walk), "{g}");
+        assert!(t.violations.iter().all(|v| v.step != walk), "{g}: nothing is checked at a walk");
+        let s = explore(&w);
+        for inv in [Inv1, Inv2, Inv3, Dma] {
+            assert!(count(&s, inv) > 0, "{g}: {} never violated", inv.id());
+        }
+        for v in [Variant::Fix, Variant::V69] {
+            assert_eq!(explore(&scenario.compile(v, g).unwrap()).violating, 0, "{v} {g}");
+        }
+    }
+}
+
+/// A walk is not a transaction: with both lanes only walking, entries from PT_z still get
+/// tagged with P's ASID, but no access is ever translated wrongly, so `dma` never breaks.
+#[test]
+fn walks_alone_never_violate_dma() {
+    let scenario = seed_race_with_walks(&["DMA_A", "DMA_B"]);
+    for g in Granularity::ALL {
+        let s = explore(&scenario.compile(Variant::Pre, g).unwrap());
+        assert_eq!(count(&s, Dma), 0, "{g}");
+        assert!(count(&s, Inv1) > 0 && count(&s, Inv3) > 0, "{g}");
+    }
+}
+
+/// The seed race with the named lanes only walking.
+fn seed_race_with_walks(lanes: &[&str]) -> smmu_sim::scenario::Scenario {
+    let mut scenario = smmu_sim::builtin::get("seed-race").unwrap();
+    scenario.dma.iter_mut().filter(|l| lanes.contains(&l.name.as_str())).for_each(|l| l.walk_only = true);
+    scenario
+}
+
+/// `walk_only` is off unless a lane says so, and the JSON form carries it.
+#[test]
+fn walk_only_is_a_lane_option_off_by_default() {
+    let plain = smmu_sim::builtin::get("seed-race").unwrap();
+    assert!(!plain.to_json().contains("walk_only"));
+    let walks = seed_race_with_walks(&["DMA_A"]);
+    let back = smmu_sim::scenario::Scenario::from_json(&walks.to_json()).unwrap();
+    assert_eq!(back, walks);
+    let w = back.compile(Variant::Pre, Granularity::Mail).unwrap();
+    let lane = |name: &str| w.programs.iter().find(|p| p.name == name).unwrap();
+    assert!(matches!(lane("DMA_A").instrs[0].kind, smmu_sim::program::Kind::Op(smmu_sim::program::Op::Walk(..))));
+    assert!(matches!(lane("DMA_B").instrs[0].kind, smmu_sim::program::Kind::Op(smmu_sim::program::Op::Dma(..))));
+}

@@ -141,7 +141,7 @@ fn op_fp(op: Op) -> Fp {
             let (slots, r) = lock_bits(l);
             rw(r, slots)
         }
-        Op::Dma(m, ..) => rw(one(MHW, m), TLB),
+        Op::Dma(m, ..) | Op::Walk(m, ..) => rw(one(MHW, m), TLB),
         Op::TlbiAsid(AsidArg::Reg, _) => rw(0, TLB),
         Op::TlbiAsid(AsidArg::Domain(d), _) => rw(CTX_DOM | doms(d).1, TLB),
         Op::TlbiAsid(AsidArg::RegCtx, _) => rw(CTX, TLB),

@@ -8,11 +8,24 @@ use crate::source::File;
 /// One DMA by master `m` with substream `ssid` to `iova`.
 pub fn dma(b: &mut Builder<'_>, m: MasterId, ssid: u8, iova: u64) {
     b.func("DMA", File::Device, |b| {
-        let who = b.topo.master(m).to_string();
-        let label = match ssid {
-            0 => format!("{who} DMA to {iova:#x} (RID)"),
-            p => format!("{who} DMA to {iova:#x} (pasid {p})"),
-        };
+        let label = format!("{} DMA to {iova:#x} {}", b.topo.master(m), stream(ssid));
         b.step(Op::Dma(m, ssid, iova), "dma", label);
     });
+}
+
+/// One walk for master `m`, substream `ssid`, address `iova` with no transaction: the SMMU
+/// caching a translation through the configuration it may use before (or without) any
+/// access, as a speculative walk or a prefetch does.
+pub fn walk(b: &mut Builder<'_>, m: MasterId, ssid: u8, iova: u64) {
+    b.func("walk", File::Device, |b| {
+        let label = format!("SMMU walks {iova:#x} for {} {}, no transaction", b.topo.master(m), stream(ssid));
+        b.step(Op::Walk(m, ssid, iova), "walk", label);
+    });
+}
+
+fn stream(ssid: u8) -> String {
+    match ssid {
+        0 => "(RID)".into(),
+        p => format!("(pasid {p})"),
+    }
 }

@@ -130,9 +130,11 @@ fn writes(a: &State, b: &State, outcome: &Outcome) -> Vec<Loc> {
 fn reads(before: &State, after: &State, outcome: &Outcome, written: &[Loc]) -> Vec<Loc> {
     let mut out = Vec::new();
     if let Some(d) = outcome.dma {
-        out.push(Loc::Ste(d.master, true));
-        if matches!(before.masters[d.master.ix()].ste.hw.config(), SteConfig::S1 { .. }) {
-            out.push(Loc::Cd(d.master, d.ssid, true));
+        let synced = d.image == exec::Image::Synced;
+        let ste = &before.masters[d.master.ix()].ste;
+        out.push(Loc::Ste(d.master, synced));
+        if matches!(if synced { ste.hw } else { ste.mem }.config(), SteConfig::S1 { .. }) {
+            out.push(Loc::Cd(d.master, d.ssid, synced));
         }
         match d.result {
             DmaResult::Walk { tag, .. } => out.push(Loc::Tlb(tag)),
@@ -300,7 +302,7 @@ fn describe(world: &World, trace: &Trace, step: usize, v: &Violation, r: &Roles)
     let s = &trace.steps[step];
     let mut parts = Vec::new();
     if let Some(d) = s.outcome.dma {
-        parts.push(crate::trace::dma_text(world, &d.result));
+        parts.push(crate::trace::access_text(world, &d));
     } else if let Some(tag) = s.outcome.flush {
         parts.push(format!("flushes {tag}"));
     }

@@ -6,7 +6,7 @@
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, ThreadId};
 use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget};
-use crate::state::{Cd, CtxDesc, Notifier, Regs, Stage, State, Tag, TlbEntry};
+use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, Tag, TlbEntry};
 use crate::ste::{self, Ste, SteConfig};
 use crate::world::World;
 
@@ -37,6 +37,27 @@ pub enum DmaResult {
     },
 }
 
+/// Which image of its STE and CD a transaction goes through. While a store to one of them
+/// is pending (its memory image differs from the synced one) the SMMU may use either; the
+/// synced image is the default, the memory image the other outcome ([`two_images`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Image {
+    /// What the SMMU is known to use: the value at the last CFGI + CMD_SYNC.
+    #[default]
+    Synced,
+    /// What the driver stored, not yet synced.
+    Memory,
+}
+
+impl Image {
+    fn of<T: Copy>(self, slot: &Slot<T>) -> T {
+        match self {
+            Image::Synced => slot.hw,
+            Image::Memory => slot.mem,
+        }
+    }
+}
+
 /// A device transaction and its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dma {
@@ -50,6 +71,8 @@ pub struct Dma {
     pub result: DmaResult,
     /// Whether a transaction was issued; `false` for a walk that only fills the IOTLB.
     pub transaction: bool,
+    /// The image of the STE and CD it went through.
+    pub image: Image,
 }
 
 /// What a step did that the checker needs to know beyond the new state.
@@ -130,10 +153,17 @@ pub fn step(world: &World, state: &mut State, t: ThreadId) -> Outcome {
 /// Like [`step`], also listing every instruction the step went through (effects and jumps),
 /// each with the thread's registers just before it ran. A thread that is not
 /// [`Readiness::Ready`] for lack of a program (finished, or not in the world) does nothing.
-pub fn step_recording(
+pub fn step_recording(world: &World, state: &mut State, t: ThreadId, ran: Option<&mut Vec<(u16, Regs)>>) -> Outcome {
+    step_image(world, state, t, Image::Synced, ran)
+}
+
+/// Like [`step_recording`], with a DMA going through `image` of its STE and CD (the other
+/// outcome of a step for which [`two_images`] holds; any other step ignores it).
+pub fn step_image(
     world: &World,
     state: &mut State,
     t: ThreadId,
+    image: Image,
     mut ran: Option<&mut Vec<(u16, Regs)>>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
@@ -158,7 +188,7 @@ pub fn step_recording(
             ran.push((pc, regs));
         }
         match instr.kind {
-            Kind::Op(op) => run_op(world, state, t, op, &mut outcome),
+            Kind::Op(op) => run_op(world, state, t, op, image, &mut outcome),
             Kind::Jump(to) => next = to,
             Kind::JumpIf(c, to) => next = if eval(world, state, &regs, c) { to } else { next },
             Kind::JumpUnless(c, to) => next = if eval(world, state, &regs, c) { next } else { to },
@@ -299,7 +329,7 @@ fn flush(state: &mut State, tag: Tag, outcome: &mut Outcome) {
     outcome.retire = Some(tag);
 }
 
-fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, outcome: &mut Outcome) {
+fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, outcome: &mut Outcome) {
     let regs = state.threads[t.ix()].regs;
     match op {
         Op::Lock(l) => {
@@ -312,7 +342,7 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, outcome: &mut O
                 state.locks[id.slot()] = 0;
             }
         }
-        Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova)),
+        Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
         Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova)),
         Op::TlbiAsid(arg, _) => {
             let asid = match arg {
@@ -585,37 +615,58 @@ fn free_op(state: &mut State, regs: &mut Regs, op: Op) {
     }
 }
 
-fn dma(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
-    let result = translate(world, state, m, ssid, iova);
-    Dma { master: m, ssid, iova, result, transaction: true }
+/// Whether thread `t`'s next step is a DMA whose STE and CD would route it differently in
+/// their memory images than in their synced ones: a step with two outcomes. At `mail`
+/// granularity every store is synced with its write, so this never holds there.
+pub fn two_images(world: &World, state: &State, t: ThreadId) -> bool {
+    let (Some(th), Some(program)) = (state.threads.get(t.ix()), world.programs.get(t.ix())) else {
+        return false;
+    };
+    match program.instrs.get(usize::from(th.pc)).map(|i| i.kind) {
+        Some(Kind::Op(Op::Dma(m, ssid, _))) => {
+            route(state, m, ssid, Image::Synced) != route(state, m, ssid, Image::Memory)
+        }
+        _ => false,
+    }
+}
+
+fn dma(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image: Image) -> Dma {
+    let result = translate(world, state, m, ssid, iova, image);
+    Dma { master: m, ssid, iova, result, transaction: true, image }
 }
 
 /// A walk without a transaction: the IOTLB fill of a miss, through the STE and CD the SMMU
 /// uses; a hit or a fault leaves everything as it was.
 fn walk(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
-    let result = translate(world, state, m, ssid, iova);
-    Dma { master: m, ssid, iova, result, transaction: false }
+    let result = translate(world, state, m, ssid, iova, Image::Synced);
+    Dma { master: m, ssid, iova, result, transaction: false, image: Image::Synced }
 }
 
-fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> DmaResult {
+/// Where a transaction of `m` with substream `ssid` goes through `image` of its STE and CD:
+/// a fault, bypass (`None`), or the tag and table of its lookup.
+fn route(state: &State, m: MasterId, ssid: u8, image: Image) -> Result<Option<(Tag, crate::ids::PtId)>, &'static str> {
     let ms = &state.masters[m.ix()];
-    let (tag, pt) = match ms.ste.hw.config() {
-        SteConfig::Invalid => return DmaResult::Fault("invalid STE"),
-        SteConfig::Abort => return DmaResult::Fault("abort STE"),
-        SteConfig::Bypass => return DmaResult::Bypass,
-        SteConfig::S2 { vmid, pt } => (Tag::Vmid(vmid), pt),
+    match image.of(&ms.ste).config() {
+        SteConfig::Invalid => Err("invalid STE"),
+        SteConfig::Abort => Err("abort STE"),
+        SteConfig::Bypass => Ok(None),
+        SteConfig::S2 { vmid, pt } => Ok(Some((Tag::Vmid(vmid), pt))),
         SteConfig::S1 { ssid0 } => {
             if ssid == 0 && !ssid0 {
-                return DmaResult::Fault("S1DSS does not use CD[0]");
+                return Err("S1DSS does not use CD[0]");
             }
-            let Some(slot) = ms.cds.get(usize::from(ssid)) else {
-                return DmaResult::Fault("SSID beyond S1CDMAX");
-            };
-            let Some((asid, pt)) = slot.hw.translation() else {
-                return DmaResult::Fault("CD not valid");
-            };
-            (Tag::Asid(asid), pt)
+            let slot = ms.cds.get(usize::from(ssid)).ok_or("SSID beyond S1CDMAX")?;
+            let (asid, pt) = image.of(slot).translation().ok_or("CD not valid")?;
+            Ok(Some((Tag::Asid(asid), pt)))
         }
+    }
+}
+
+fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image: Image) -> DmaResult {
+    let (tag, pt) = match route(state, m, ssid, image) {
+        Err(why) => return DmaResult::Fault(why),
+        Ok(None) => return DmaResult::Bypass,
+        Ok(Some(r)) => r,
     };
     let expected = world.topo.pts[pt.ix()].walk(iova);
     if let Some(entry) = state.iotlb.iter().find(|e| e.tag == tag && e.iova == iova) {

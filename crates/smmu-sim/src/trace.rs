@@ -137,6 +137,16 @@ pub fn dma_text(world: &World, r: &DmaResult) -> String {
     }
 }
 
+/// A device access and its result in words, saying when it went through the memory image
+/// of a pending store rather than the synced one.
+pub fn access_text(world: &World, d: &crate::exec::Dma) -> String {
+    let text = dma_text(world, &d.result);
+    match d.image {
+        crate::exec::Image::Synced => text,
+        crate::exec::Image::Memory => format!("{text}; used the memory image (store pending)"),
+    }
+}
+
 /// Renders a trace as text: one line per step, then the verdict.
 pub fn render(world: &World, trace: &Trace) -> String {
     let mut out = String::new();
@@ -155,7 +165,7 @@ pub fn render(world: &World, trace: &Trace) -> String {
             let _ = write!(out, "; {f}");
         }
         if let Some(d) = s.outcome.dma {
-            let _ = write!(out, " [{}]", dma_text(world, &d.result));
+            let _ = write!(out, " [{}]", access_text(world, &d));
         }
         out.push('\n');
         let before = trace.state_before(world, i);

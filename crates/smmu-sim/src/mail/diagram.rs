@@ -140,7 +140,7 @@ impl Diagram<'_> {
     fn dma(&mut self, i: usize, s: &TraceStep) {
         let lane = s.thread.ix();
         let label = terse(&s.label);
-        let dma = s.outcome.dma.map(|d| ascii(&crate::trace::dma_text(self.world, &d.result))).unwrap_or_default();
+        let dma = s.outcome.dma.map(|d| ascii(&crate::trace::access_text(self.world, &d))).unwrap_or_default();
         if dma.is_empty() {
             return self.marked(Some(i), lane, 0, &[&label]);
         }

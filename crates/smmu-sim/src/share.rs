@@ -127,6 +127,8 @@ mod wire2 {
     pub(super) enum Ext {
         /// (master index, iommu group name).
         Group(u8, String),
+        /// A DMA lane (by index) that only walks: `walk_only`.
+        WalkOnly(u8),
     }
 
     /// The v2 payload.
@@ -190,6 +192,11 @@ fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
             out.push(wire2::Ext::Group(i, group.clone()));
         }
     }
+    for (i, l) in s.dma.iter().enumerate() {
+        if let (true, Ok(i)) = (l.walk_only, u8::try_from(i)) {
+            out.push(wire2::Ext::WalkOnly(i));
+        }
+    }
     out
 }
 
@@ -200,6 +207,10 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
             wire2::Ext::Group(m, group) => {
                 let m = s.masters.get_mut(usize::from(m)).ok_or_else(|| damaged("a group names a missing master"))?;
                 m.group = Some(group);
+            }
+            wire2::Ext::WalkOnly(l) => {
+                let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a walk names a missing DMA lane"))?;
+                l.walk_only = true;
             }
         }
     }

@@ -174,3 +174,16 @@ fn pasted_mail_text_opens_through_its_link_line() {
     let text = format!("> quoted reply\n{}\n", mail::render(&w, &t, Some(&url)));
     assert_eq!(share::decode(&text).unwrap(), link);
 }
+
+/// A lane that only walks travels in a v2 extension record; without one the link stays v1.
+#[test]
+fn a_walk_only_lane_travels_in_a_v2_link() {
+    let mut link = link_for("seed-race", Variant::Pre, Granularity::Mail, 1);
+    assert!(share::encode(&link).unwrap().starts_with("v1."));
+    link.scenario.dma[0].walk_only = true;
+    let code = share::encode(&link).unwrap();
+    assert!(code.starts_with("v2."), "{code}");
+    let back = share::decode(&code).unwrap();
+    assert!(back.scenario.dma[0].walk_only && !back.scenario.dma[1].walk_only);
+    assert_eq!(back.schedule, link.schedule);
+}

@@ -9,6 +9,7 @@ use crate::variant::{Granularity, Variant};
 
 const FILES: &[(&str, &str)] = &[
     ("seed-race", include_str!("../scenarios/seed-race.json")),
+    ("seed-race-walk", include_str!("../scenarios/seed-race-walk.json")),
     ("release-race", include_str!("../scenarios/release-race.json")),
     ("asid-exhaustion", include_str!("../scenarios/asid-exhaustion.json")),
 ];

@@ -96,7 +96,10 @@ fn counterexamples_replay() {
 /// still hits an entry from PT_z that A's walk filled after share_asid's flush.
 #[test]
 fn seed_race_needs_no_dma_from_the_detached_master() {
-    let scenario = seed_race_with_walks(&["DMA_A"]);
+    let scenario = smmu_sim::builtin::get("seed-race-walk").unwrap();
+    let same =
+        |s: &smmu_sim::scenario::Scenario| (s.domains.clone(), s.masters.clone(), s.threads.clone(), s.dma.clone());
+    assert_eq!(same(&scenario), same(&seed_race_with_walks(&["DMA_A"])), "the seed race but for A's lane");
     for g in Granularity::ALL {
         let w = scenario.compile(Variant::Pre, g).unwrap();
         let t = run(&w, scenario.default_schedule(Variant::Pre, g).unwrap());

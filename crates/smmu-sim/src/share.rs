@@ -314,6 +314,9 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
         id: w.id,
         title: String::new(),
         description: String::new(),
+        group: String::new(),
+        expect: None,
+        mutations: Vec::new(),
         variant,
         granularity,
         asid_bits: w.asid_bits,
@@ -350,6 +353,8 @@ fn restore_prose(s: &mut Scenario) {
         Some(b) if strip(&b) == strip(s) => {
             s.title = b.title;
             s.description = b.description;
+            s.group = b.group;
+            s.expect = b.expect;
             s.schedules = b.schedules;
             s.variant = b.variant;
             s.granularity = b.granularity;
@@ -362,6 +367,8 @@ fn strip(s: &Scenario) -> Scenario {
     Scenario {
         title: String::new(),
         description: String::new(),
+        group: String::new(),
+        expect: None,
         schedules: Vec::new(),
         variant: Variant::Pre,
         granularity: Granularity::Mail,

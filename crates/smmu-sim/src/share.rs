@@ -346,8 +346,9 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
     Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
 }
 
-/// Title, description and default schedules come from the built-in with the same id and
-/// topology; anything else is a custom scenario.
+/// Title, description, group, expected verdicts and default schedules come from the
+/// built-in with the same id and topology; anything else is a custom scenario. The v1 layout
+/// has no room for mutations, so a built-in's come back by its id.
 fn restore_prose(s: &mut Scenario) {
     match builtin::get(&s.id) {
         Some(b) if strip(&b) == strip(s) => {
@@ -355,6 +356,7 @@ fn restore_prose(s: &mut Scenario) {
             s.description = b.description;
             s.group = b.group;
             s.expect = b.expect;
+            s.mutations = b.mutations;
             s.schedules = b.schedules;
             s.variant = b.variant;
             s.granularity = b.granularity;
@@ -369,6 +371,7 @@ fn strip(s: &Scenario) -> Scenario {
         description: String::new(),
         group: String::new(),
         expect: None,
+        mutations: Vec::new(),
         schedules: Vec::new(),
         variant: Variant::Pre,
         granularity: Granularity::Mail,

@@ -3,6 +3,10 @@
 //! The difference between `pre` and `fix` is the patch of 9f7c68911579: the detach call moves
 //! from before the init_mutex block to after it, `arm_smmu_asid_lock` is taken right before it
 //! and released at the new `out_unlock` label, and the lock pair around the CD write goes.
+//!
+//! Two [`Mutation`]s apply here: `cd-before-list` swaps the new domain's `list_add` and its
+//! `CD[0]` write (`list_and_cd`), `no-cd-clear` drops the clear between the domains (detach's
+//! in `pre`/`fix`, the explicit one in v6.9's S1 path).
 
 use super::cd::write_ctx_desc;
 use super::domain::finalise_on_attach;

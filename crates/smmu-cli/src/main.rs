@@ -4,6 +4,7 @@
 
 mod analysis;
 mod json;
+mod library;
 mod share;
 
 use clap::{Parser, Subcommand};
@@ -39,8 +40,12 @@ pub(crate) struct Target {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// List the built-in scenarios.
-    Scenarios,
+    /// List the built-in scenarios by group.
+    Scenarios {
+        /// Print JSON: id, title, group, paragraph, mutations and expected verdicts per variant.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one interleaving and print the trace and the verdict.
     Check {
         #[command(flatten)]
@@ -312,10 +317,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Scenarios => {
-            for s in builtin::all() {
-                emit(&format!("{:<16} {} [{} · {}]\n", s.id, s.title, s.variant, s.granularity));
-            }
+        Command::Scenarios { json } => {
+            emit(&if *json { format!("{}\n", library::json()) } else { library::text() });
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { target, schedule, seed, round_robin } => {

@@ -165,3 +165,31 @@ fn hostile_files_and_schedules_are_one_line_and_exit_2() {
     assert_usage_error(&["import", &format!("{link}ZZZZ")], "");
     assert_eq!(sim(&["import", &link.replacen("v1.", "%23v1.", 1)]).status.code(), Some(0), "escaped '#'");
 }
+
+#[test]
+fn scenarios_json_lists_the_library_with_expected_verdicts() {
+    let o = sim(&["scenarios", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    let ids: Vec<&str> = list.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, smmu_sim::builtin::ids().collect::<Vec<_>>());
+    let get = |id: &str| list.iter().find(|s| s["id"] == id).unwrap();
+    let seed = get("seed-race");
+    assert_eq!(seed["group"], "The seed race");
+    assert!(seed["description"].as_str().unwrap().contains("share_asid"));
+    assert_eq!(seed["expect"]["pre"]["mail"], serde_json::json!(["inv1", "inv2", "inv3", "dma"]));
+    assert_eq!(seed["expect"]["fix"]["summary"], "clean");
+    assert_eq!(get("stale-cd-reuse")["mutations"], serde_json::json!(["no-cd-clear"]));
+    assert!(get("attach-storm-4")["expect"].is_null(), "too large to check: no expectation");
+}
+
+#[test]
+fn scenarios_lists_each_group_under_its_heading() {
+    let out = stdout(&sim(&["scenarios"]));
+    let heading = |h: &str| out.lines().position(|l| l == h).unwrap_or_else(|| panic!("no heading {h}:\n{out}"));
+    let line = |id: &str| out.lines().position(|l| l.trim_start().starts_with(&format!("{id} "))).unwrap();
+    let (seed, mutations, scaling) = (heading("The seed race"), heading("Mutations"), heading("Scaling"));
+    assert!(seed < line("seed-race") && line("release-race") < mutations, "{out}");
+    assert!(mutations < line("list-before-cd-swapped") && line("attach-storm-1") > scaling, "{out}");
+}

@@ -11,10 +11,10 @@ use crate::ids::{DomainId, LockId, MasterId, PtId};
 use crate::state::{Stage, State, Tag, TagHistory};
 use crate::ste::SteConfig;
 use crate::world::World;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An invariant the checker knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Invariant {
     /// All live CDs (and S2 STEs) using one ASID (VMID) point to the same translation.
     #[serde(rename = "inv1")]

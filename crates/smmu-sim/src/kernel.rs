@@ -19,6 +19,7 @@ pub use domain::domain_free;
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 
 use crate::limits::MAX_PROGRAM;
+use crate::mutation::Mutation;
 use crate::program::{Cond, Instr, Kind, LockArg, Op};
 use crate::source::{File, Src};
 use crate::variant::{Granularity, Variant};
@@ -32,6 +33,8 @@ pub struct Builder<'a> {
     /// The kernel being followed.
     pub variant: Variant,
     granularity: Granularity,
+    /// The scenario's [`Mutation`]s, which the scripts check where they apply.
+    mutations: &'a [Mutation],
     instrs: Vec<Instr>,
     stack: Vec<(&'static str, File)>,
     /// Set once an instruction was refused for [`MAX_PROGRAM`]; [`Builder::finish`] then fails.
@@ -44,9 +47,14 @@ pub struct Builder<'a> {
 pub struct Patch(usize);
 
 impl<'a> Builder<'a> {
-    /// A builder for an empty program.
-    pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity) -> Self {
-        Builder { topo, variant, granularity, instrs: Vec::new(), stack: Vec::new(), too_long: false }
+    /// A builder for an empty program of a driver changed by `mutations`.
+    pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity, mutations: &'a [Mutation]) -> Self {
+        Builder { topo, variant, granularity, mutations, instrs: Vec::new(), stack: Vec::new(), too_long: false }
+    }
+
+    /// Whether the scripts run under mutation `m`.
+    pub fn mutated(&self, m: Mutation) -> bool {
+        self.mutations.contains(&m)
     }
 
     /// The finished instructions, or an error when the program would be longer than

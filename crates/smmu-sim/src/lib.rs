@@ -21,6 +21,7 @@ pub mod ids;
 pub mod kernel;
 pub mod limits;
 pub mod mail;
+pub mod mutation;
 pub mod program;
 pub mod scenario;
 pub mod sched;

@@ -7,7 +7,7 @@
 //! input (a run of [`MAX_TRACE`] steps over the largest world) within a second and well under
 //! 100 MiB. The README's "Limits" section lists them; messages name the limit they hit.
 
-use crate::scenario::{Call, Scenario, ScenarioError};
+use crate::scenario::{Call, Mutation, Scenario, ScenarioError};
 
 /// Page tables per scenario.
 pub const MAX_PAGE_TABLES: usize = 32;
@@ -36,6 +36,8 @@ pub const MAX_PROGRAM: usize = 2_048;
 pub const MAX_NAME: usize = 64;
 /// Characters in a scenario's title.
 pub const MAX_TITLE: usize = 200;
+/// Characters in a scenario's group heading.
+pub const MAX_GROUP: usize = 64;
 /// Characters in a scenario's description.
 pub const MAX_DESCRIPTION: usize = 4_000;
 /// Default schedules a scenario carries.
@@ -97,11 +99,27 @@ pub fn check_scenario(s: &Scenario) -> Result<(), ScenarioError> {
             )));
         }
     }
+    check_mutations(s)?;
+    if let Some(e) = &s.expect {
+        e.check()?;
+    }
     check_texts(s)
+}
+
+/// Each mutation at most once (so there are at most [`Mutation::ALL`] of them).
+fn check_mutations(s: &Scenario) -> Result<(), ScenarioError> {
+    count("mutations", s.mutations.len(), Mutation::ALL.len())?;
+    for (i, m) in s.mutations.iter().enumerate() {
+        if s.mutations[..i].contains(m) {
+            return Err(ScenarioError(format!("mutation {} is listed twice", m.id())));
+        }
+    }
+    Ok(())
 }
 
 fn check_texts(s: &Scenario) -> Result<(), ScenarioError> {
     crate::text::check_line("title", &s.title, MAX_TITLE)?;
+    crate::text::check_line("group", &s.group, MAX_GROUP)?;
     crate::text::check_prose("description", &s.description, MAX_DESCRIPTION)?;
     for sch in &s.schedules {
         crate::text::check_prose("default schedule", &sch.schedule, MAX_SCHEDULE * (MAX_NAME + 8))?;

@@ -15,6 +15,11 @@ use crate::variant::{Granularity, Variant};
 use crate::world::{DomainInfo, MasterInfo, MmInfo, PageTable, Topology, World};
 use serde::{Deserialize, Serialize};
 
+mod expect;
+
+pub use crate::mutation::Mutation;
+pub use expect::{ByGranularity, Expect, Expected};
+
 /// The current format version.
 pub const FORMAT: u32 = 1;
 
@@ -31,6 +36,15 @@ pub struct Scenario {
     /// What it shows and what to try.
     #[serde(default)]
     pub description: String,
+    /// The heading it is listed under (`The seed race`, `Mutations`, ...); none when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// The safety invariants the exhaustive explorer finds violated, per variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// Changes to the driver's scripts this scenario runs under ([`Mutation`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mutations: Vec<Mutation>,
     /// Default kernel variant.
     pub variant: Variant,
     /// Default granularity.
@@ -420,7 +434,7 @@ impl Scenario {
         g: Granularity,
         t: &ThreadSpec,
     ) -> Result<Program, ScenarioError> {
-        let mut b = Builder::new(topo, v, g);
+        let mut b = Builder::new(topo, v, g, &self.mutations);
         let master = |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId);
         let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
         for call in &t.calls {
@@ -465,7 +479,7 @@ impl Scenario {
 
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
         let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId)?;
-        let mut b = Builder::new(topo, v, g);
+        let mut b = Builder::new(topo, v, g, &self.mutations);
         if l.accesses.is_empty() {
             return err(format!("DMA lane '{}' has no accesses", l.name));
         }

@@ -11,7 +11,9 @@
 //! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
 use crate::builtin;
-use crate::scenario::{Call, DmaSpec, DomainSpec, MasterSpec, PageTableSpec, ProcessSpec, Scenario, ThreadSpec};
+use crate::scenario::{
+    Call, DmaSpec, DomainSpec, MasterSpec, Mutation, PageTableSpec, ProcessSpec, Scenario, ThreadSpec,
+};
 use crate::sched::Schedule;
 use crate::variant::{Granularity, Variant};
 use base64::Engine as _;
@@ -127,6 +129,8 @@ mod wire2 {
     pub(super) enum Ext {
         /// (master index, iommu group name).
         Group(u8, String),
+        /// The scenario's mutations, by their codes (`super::MUTATION_CODES`).
+        Mutations(Vec<u8>),
         /// A DMA lane (by index) that only walks: `walk_only`.
         WalkOnly(u8),
     }
@@ -184,9 +188,20 @@ fn call_from_v1(c: wire::Call) -> wire2::Call {
     }
 }
 
+/// The wire code of each mutation, frozen: a mutation's code is its index here, and new
+/// mutations are appended.
+const MUTATION_CODES: [Mutation; 3] = [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush];
+
+fn mutation_code(m: Mutation) -> u8 {
+    MUTATION_CODES.iter().position(|x| *x == m).map_or(u8::MAX, |i| i as u8)
+}
+
 /// The extension records of a scenario: what v1 cannot carry.
 fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
     let mut out = Vec::new();
+    if !s.mutations.is_empty() {
+        out.push(wire2::Ext::Mutations(s.mutations.iter().map(|m| mutation_code(*m)).collect()));
+    }
     for (i, m) in s.masters.iter().enumerate() {
         if let (Some(group), Ok(i)) = (&m.group, u8::try_from(i)) {
             out.push(wire2::Ext::Group(i, group.clone()));
@@ -211,6 +226,16 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
             wire2::Ext::WalkOnly(l) => {
                 let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a walk names a missing DMA lane"))?;
                 l.walk_only = true;
+            }
+            wire2::Ext::Mutations(codes) => {
+                // At most one of each (checked with the rest of the scenario after this).
+                if codes.len() > MUTATION_CODES.len() {
+                    return Err(damaged("more mutations than there are"));
+                }
+                for c in codes {
+                    let m = MUTATION_CODES.get(usize::from(c)).ok_or_else(|| damaged("an unknown mutation"))?;
+                    s.mutations.push(*m);
+                }
             }
         }
     }
@@ -325,6 +350,9 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
         id: w.id,
         title: String::new(),
         description: String::new(),
+        group: String::new(),
+        expect: None,
+        mutations: Vec::new(),
         variant,
         granularity,
         asid_bits: w.asid_bits,
@@ -358,13 +386,15 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
     Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
 }
 
-/// Title, description and default schedules come from the built-in with the same id and
-/// topology; anything else is a custom scenario.
+/// Title, description, group, expected verdicts and default schedules come from the
+/// built-in with the same id, topology and mutations; anything else is a custom scenario.
 fn restore_prose(s: &mut Scenario) {
     match builtin::get(&s.id) {
         Some(b) if strip(&b) == strip(s) => {
             s.title = b.title;
             s.description = b.description;
+            s.group = b.group;
+            s.expect = b.expect;
             s.schedules = b.schedules;
             s.variant = b.variant;
             s.granularity = b.granularity;
@@ -377,6 +407,8 @@ fn strip(s: &Scenario) -> Scenario {
     Scenario {
         title: String::new(),
         description: String::new(),
+        group: String::new(),
+        expect: None,
         schedules: Vec::new(),
         variant: Variant::Pre,
         granularity: Granularity::Mail,

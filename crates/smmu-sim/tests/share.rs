@@ -108,6 +108,39 @@ fn links_use_the_oldest_version_that_carries_them() {
     assert_eq!(back.scenario.masters, grouped.scenario.masters);
 }
 
+/// Mutations travel in a v2 extension record: a mutated built-in comes back as itself (prose,
+/// expected verdicts and all), and a scenario that drops or adds a mutation is custom.
+#[test]
+fn mutations_travel_in_v2_links() {
+    use smmu_sim::scenario::Mutation;
+    let swapped = link_for("list-before-cd-swapped", Variant::Pre, Granularity::Mail, 2);
+    let code = share::encode(&swapped).unwrap();
+    assert!(code.starts_with("v2."), "{code}");
+    let back = share::decode(&code).unwrap();
+    assert_eq!(back.scenario.mutations, [Mutation::CdBeforeList]);
+    assert_eq!(back, swapped, "the built-in's title, group and expectations come back");
+    let mut dropped = swapped.clone();
+    dropped.scenario.mutations.clear();
+    let back = share::decode(&share::encode(&dropped).unwrap()).unwrap();
+    assert!(back.scenario.title.ends_with("(custom)") && back.scenario.expect.is_none(), "{}", back.scenario.title);
+    let mut added = link_for("seed-race", Variant::Fix, Granularity::Source, 3);
+    added.scenario.mutations = vec![Mutation::VmidFreeBeforeFlush, Mutation::NoCdClear];
+    let back = share::decode(&share::encode(&added).unwrap()).unwrap();
+    assert_eq!(back.scenario.mutations, added.scenario.mutations);
+    assert!(back.scenario.title.ends_with("(custom)"));
+}
+
+/// A v2 link with a mutation record, as this build first wrote it: never edit it.
+#[test]
+fn a_frozen_v2_link_with_mutations_keeps_opening() {
+    let link = share::decode(FROZEN_MUTATED).expect("opens");
+    assert_eq!(link.scenario.id, "stale-cd-reuse");
+    assert_eq!(link.scenario.mutations, [smmu_sim::scenario::Mutation::NoCdClear]);
+    assert!(link.scenario.expect.is_some(), "recognised as the built-in");
+}
+
+const FROZEN_MUTATED: &str = "v2.JYo7DkBAFEXffUhU1mADEluYjFaioBZhOpVPMapZmqVYisu85p2cc4v9mFZXzUu1uXN3uaZdP14IZbh_9B8-KopLYgK8xKIKA3pG-1n-1HZDDaH3mjWtGQ1RQvmz5YwskiikAGe8Fw";
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 

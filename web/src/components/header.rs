@@ -61,11 +61,14 @@ pub fn Header() -> Html {
             </button>
         }
     });
-    let mut ids: Vec<String> = builtin::ids().map(String::from).collect();
-    if !ids.contains(&app.scenario.id) {
-        // A scenario that came in a link.
-        ids.push(app.scenario.id.clone());
-    }
+    let groups = use_memo((), |_| picker_groups());
+    // A scenario that came in a link and is no built-in.
+    let custom = !groups.iter().any(|(_, ids)| ids.contains(&app.scenario.id));
+    let option = |id: &String| {
+        html! {
+            <option value={id.clone()} selected={*id == app.scenario.id}>{ id }</option>
+        }
+    };
     html! {
         <header class="top">
             <div class="brand">
@@ -76,10 +79,14 @@ pub fn Header() -> Html {
             <div class="controls">
                 <label class="ctl">
                     <span>{ "scenario" }</span>
-                    <select id="scenario" ref={scenario_sel} onchange={on_scenario}>
-                        { for ids.iter().map(|id| html! {
-                            <option value={id.clone()} selected={*id == app.scenario.id}>{ id }</option>
+                    <select id="scenario" ref={scenario_sel} onchange={on_scenario}
+                        aria-describedby="scenario-desc scenario-expect">
+                        { for groups.iter().map(|(group, ids)| html! {
+                            <optgroup label={group.clone()}>{ for ids.iter().map(option) }</optgroup>
                         }) }
+                        if custom {
+                            <optgroup label="From a link">{ option(&app.scenario.id) }</optgroup>
+                        }
                     </select>
                 </label>
                 <div class="ctl">
@@ -98,6 +105,11 @@ pub fn Header() -> Html {
             </div>
         </header>
     }
+}
+
+/// The built-ins' ids by group, in the library's order: the scenario picker's optgroups.
+fn picker_groups() -> Vec<(String, Vec<String>)> {
+    builtin::grouped().into_iter().map(|(g, list)| (g, list.into_iter().map(|s| s.id).collect())).collect()
 }
 
 /// The colour theme: auto (the system's), light or dark; the choice is stored.
@@ -206,7 +218,20 @@ fn arrow_choice(key: &str, at: usize, n: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::arrow_choice;
+    use super::{arrow_choice, picker_groups};
+
+    #[test]
+    fn the_picker_lists_every_built_in_once_under_its_group() {
+        let groups = picker_groups();
+        let ids: Vec<&str> = groups.iter().flat_map(|(_, ids)| ids.iter().map(String::as_str)).collect();
+        let mut want: Vec<&str> = smmu_sim::builtin::ids().collect();
+        let mut got = ids.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want);
+        assert_eq!(groups[0].0, "The seed race");
+        assert!(groups.iter().any(|(g, ids)| g == "Mutations" && ids.iter().any(|i| i == "stale-cd-reuse")));
+    }
 
     #[test]
     fn arrows_move_a_radio_choice_and_wrap() {

@@ -1,5 +1,6 @@
 //! What the scenario is and what to try, plus the schedule line and errors.
 
+use smmu_sim::{Granularity, Variant};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -14,6 +15,42 @@ const NARROW: &str = "(max-width: 600px)";
 fn narrow() -> bool {
     let query = web_sys::window().and_then(|w| w.match_media(NARROW).ok().flatten());
     query.is_some_and(|q| q.matches())
+}
+
+/// The scenario's mutations and the verdicts every interleaving gives per variant (the
+/// scenario's `expect`, held by the model's tests), the shown variant marked.
+#[component]
+fn Expected() -> Html {
+    let app = use_app();
+    let s = &app.scenario;
+    let mutations = s.mutations.iter().map(|m| {
+        html! {
+            <p class="mutation"><strong>{ "Mutation " }</strong><code>{ m.id() }</code>{ ": " }{ m.statement() }</p>
+        }
+    });
+    let Some(e) = &s.expect else {
+        return html! { <>{ for mutations }</> };
+    };
+    let cells = Variant::ALL.iter().map(|&v| {
+        let summary = e.of(v).summary();
+        let clean = e.of(v).at(Granularity::Mail).is_empty() && e.of(v).at(Granularity::Source).is_empty();
+        let shown = v == app.variant;
+        html! {
+            <li class={classes!(if clean { "ok" } else { "bad" }, shown.then_some("shown"))}
+                aria-current={shown.then_some("true")}>
+                <span class="v">{ v.name() }</span>{ " " }<span class="r">{ summary }</span>
+            </li>
+        }
+    });
+    html! {
+        <>
+            { for mutations }
+            <div class="expect" id="scenario-expect">
+                <span class="lead">{ "Every interleaving, expected:" }</span>
+                <ul>{ for cells }</ul>
+            </div>
+        </>
+    }
 }
 
 /// Scenario description, what to try, keys, the editable schedule and any error.
@@ -50,7 +87,8 @@ pub fn Intro() -> Html {
         <section class="intro" aria-label="Scenario">
             <details class="about" {open}>
                 <summary><h2>{ &app.scenario.title }</h2></summary>
-                <p class="desc">{ &app.scenario.description }</p>
+                <p class="desc" id="scenario-desc">{ &app.scenario.description }</p>
+                <Expected />
                 if seed {
                     <p class="try" id="try"><strong>{ "Try: " }</strong>
                         { "the default schedule is the race from the mailing-list thread: CPU0's " }

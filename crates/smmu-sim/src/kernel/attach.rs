@@ -3,12 +3,17 @@
 //! The difference between `pre` and `fix` is the patch of 9f7c68911579: the detach call moves
 //! from before the init_mutex block to after it, `arm_smmu_asid_lock` is taken right before it
 //! and released at the new `out_unlock` label, and the lock pair around the CD write goes.
+//!
+//! Two [`Mutation`]s apply here: `cd-before-list` swaps the new domain's `list_add` and its
+//! `CD[0]` write (`list_and_cd`), `no-cd-clear` drops the clear between the domains (detach's
+//! in `pre`/`fix`, the explicit one in v6.9's S1 path).
 
 use super::cd::write_ctx_desc;
 use super::domain::finalise_on_attach;
 use super::ste::install_ste;
 use super::Builder;
 use crate::ids::{DomainId, MasterId};
+use crate::mutation::Mutation;
 use crate::program::{CdSrc, Cond, DomArg, LockArg, MasterArg, Op, SteTarget};
 use crate::source::File;
 use crate::state::Stage;
@@ -43,25 +48,48 @@ fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
         }
         b.store(Op::SetDomain(m, None), "domain_null", "master->domain = NULL");
         install_ste(b, m, SteTarget::FromMaster, None);
-        let not_s1 = b.jump_unless(Cond::StageIs(old, Stage::S1), "clear_cd");
-        let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
-        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
-        b.land(not_s1);
-        b.land(no_tab);
+        if !b.mutated(Mutation::NoCdClear) {
+            let not_s1 = b.jump_unless(Cond::StageIs(old, Stage::S1), "clear_cd");
+            let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+            b.land(not_s1);
+            b.land(no_tab);
+        }
         b.land(none);
     });
 }
 
-/// The part of attach between "master->domain = smmu_domain" and the CD write.
-fn join_domain(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+/// `master->domain = y` (PRE/FIX; v6.9 leaves it to the core at the end).
+fn set_domain(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    if b.variant != Variant::V69 {
+        let name = b.topo.domain(y).to_string();
+        b.store(Op::SetDomain(m, Some(DomArg::Id(y))), "set_domain", format!("master->domain = {name}"));
+    }
+}
+
+/// `list_add(master)` to y's devices list under its `devices_lock`.
+fn list_add(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let (who, name) = (b.topo.master(m).to_string(), b.topo.domain(y).to_string());
     let dom = DomArg::Id(y);
-    if b.variant != Variant::V69 {
-        b.store(Op::SetDomain(m, Some(dom)), "set_domain", format!("master->domain = {name}"));
-    }
     b.step(Op::Lock(LockArg::Devices(dom)), "list_add", format!("spin_lock_irqsave({name}->devices_lock)"));
     b.step(Op::ListAdd(dom, m), "list_add", format!("list_add({who}) to {name}->devices"));
     b.step(Op::Unlock(LockArg::Devices(dom)), "list_add", format!("spin_unlock_irqrestore({name}->devices_lock)"));
+}
+
+/// The `list_add` and, for an S1 domain, `write_cd` (the new `CD[0]` with whatever locking
+/// the variant puts around it): in source order, or the CD first under
+/// [`Mutation::CdBeforeList`], with the locks where they fall.
+fn list_and_cd(b: &mut Builder<'_>, m: MasterId, y: DomainId, write_cd: impl FnOnce(&mut Builder<'_>)) {
+    let s1 = b.topo.domains[y.ix()].stage == Stage::S1;
+    if s1 && b.mutated(Mutation::CdBeforeList) {
+        write_cd(b);
+        list_add(b, m, y);
+    } else {
+        list_add(b, m, y);
+        if s1 {
+            write_cd(b);
+        }
+    }
 }
 
 fn cdtab_alloc(b: &mut Builder<'_>, m: MasterId) {
@@ -82,13 +110,13 @@ fn enable_ats(b: &mut Builder<'_>, m: MasterId) {
 fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     detach_dev(b, m);
     let failed = finalise_on_attach(b, y);
-    join_domain(b, m, y);
-    if b.topo.domains[y.ix()].stage == Stage::S1 {
+    set_domain(b, m, y);
+    list_and_cd(b, m, y, |b| {
         cdtab_alloc(b, m);
         b.step(Op::Lock(LockArg::Asid), "write_cd", "mutex_lock(&arm_smmu_asid_lock)");
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
         b.step(Op::Unlock(LockArg::Asid), "write_cd", "mutex_unlock(&arm_smmu_asid_lock)");
-    }
+    });
     let name = b.topo.domain(y).to_string();
     install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
@@ -100,16 +128,31 @@ fn attach_fix(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let failed = finalise_on_attach(b, y);
     b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
-    join_domain(b, m, y);
-    if b.topo.domains[y.ix()].stage == Stage::S1 {
+    set_domain(b, m, y);
+    list_and_cd(b, m, y, |b| {
         cdtab_alloc(b, m);
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
-    }
+    });
     let name = b.topo.domain(y).to_string();
     install_ste(b, m, SteTarget::FromMaster, Some(&name));
     enable_ats(b, m);
     b.step(Op::Unlock(LockArg::Asid), "out_unlock", "out_unlock: mutex_unlock(&arm_smmu_asid_lock)");
     b.land(failed);
+}
+
+/// v6.9's S1 `CD[0]`: allocate the CD table, or clear the slot the writer needs invalid
+/// (skipped under [`Mutation::NoCdClear`]), then write the domain's descriptor.
+fn write_cd_v69(b: &mut Builder<'_>, m: MasterId, dom: DomArg) {
+    let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
+    let who = b.topo.master(m).to_string();
+    b.store(Op::CdtabAlloc(m), "cd_alloc", format!("arm_smmu_alloc_cd_tables({who})"));
+    let fresh = b.jump("cd_alloc");
+    b.land(has);
+    if !b.mutated(Mutation::NoCdClear) {
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+    }
+    b.land(fresh);
+    write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(dom));
 }
 
 /// v6.9: detach only leaves the list; the CD is written before the STE for S1, after for S2.
@@ -118,25 +161,12 @@ fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let failed = finalise_on_attach(b, y);
     b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
-    join_domain(b, m, y);
-    match b.topo.domains[y.ix()].stage {
-        Stage::S1 => {
-            let has = b.jump_if(Cond::Cdtab(m), "cd_alloc");
-            let who = b.topo.master(m).to_string();
-            b.store(Op::CdtabAlloc(m), "cd_alloc", format!("arm_smmu_alloc_cd_tables({who})"));
-            let fresh = b.jump("cd_alloc");
-            b.land(has);
-            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
-            b.land(fresh);
-            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(dom));
-            install_ste(b, m, SteTarget::Domain(dom), None);
-        }
-        Stage::S2 | Stage::Bypass => {
-            install_ste(b, m, SteTarget::Domain(dom), None);
-            let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
-            write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
-            b.land(no_tab);
-        }
+    list_and_cd(b, m, y, |b| write_cd_v69(b, m, dom));
+    install_ste(b, m, SteTarget::Domain(dom), None);
+    if b.topo.domains[y.ix()].stage != Stage::S1 {
+        let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+        b.land(no_tab);
     }
     enable_ats(b, m);
     b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");

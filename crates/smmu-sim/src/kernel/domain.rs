@@ -2,6 +2,7 @@
 
 use super::Builder;
 use crate::ids::DomainId;
+use crate::mutation::Mutation;
 use crate::program::{AsidArg, Cond, DomArg, LockArg, Op, TlbiPurpose};
 use crate::source::File;
 use crate::state::Stage;
@@ -67,9 +68,15 @@ pub fn domain_free(b: &mut Builder<'_>, d: DomainId) {
             b.silent(Op::MarkFreed(d), "fn", "kfree(smmu_domain)");
         }
         Stage::S2 => {
-            let label = format!("free_io_pgtable_ops → TLBI_S12_VMALL({name}->s2_cfg.vmid)");
-            b.step(Op::TlbiVmid(d), "free_io_pgtable_ops", label);
-            b.store(Op::VmidFree(d), "ida_free", format!("ida_free({name}->s2_cfg.vmid)"));
+            let flush = format!("free_io_pgtable_ops → TLBI_S12_VMALL({name}->s2_cfg.vmid)");
+            let free = format!("ida_free({name}->s2_cfg.vmid)");
+            if b.mutated(Mutation::VmidFreeBeforeFlush) {
+                b.step(Op::VmidFree(d), "ida_free", free);
+                b.step(Op::TlbiVmid(d), "free_io_pgtable_ops", flush);
+            } else {
+                b.step(Op::TlbiVmid(d), "free_io_pgtable_ops", flush);
+                b.store(Op::VmidFree(d), "ida_free", free);
+            }
             b.silent(Op::MarkFreed(d), "fn", "kfree(smmu_domain)");
         }
         Stage::Bypass => b.step(Op::MarkFreed(d), "fn", "kfree(smmu_domain)"),

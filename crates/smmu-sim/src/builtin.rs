@@ -59,8 +59,14 @@ pub fn attach_storm(n: usize) -> Scenario {
     let pt = |name: String, pa: u64| PageTableSpec { name, map: vec![(0x1000, pa)] };
     let mut page_tables = vec![pt("PT_z".into(), 0xa000), pt("PT_P".into(), 0xd000)];
     let mut domains = vec![DomainSpec { name: "z".into(), stage: Stage::S1, page_table: "PT_z".into(), id: Some(1) }];
-    let mut masters =
-        vec![MasterSpec { name: "S".into(), domain: Some("z".into()), sva: true, ats: false, ssids: 2, group: None }];
+    let mut masters = vec![MasterSpec {
+        name: "S".into(),
+        domain: Some("z".into()),
+        sva: true,
+        ats: false,
+        ssids: 2,
+        iommu_group: None,
+    }];
     let mut threads = vec![ThreadSpec {
         name: "CPU0".into(),
         calls: vec![Call::SvaSetDevPasid { master: "S".into(), pasid: 1, process: "P".into() }],
@@ -74,7 +80,7 @@ pub fn attach_storm(n: usize) -> Scenario {
             sva: false,
             ats: false,
             ssids: 1,
-            group: None,
+            iommu_group: None,
         });
         threads.push(ThreadSpec {
             name: format!("CPU{i}"),

@@ -133,7 +133,7 @@ pub struct MasterSpec {
     /// Its iommu group, shared with the masters that name the same group; a master without
     /// one is alone in its group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub iommu_group: Option<String>,
 }
 
 fn default_ssids() -> u8 {
@@ -354,7 +354,7 @@ impl Scenario {
         let mut groups: Vec<String> = Vec::new();
         let mut masters = Vec::new();
         for m in &self.masters {
-            let name = m.group.as_ref().map_or_else(|| m.name.clone(), |g| g.clone());
+            let name = m.iommu_group.as_ref().map_or_else(|| m.name.clone(), |g| g.clone());
             let ix = groups.iter().position(|g| *g == name).unwrap_or_else(|| {
                 groups.push(name);
                 groups.len() - 1

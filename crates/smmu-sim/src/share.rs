@@ -203,7 +203,7 @@ fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
         out.push(wire2::Ext::Mutations(s.mutations.iter().map(|m| mutation_code(*m)).collect()));
     }
     for (i, m) in s.masters.iter().enumerate() {
-        if let (Some(group), Ok(i)) = (&m.group, u8::try_from(i)) {
+        if let (Some(group), Ok(i)) = (&m.iommu_group, u8::try_from(i)) {
             out.push(wire2::Ext::Group(i, group.clone()));
         }
     }
@@ -221,7 +221,7 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
         match e {
             wire2::Ext::Group(m, group) => {
                 let m = s.masters.get_mut(usize::from(m)).ok_or_else(|| damaged("a group names a missing master"))?;
-                m.group = Some(group);
+                m.iommu_group = Some(group);
             }
             wire2::Ext::WalkOnly(l) => {
                 let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a walk names a missing DMA lane"))?;
@@ -366,7 +366,7 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
         masters: w
             .masters
             .into_iter()
-            .map(|(name, domain, sva, ats, ssids)| MasterSpec { name, domain, sva, ats, ssids, group: None })
+            .map(|(name, domain, sva, ats, ssids)| MasterSpec { name, domain, sva, ats, ssids, iommu_group: None })
             .collect(),
         threads: w
             .threads

@@ -73,7 +73,7 @@ fn allocation_failures_are_clean_in_every_variant() {
 }
 
 fn two_attaches(groups: [Option<&str>; 2], masters: [&str; 2]) -> Scenario {
-    let group = |g: Option<&str>| g.map_or(String::new(), |g| format!(r#", "group": "{g}""#));
+    let group = |g: Option<&str>| g.map_or(String::new(), |g| format!(r#", "iommu_group": "{g}""#));
     let json = format!(
         r#"{{ "format": 1, "id": "two-attaches", "title": "t", "variant": "pre", "granularity": "mail",
         "page_tables": [{{ "name": "PT_z", "map": [[4096, 40960]] }}, {{ "name": "PT_y", "map": [[4096, 45056]] }},

@@ -75,7 +75,7 @@ fn v2_links_keep_opening() {
         let (name, code) = line.split_once('\t').unwrap();
         assert!(code.starts_with("v2."), "{name}");
         let link = share::decode(code).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(link.scenario.masters[0].group.as_deref(), Some("g0"), "{name}");
+        assert_eq!(link.scenario.masters[0].iommu_group.as_deref(), Some("g0"), "{name}");
         let w = link.scenario.compile(link.variant, link.granularity).unwrap();
         assert!(!sched::run(&w, &link.schedule).expect("the schedule runs").steps.is_empty(), "{name}");
     }
@@ -98,13 +98,13 @@ fn links_use_the_oldest_version_that_carries_them() {
     let plain = link_for("seed-race", Variant::Pre, Granularity::Mail, 1);
     assert!(share::encode(&plain).unwrap().starts_with("v1."));
     let mut grouped = plain.clone();
-    grouped.scenario.masters[0].group = Some("g0".into());
-    grouped.scenario.masters[1].group = Some("g0".into());
+    grouped.scenario.masters[0].iommu_group = Some("g0".into());
+    grouped.scenario.masters[1].iommu_group = Some("g0".into());
     let code = share::encode(&grouped).unwrap();
     assert!(code.starts_with("v2."), "{code}");
     let back = share::decode(&code).unwrap();
-    assert_eq!(back.scenario.masters[0].group.as_deref(), Some("g0"));
-    assert_eq!(back.scenario.masters[1].group.as_deref(), Some("g0"));
+    assert_eq!(back.scenario.masters[0].iommu_group.as_deref(), Some("g0"));
+    assert_eq!(back.scenario.masters[1].iommu_group.as_deref(), Some("g0"));
     assert_eq!(back.scenario.masters, grouped.scenario.masters);
 }
 

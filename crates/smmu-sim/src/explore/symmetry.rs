@@ -230,7 +230,7 @@ mod tests {
                 sva: true,
                 ats: false,
                 ssids: 2,
-                group: None,
+                iommu_group: None,
             };
             s.masters.push(sva);
             let call = Call::SvaSetDevPasid { master: "S2".into(), pasid: 1, process: process.into() };

@@ -19,6 +19,7 @@ const FILES: &[(&str, &str)] = &[
     ("stale-cd-reuse", include_str!("../scenarios/stale-cd-reuse.json")),
     ("vmid-lifecycle", include_str!("../scenarios/vmid-lifecycle.json")),
     ("vmid-lifecycle-swapped", include_str!("../scenarios/vmid-lifecycle-swapped.json")),
+    ("two-bonds-unbind", include_str!("../scenarios/two-bonds-unbind.json")),
 ];
 
 /// Ids of the `attach-storm-N` family, smallest first.

@@ -5,7 +5,7 @@
 //! (a TLB invalidation, a DMA) in an [`Outcome`].
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, ThreadId};
-use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget};
+use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget, TlbiPurpose};
 use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, Tag, TlbEntry};
 use crate::ste::{self, Ste, SteConfig};
 use crate::world::World;
@@ -323,10 +323,19 @@ fn xa_erase(state: &mut State, asid: u16) {
     state.xa.retain(|(a, _)| *a != asid);
 }
 
-fn flush(state: &mut State, tag: Tag, outcome: &mut Outcome) {
+fn flush(state: &mut State, tag: Tag, retire: bool, outcome: &mut Outcome) {
     state.iotlb.retain(|e| e.tag != tag);
     outcome.flush = Some(tag);
-    outcome.retire = Some(tag);
+    outcome.retire = retire.then_some(tag);
+}
+
+/// Whether a TLBI issued for `purpose` retires its tag, decided when it is issued.
+fn retires(state: &State, regs: &Regs, purpose: TlbiPurpose) -> bool {
+    match purpose {
+        TlbiPurpose::Retire => true,
+        TlbiPurpose::RetireIfLastRef => regs.ctx.is_none_or(|c| state.ctxs[c.ix()].refs <= 1),
+        TlbiPurpose::Invalidate => false,
+    }
 }
 
 fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, outcome: &mut Outcome) {
@@ -344,15 +353,16 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
         Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova)),
-        Op::TlbiAsid(arg, _) => {
+        Op::TlbiAsid(arg, purpose) => {
             let asid = match arg {
                 AsidArg::Reg => regs.asid,
                 AsidArg::Domain(d) => dom(state, &regs, d).map_or(0, |d| state.ctxs[d.ix()].asid),
                 AsidArg::RegCtx => regs.ctx.map_or(0, |c| state.ctxs[c.ix()].asid),
             };
-            flush(state, Tag::Asid(asid), outcome);
+            let retire = retires(state, &regs, purpose);
+            flush(state, Tag::Asid(asid), retire, outcome);
         }
-        Op::TlbiVmid(d) => flush(state, Tag::Vmid(state.domains[d.ix()].vmid), outcome),
+        Op::TlbiVmid(d) => flush(state, Tag::Vmid(state.domains[d.ix()].vmid), true, outcome),
         _ => run_driver_op(world, state, t, op),
     }
 }

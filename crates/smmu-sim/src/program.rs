@@ -74,11 +74,19 @@ pub enum AsidArg {
     RegCtx,
 }
 
-/// Why a TLB invalidation is issued. Only retirements are subject to invariant 2.
+/// Why a TLB invalidation is issued. Only retirements are subject to invariant 2; every
+/// invalidation resets invariant 3's history of the tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlbiPurpose {
-    /// The ASID or VMID stops being used for its translation.
+    /// The ASID or VMID stops being used for its translation (`share_asid`'s flush of the
+    /// old ASID, `arm_smmu_domain_free`).
     Retire,
+    /// `arm_smmu_mmu_notifier_put`: retiring when the descriptor in `regs.ctx` holds its
+    /// last reference (the following `arm_smmu_free_shared_cd` will `xa_erase` the ASID),
+    /// invalidating while another RID domain's notifier still shares it.
+    RetireIfLastRef,
+    /// The ASID or VMID stays in use; stale entries are removed (unmap, mmu notifier).
+    Invalidate,
 }
 
 /// A lock named by an instruction.

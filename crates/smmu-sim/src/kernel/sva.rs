@@ -138,7 +138,7 @@ pub fn sva_remove_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8) {
             b.store(Op::NotifierPut, "fn", "if (!refcount_dec_and_test(&smmu_mn->refs)) return");
             let alive = b.jump_unless(Cond::NotifierGone, "fn");
             b.step(
-                Op::TlbiAsid(AsidArg::RegCtx, TlbiPurpose::Retire),
+                Op::TlbiAsid(AsidArg::RegCtx, TlbiPurpose::RetireIfLastRef),
                 "tlb_inv",
                 "arm_smmu_tlb_inv_asid(smmu, cd->asid)",
             );

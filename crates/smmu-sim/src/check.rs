@@ -8,7 +8,7 @@
 
 use crate::exec::{DmaResult, Outcome};
 use crate::ids::{DomainId, LockId, MasterId, PtId};
-use crate::state::{Stage, State, Tag, TagHistory};
+use crate::state::{Stage, State, Tag, TagHistory, TlbEntry, Unmapped};
 use crate::ste::SteConfig;
 use crate::world::World;
 use serde::{Deserialize, Serialize};
@@ -25,12 +25,17 @@ pub enum Invariant {
     /// An ASID is flushed before it is installed with a new translation.
     #[serde(rename = "inv3")]
     Inv3,
-    /// Every DMA translation equals what a fresh walk through the CD in use gives now.
+    /// Every DMA translation equals what a fresh walk through the CD in use gives now, except
+    /// a hit on a page whose unmap from that table is still in flight.
     #[serde(rename = "dma")]
     Dma,
     /// While `arm_smmu_asid_lock` is free, devices lists and `CD[0]` agree.
     #[serde(rename = "lock")]
     Lock,
+    /// Once an unmap has returned, no DMA translates that IOVA to the old page through an
+    /// entry walked from that table.
+    #[serde(rename = "unmap")]
+    Unmap,
     /// Some thread can still run.
     #[serde(rename = "deadlock")]
     Deadlock,
@@ -38,8 +43,15 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 6] =
-        [Invariant::Inv1, Invariant::Inv2, Invariant::Inv3, Invariant::Dma, Invariant::Lock, Invariant::Deadlock];
+    pub const ALL: [Invariant; 7] = [
+        Invariant::Inv1,
+        Invariant::Inv2,
+        Invariant::Inv3,
+        Invariant::Dma,
+        Invariant::Unmap,
+        Invariant::Lock,
+        Invariant::Deadlock,
+    ];
 
     /// The stable id.
     pub fn id(self) -> &'static str {
@@ -49,6 +61,7 @@ impl Invariant {
             Invariant::Inv3 => "inv3",
             Invariant::Dma => "dma",
             Invariant::Lock => "lock",
+            Invariant::Unmap => "unmap",
             Invariant::Deadlock => "deadlock",
         }
     }
@@ -64,7 +77,8 @@ impl Invariant {
             Invariant::Inv1 => "All live CDs (and S2 STEs) using one ASID (VMID) point to the same translation.",
             Invariant::Inv2 => "A TLB flush that retires an ASID happens only when no live CD uses it.",
             Invariant::Inv3 => "An ASID is flushed before it is installed with a new translation.",
-            Invariant::Dma => "Every DMA translation equals what a fresh walk through the CD in use gives now.",
+            Invariant::Dma => "Every DMA translation equals what a fresh walk through the CD in use gives now, except an IOTLB hit on a page whose unmap from that same table has cleared the PTE but not yet returned (the invalidation is still to come).",
+            Invariant::Unmap => "Once an unmap (iommu_unmap through iotlb_sync, or a CPU PTE clear through the mmu notifiers) has returned, no DMA translates that IOVA to the old page through an entry walked from that table, under any ASID or VMID.",
             Invariant::Lock => "Whenever arm_smmu_asid_lock is free, each master is on a domain's devices list iff its live CD[0] holds that domain's ASID and page table.",
             Invariant::Deadlock => "While some thread has steps left, some thread can run.",
         }
@@ -78,6 +92,7 @@ impl Invariant {
             }
             Invariant::Dma => "SMMUv3 IOTLB entries are tagged by ASID/VMID, not by stream or substream; a hit must agree with the CD in use",
             Invariant::Lock => "commit 9f7c68911579: the devices list and the CD tables are observed consistent under arm_smmu_asid_lock",
+            Invariant::Unmap => "the DMA API contract: after iommu_unmap() (with its iotlb_sync) returns, the page may be freed and reused, so the device must not reach it",
             Invariant::Deadlock => "lock ordering of the driver (sva_lock → arm_smmu_asid_lock → devices_lock)",
         }
     }
@@ -270,6 +285,44 @@ fn dma_objects(state: &State, dma: &crate::exec::Dma, entry: crate::state::TlbEn
     out
 }
 
+/// A page whose unmap has returned and that this DMA still reached, with what it names.
+fn unmapped_use(state: &State, dma: &crate::exec::Dma) -> Option<(Unmapped, Vec<Object>)> {
+    let (pt, pa, entry) = match dma.result {
+        DmaResult::Hit { entry, .. } => (entry.pt, entry.pa, Some(entry)),
+        DmaResult::Walk { pt, pa, .. } => (pt, pa, None),
+        _ => return None,
+    };
+    let u = Unmapped { pt, iova: dma.iova, pa };
+    state.unmapped.binary_search(&u).ok()?;
+    let objects = match entry {
+        Some(e) => dma_objects(state, dma, e),
+        None => vec![Object::Ste(dma.master)],
+    };
+    Some((u, objects))
+}
+
+fn unmap_message(world: &World, dma: &crate::exec::Dma, u: Unmapped) -> String {
+    let m = world.topo.master(dma.master);
+    let how = match dma.result {
+        DmaResult::Hit { entry, .. } => format!("an IOTLB entry {}", entry.tag),
+        _ => "a walk".to_string(),
+    };
+    format!(
+        "{m}'s DMA to {:#x} (ssid {}) reached {:#x} through {how} of {}, whose unmap has returned",
+        u.iova,
+        dma.ssid,
+        u.pa,
+        world.topo.pt(u.pt)
+    )
+}
+
+/// Whether a hit is on a page some thread is unmapping from the table the CD in use points
+/// to (its PTE is cleared, its invalidation still to come): the window an unmap may leave.
+fn unmap_in_flight(state: &State, dma: &crate::exec::Dma, entry: TlbEntry, cd_pt: PtId) -> bool {
+    let u = Unmapped { pt: entry.pt, iova: dma.iova, pa: entry.pa };
+    entry.pt == cd_pt && state.threads.iter().any(|t| t.regs.unmap == Some(u))
+}
+
 /// Initialises the per-tag history and the broken-invariant mask of an initial state, and
 /// returns violations already present in it.
 pub fn init(world: &World, state: &mut State) -> Vec<Violation> {
@@ -366,8 +419,11 @@ pub(crate) fn after_step_in(
         }
     }
     if let Some(dma) = outcome.dma.filter(|d| d.transaction) {
+        if let Some((u, objects)) = unmapped_use(state, &dma) {
+            report(Invariant::Unmap, &|| (unmap_message(world, &dma, u), objects.clone()));
+        }
         if let DmaResult::Hit { entry, cd_pt, expected } = dma.result {
-            if expected != Some(entry.pa) {
+            if expected != Some(entry.pa) && !unmap_in_flight(state, &dma, entry, cd_pt) {
                 let m = world.topo.master(dma.master);
                 report(Invariant::Dma, &|| {
                     let want = expected.map_or("a fault".to_string(), |pa| format!("{pa:#x}"));

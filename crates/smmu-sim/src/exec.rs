@@ -4,6 +4,8 @@
 //! schedules or invariants; it reports what a step did that the checker needs to see
 //! (a TLB invalidation, a DMA) in an [`Outcome`].
 
+mod inval;
+
 use crate::ids::{CtxId, DomainId, LockId, MasterId, ThreadId};
 use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget, TlbiPurpose};
 use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, Tag, TlbEntry};
@@ -103,6 +105,22 @@ pub(crate) fn dom(state: &State, regs: &Regs, d: DomArg) -> Option<DomainId> {
         DomArg::Old => regs.old_domain,
         DomArg::Found => regs.found.map(|c| DomainId(c.0)).filter(|d| d.ix() < state.domains.len()),
         DomArg::OfMaster(m) => state.masters[m.ix()].domain,
+        DomArg::OfNotifier => notifier(state, regs).map(|n| n.domain),
+    }
+}
+
+/// The notifier in `regs.notifier`, while it exists.
+fn notifier(state: &State, regs: &Regs) -> Option<Notifier> {
+    regs.notifier.and_then(|n| state.notifiers.get(usize::from(n)).copied().flatten())
+}
+
+/// The ASID a TLBI reads when it is issued.
+fn asid_of(state: &State, regs: &Regs, arg: AsidArg) -> u16 {
+    match arg {
+        AsidArg::Reg => regs.asid,
+        AsidArg::Domain(d) => dom(state, regs, d).map_or(0, |d| state.ctxs[d.ix()].asid),
+        AsidArg::RegCtx => regs.ctx.map_or(0, |c| state.ctxs[c.ix()].asid),
+        AsidArg::Notifier => notifier(state, regs).map_or(0, |n| state.ctxs[n.ctx.ix()].asid),
     }
 }
 
@@ -252,7 +270,7 @@ fn eval(world: &World, state: &State, regs: &Regs, c: Cond) -> bool {
             dom(state, regs, d).is_none_or(|d| usize::from(regs.cursor) >= state.domains[d.ix()].devices.len())
         }
         Cond::HaveNotifier => regs.notifier.is_some(),
-        Cond::NotifierGone => regs.notifier.is_none_or(|n| state.notifiers[usize::from(n)].is_none()),
+        Cond::NotifierGone => notifier(state, regs).is_none_or(|n| n.refs == 0),
         Cond::SteDone => regs.ste_phase >= ste::phases(regs.ste_mode),
         Cond::StePhaseEmpty(m, t) => {
             let cur = state.masters[m.ix()].ste.mem;
@@ -262,6 +280,9 @@ fn eval(world: &World, state: &State, regs: &Regs, c: Cond) -> bool {
         Cond::CtxReferenced => regs.ctx.is_some_and(|c| state.ctxs[c.ix()].refs > 0),
         Cond::NewAsid => regs.new_asid != 0,
         Cond::HaveCtx => regs.ctx.is_some(),
+        Cond::Gathered => regs.unmap.is_some(),
+        Cond::NotifiersDone(mm) => !inval::notifiers_left(state, mm, regs.mn_cursor),
+        Cond::Cleared => notifier(state, regs).is_none_or(|n| n.cleared),
     }
 }
 
@@ -354,15 +375,20 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
         Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova)),
         Op::TlbiAsid(arg, purpose) => {
-            let asid = match arg {
-                AsidArg::Reg => regs.asid,
-                AsidArg::Domain(d) => dom(state, &regs, d).map_or(0, |d| state.ctxs[d.ix()].asid),
-                AsidArg::RegCtx => regs.ctx.map_or(0, |c| state.ctxs[c.ix()].asid),
-            };
+            let asid = asid_of(state, &regs, arg);
             let retire = retires(state, &regs, purpose);
             flush(state, Tag::Asid(asid), retire, outcome);
         }
         Op::TlbiVmid(d) => flush(state, Tag::Vmid(state.domains[d.ix()].vmid), true, outcome),
+        Op::PteSet(..)
+        | Op::PteClear(..)
+        | Op::TlbiVa(..)
+        | Op::TlbiIpa(..)
+        | Op::UnmapDone
+        | Op::NotifierWalk
+        | Op::NotifierAt(_)
+        | Op::SetCleared
+        | Op::NotifierFree => inval::run(state, t, op),
         _ => run_driver_op(world, state, t, op),
     }
 }
@@ -549,7 +575,7 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
             regs.notifier = state
                 .notifiers
                 .iter()
-                .position(|n| n.is_some_and(|n| Some(n.domain) == d && n.mm == mm))
+                .position(|n| n.is_some_and(|n| n.refs > 0 && Some(n.domain) == d && n.mm == mm))
                 .and_then(|i| u8::try_from(i).ok());
         }
         Op::NotifierRef => {
@@ -560,7 +586,7 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
         }
         Op::NotifierAdd(d, mm) => {
             if let (Some(domain), Some(ctx)) = (dom(state, regs, d), regs.ctx) {
-                state.notifiers.push(Some(Notifier { domain, mm, ctx, refs: 1 }));
+                state.notifiers.push(Some(Notifier { domain, mm, ctx, refs: 1, cleared: false }));
                 // At most MAX_SVA_BINDS (< 256) notifiers exist.
                 regs.notifier = u8::try_from(state.notifiers.len() - 1).ok();
             }
@@ -577,13 +603,9 @@ fn notifier_op(state: &mut State, regs: &mut Regs, op: Op) {
             regs.ctx = regs.notifier.and_then(|n| state.notifiers[usize::from(n)]).map(|n| n.ctx);
         }
         Op::NotifierPut => {
-            if let Some(slot) = regs.notifier.map(|n| &mut state.notifiers[usize::from(n)]) {
-                if let Some(n) = slot.as_mut() {
-                    n.refs -= 1;
-                    if n.refs == 0 {
-                        *slot = None;
-                    }
-                }
+            // The last put unlists it (refs 0); `NotifierFree` unregisters it.
+            if let Some(n) = regs.notifier.and_then(|n| state.notifiers[usize::from(n)].as_mut()) {
+                n.refs = n.refs.saturating_sub(1);
             }
         }
         _ => free_op(state, regs, op),
@@ -672,13 +694,13 @@ fn route(state: &State, m: MasterId, ssid: u8, image: Image) -> Result<Option<(T
     }
 }
 
-fn translate(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image: Image) -> DmaResult {
+fn translate(_world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image: Image) -> DmaResult {
     let (tag, pt) = match route(state, m, ssid, image) {
         Err(why) => return DmaResult::Fault(why),
         Ok(None) => return DmaResult::Bypass,
         Ok(Some(r)) => r,
     };
-    let expected = world.topo.pts[pt.ix()].walk(iova);
+    let expected = state.walk(pt, iova);
     if let Some(entry) = state.iotlb.iter().find(|e| e.tag == tag && e.iova == iova) {
         return DmaResult::Hit { entry: *entry, cd_pt: pt, expected };
     }

@@ -10,12 +10,16 @@ mod attach;
 mod cd;
 mod device;
 mod domain;
+mod mm;
+mod pgtable;
 mod ste;
 mod sva;
 
 pub use attach::{attach_dev, release_device};
 pub use device::{dma, walk};
 pub use domain::domain_free;
+pub use mm::{mm_invalidate, mm_release};
+pub use pgtable::{map, unmap};
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 
 use crate::limits::MAX_PROGRAM;

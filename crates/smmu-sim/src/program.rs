@@ -11,7 +11,7 @@
 //! descriptor, the master at a list cursor) are named by small enums and resolved against
 //! the state when the instruction runs.
 
-use crate::ids::{DomainId, MasterId, MmId};
+use crate::ids::{DomainId, MasterId, MmId, PtId};
 use crate::source::Src;
 use crate::state::Stage;
 
@@ -26,6 +26,8 @@ pub enum DomArg {
     Found,
     /// The master's current domain (`master->domain`, or the core's domain in v6.9).
     OfMaster(MasterId),
+    /// `smmu_mn->domain` of the notifier in `regs.notifier`.
+    OfNotifier,
 }
 
 /// A master named by an instruction.
@@ -72,6 +74,8 @@ pub enum AsidArg {
     Domain(DomArg),
     /// `cd->asid` of `regs.ctx`.
     RegCtx,
+    /// `smmu_mn->cd->asid` of the notifier in `regs.notifier`.
+    Notifier,
 }
 
 /// Why a TLB invalidation is issued. Only retirements are subject to invariant 2; every
@@ -210,6 +214,28 @@ pub enum Op {
     /// STE → CD → IOTLB path as [`Op::Dma`], filling the IOTLB on a miss, but nothing is
     /// translated for the device, so there is nothing to check.
     Walk(MasterId, u8, u64),
+    /// `ops->map_pages` (io-pgtable): install iova → pa in a table, unless a PTE is there
+    /// (`-EEXIST`).
+    PteSet(PtId, u64, u64),
+    /// `ops->unmap_pages`, or the CPU clearing a process's PTE: clear it and gather the page
+    /// into `regs.unmap` (nothing when it was not mapped).
+    PteClear(PtId, u64),
+    /// `TLBI_NH_VA` of one page + `CMD_SYNC`, with the ASID read when it is issued.
+    TlbiVa(AsidArg, u64),
+    /// `TLBI_S2_IPA` of one page + `CMD_SYNC`, by the domain's VMID.
+    TlbiIpa(DomainId, u64),
+    /// The unmap returns: the gathered page is free for reuse from here on.
+    UnmapDone,
+    /// `mmu_notifier` core: start a walk of the notifiers registered on a process
+    /// (`regs.mn_cursor = 0`).
+    NotifierWalk,
+    /// The next notifier registered on the process at or after `regs.mn_cursor`, into
+    /// `regs.notifier`; the cursor moves past it.
+    NotifierAt(MmId),
+    /// `arm_smmu_mm_release`: `smmu_mn->cleared = true`.
+    SetCleared,
+    /// `mmu_notifier_put`: the notifier, already unlisted, stops being registered.
+    NotifierFree,
 }
 
 /// A condition for `JumpIf`, evaluated against the state when the jump is reached.
@@ -249,6 +275,12 @@ pub enum Cond {
     NewAsid,
     /// `regs.ctx` is set: the shared descriptor was found or allocated (else the call failed).
     HaveCtx,
+    /// `gather->pgsize`: the unmap cleared a page.
+    Gathered,
+    /// No notifier of the process is registered at or after `regs.mn_cursor`.
+    NotifiersDone(MmId),
+    /// `smmu_mn->cleared` of the notifier in `regs.notifier` (or it is gone).
+    Cleared,
 }
 
 /// An instruction.

@@ -545,6 +545,8 @@ impl Scenario {
             locks: vec![0; LockId::slots(topo.domains.len(), topo.groups.len())],
             iotlb: Vec::new(),
             history: Vec::new(),
+            pts: topo.pts.iter().map(|p| p.map.clone()).collect(),
+            unmapped: Vec::new(),
             threads: vec![Thread::default(); n_threads],
             broken: 0,
         })

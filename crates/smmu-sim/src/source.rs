@@ -19,6 +19,9 @@ pub enum File {
     Device,
     /// `drivers/iommu/iommu.c`, the iommu core that calls the driver.
     Core,
+    /// Not driver code: the mm core's part of a CPU unmap or an mm exit (the page-table
+    /// change, the walk over the mmu notifiers).
+    Mm,
 }
 
 impl File {
@@ -29,6 +32,7 @@ impl File {
             File::Sva => "drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c",
             File::Device => "",
             File::Core => "drivers/iommu/iommu.c",
+            File::Mm => "",
         }
     }
 
@@ -39,6 +43,7 @@ impl File {
             File::Sva => "arm-smmu-v3-sva.c",
             File::Device => "(device)",
             File::Core => "iommu.c",
+            File::Mm => "(mm)",
         }
     }
 }
@@ -64,7 +69,7 @@ impl Src {
 
     /// A link to the lines in a public source browser at the pinned commit.
     pub fn url(&self) -> Option<String> {
-        if self.file == File::Device {
+        if matches!(self.file, File::Device | File::Mm) {
             return None;
         }
         let base = format!("https://github.com/torvalds/linux/blob/{}/{}", self.variant.commit(), self.file.path());
@@ -77,8 +82,8 @@ impl Src {
 
     /// `arm-smmu-v3.c:1234-1240 @9f7c68911579`, for traces.
     pub fn short(&self) -> String {
-        if self.file == File::Device {
-            return "(device)".to_string();
+        if matches!(self.file, File::Device | File::Mm) {
+            return self.file.name().to_string();
         }
         let commit = &self.variant.commit()[..12];
         match self.lines() {

@@ -124,8 +124,11 @@ pub struct Notifier {
     pub mm: MmId,
     /// Its shared context descriptor.
     pub ctx: CtxId,
-    /// `smmu_mn->refs`.
+    /// `smmu_mn->refs`: 0 once the last put unlisted it (it stays registered with the mm
+    /// until `mmu_notifier_put`).
     pub refs: u8,
+    /// `smmu_mn->cleared`: `arm_smmu_mm_release` has quietened its CDs and flushed.
+    pub cleared: bool,
 }
 
 /// Tag of an IOTLB entry: an ASID (stage 1) or a VMID (stage 2).
@@ -159,6 +162,17 @@ pub struct TlbEntry {
     pub pa: u64,
 }
 
+/// A page of an I/O or CPU page table taken out by an unmap: (table, iova) held `pa`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Unmapped {
+    /// The table.
+    pub pt: PtId,
+    /// The input address.
+    pub iova: u64,
+    /// The page it translated to.
+    pub pa: u64,
+}
+
 /// Thread-local registers of a running kernel function (its C locals).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Regs {
@@ -176,10 +190,15 @@ pub struct Regs {
     pub notifier: Option<u8>,
     /// Loop cursor over a devices list.
     pub cursor: u8,
+    /// Loop cursor over the notifiers registered on a process: the next index to look at.
+    pub mn_cursor: u8,
     /// STE writer: mode chosen at entry.
     pub ste_mode: WriteMode,
     /// STE writer: current phase.
     pub ste_phase: u8,
+    /// The page an unmap in progress has cleared from its table (`iommu_iotlb_gather`):
+    /// set by the PTE clear, gone when the unmap returns.
+    pub unmap: Option<Unmapped>,
 }
 
 /// A thread's program counter, step count and registers.
@@ -225,6 +244,11 @@ pub struct State {
     pub iotlb: Vec<TlbEntry>,
     /// Per-tag history for invariant 3, sorted.
     pub history: Vec<TagHistory>,
+    /// The mappings of every page table, by [`PtId`] (each sorted by iova): the topology's
+    /// are the initial value, map and unmap change them.
+    pub pts: Vec<Vec<(u64, u64)>>,
+    /// Pages whose unmap has returned, sorted: no DMA may translate them any more.
+    pub unmapped: Vec<Unmapped>,
     /// Threads, by [`ThreadId`].
     pub threads: Vec<Thread>,
     /// State invariants broken in this state (bits of [`crate::check::Invariant::bit`]).
@@ -258,6 +282,11 @@ impl State {
             0 => None,
             t => Some(ThreadId(t - 1)),
         }
+    }
+
+    /// A walk of page table `pt`: the pa for an iova, if mapped.
+    pub fn walk(&self, pt: PtId, iova: u64) -> Option<u64> {
+        self.pts.get(pt.ix())?.iter().find(|(i, _)| *i == iova).map(|(_, pa)| *pa)
     }
 
     /// `xa_load()`.

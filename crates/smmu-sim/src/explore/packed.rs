@@ -21,7 +21,7 @@
 use super::fingerprint::FxBuild;
 use super::parts::{Bounds, Layout, Part};
 use crate::ids::{CtxId, DomainId, MasterId, MmId, PtId};
-use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, State, Tag, TagHistory, TlbEntry};
+use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, State, Tag, TagHistory, TlbEntry, Unmapped};
 use crate::ste::Ste;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -352,7 +352,10 @@ impl Packer {
                 for n in &s.notifiers {
                     match n {
                         None => w.u(0),
-                        Some(n) => [1, n.domain.0, n.mm.0, n.ctx.0, n.refs].iter().for_each(|v| w.u(u64::from(*v))),
+                        Some(n) => {
+                            [1, n.domain.0, n.mm.0, n.ctx.0, n.refs].iter().for_each(|v| w.u(u64::from(*v)));
+                            w.flags(&[n.cleared]);
+                        }
                     }
                 }
             }
@@ -368,6 +371,17 @@ impl Packer {
                 for h in &s.history {
                     w.u(tag_code(h.tag));
                     w.u(u64::from(h.pts));
+                }
+            }
+            Part::Pts => {
+                // How many tables there are is fixed by the world.
+                for map in &s.pts {
+                    w.u(map.len() as u64);
+                    map.iter().for_each(|&(iova, pa)| [iova, pa].iter().for_each(|v| w.u(*v)));
+                }
+                w.u(s.unmapped.len() as u64);
+                for u in &s.unmapped {
+                    [u64::from(u.pt.0), u.iova, u.pa].iter().for_each(|v| w.u(*v));
                 }
             }
             Part::Thread(i) => {
@@ -483,11 +497,18 @@ impl Packer {
                     mm: MmId(r.u8()),
                     ctx: CtxId(r.u8()),
                     refs: r.u8(),
+                    cleared: r.flag_bits()(0),
                 })
             }),
             Part::MmLocks => s.mm_pinned.iter_mut().chain(&mut s.locks).for_each(|v| *v = r.u8()),
             Part::Tlb => r.list(&mut s.iotlb, |r| self.tlbs.get(r.u())),
             Part::History => r.list(&mut s.history, |r| TagHistory { tag: tag_of(r.u()), pts: r.u() as u32 }),
+            Part::Pts => {
+                for map in &mut s.pts {
+                    r.list(map, |r| (r.u(), r.u()));
+                }
+                r.list(&mut s.unmapped, |r| Unmapped { pt: PtId(r.u8()), iova: r.u(), pa: r.u() });
+            }
             Part::Thread(i) => {
                 let t = &mut s.threads[i];
                 t.pc = r.u16();

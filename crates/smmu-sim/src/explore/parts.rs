@@ -14,7 +14,8 @@ pub(super) type Bounds = Vec<u32>;
 
 /// The parts of a state, in encoding order: each master, each domain, the descriptors, the
 /// ID allocators (`xa` and VMIDs), the notifiers, pinned ASIDs and locks, the IOTLB, the
-/// checker's history, each thread, and the broken invariants. A step rewrites few of them,
+/// checker's history, the page tables with the returned unmaps, each thread, and the broken
+/// invariants. A step rewrites few of them,
 /// so a successor's encoding copies the others from its parent's ([`Packer::encode_from`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Part {
@@ -26,6 +27,7 @@ pub(super) enum Part {
     MmLocks,
     Tlb,
     History,
+    Pts,
     Thread(usize),
     Broken,
 }
@@ -41,7 +43,7 @@ pub(super) struct Layout {
     broken: usize,
 }
 
-const GLOBALS: [Part; 6] = [Part::Ctxs, Part::Ids, Part::Notifiers, Part::MmLocks, Part::Tlb, Part::History];
+const GLOBALS: [Part; 7] = [Part::Ctxs, Part::Ids, Part::Notifiers, Part::MmLocks, Part::Tlb, Part::History, Part::Pts];
 
 impl Layout {
     pub(super) fn of(s: &State) -> Self {
@@ -92,7 +94,7 @@ impl Layout {
         for (on, part) in [(w.ctxs, Part::Ctxs), (w.ids, Part::Ids), (w.notifiers, Part::Notifiers)] {
             out |= if on { self.bit(part) } else { 0 };
         }
-        for (on, part) in [(w.mm_locks, Part::MmLocks), (w.tlb, Part::Tlb)] {
+        for (on, part) in [(w.mm_locks, Part::MmLocks), (w.tlb, Part::Tlb), (w.pts, Part::Pts)] {
             out |= if on { self.bit(part) } else { 0 };
         }
         out
@@ -131,6 +133,7 @@ impl Layout {
             Part::MmLocks => a.mm_pinned != b.mm_pinned || a.locks != b.locks,
             Part::Tlb => a.iotlb != b.iotlb,
             Part::History => a.history != b.history,
+            Part::Pts => a.pts != b.pts || a.unmapped != b.unmapped,
             Part::Thread(i) => a.threads[i] != b.threads[i],
             Part::Broken => a.broken != b.broken,
         };
@@ -155,6 +158,10 @@ impl Layout {
                 }
                 Part::Tlb => dst.iotlb.clone_from(&src.iotlb),
                 Part::History => dst.history.clone_from(&src.history),
+                Part::Pts => {
+                    dst.pts.clone_from(&src.pts);
+                    dst.unmapped.clone_from(&src.unmapped);
+                }
                 Part::Thread(i) => dst.threads[i] = src.threads[i],
                 Part::Broken => dst.broken = src.broken,
             }
@@ -197,6 +204,8 @@ pub(super) struct Writes {
     pub notifiers: bool,
     pub mm_locks: bool,
     pub tlb: bool,
+    /// It may write a page table or the returned unmaps.
+    pub pts: bool,
     /// It may write an STE or a CD (which the live references are computed from).
     pub hw: bool,
     /// It writes something the checker reads: the checker runs after it.

@@ -55,10 +55,16 @@ const IDS: u128 = 1 << 82;
 const NOTIF: u128 = 1 << 83;
 const MM: u128 = 1 << 84;
 const TLB: u128 = 1 << 85;
-const LOCKS: u32 = 86;
+/// The page tables' mappings and the returned unmaps.
+const PTS: u128 = 1 << 86;
+const LOCKS: u32 = 87;
+// Two global locks and two per domain must fit above `LOCKS`.
+const _: () = assert!(LOCKS as usize + 2 + 2 * crate::limits::MAX_DOMAINS <= 128);
 
 /// What the checker reads: STEs and CDs, devices lists, domain state, the domains'
-/// descriptors, the IOTLB and its history, and `arm_smmu_asid_lock` (lock slot 0).
+/// descriptors, the IOTLB and its history, and `arm_smmu_asid_lock` (lock slot 0). It also
+/// reads the returned unmaps and the threads' unmaps in flight, but only after a DMA, which
+/// writes the IOTLB; every step that changes those writes `PTS`, which a DMA reads.
 const VISIBLE: u128 = (0xffff << MHW) | (0xffff << DLIST) | (0xffff << DSTATE) | CTX_DOM | TLB | (1 << LOCKS);
 
 /// Resource bits of one kind for a set of objects (a 16-bit mask).
@@ -72,6 +78,7 @@ fn doms(d: DomArg) -> (u16, u128) {
         DomArg::Id(d) => (1 << d.0, 0),
         DomArg::Old | DomArg::Found => (u16::MAX, 0),
         DomArg::OfMaster(m) => (u16::MAX, bits(MDOM, 1 << m.0)),
+        DomArg::OfNotifier => (u16::MAX, NOTIF),
     }
 }
 
@@ -130,6 +137,16 @@ fn ste_reads(m: MasterId, t: SteTarget) -> u128 {
     }
 }
 
+/// What resolving an [`AsidArg`] reads.
+fn asid_reads(arg: AsidArg) -> u128 {
+    match arg {
+        AsidArg::Reg => 0,
+        AsidArg::Domain(d) => CTX_DOM | doms(d).1,
+        AsidArg::RegCtx => CTX,
+        AsidArg::Notifier => CTX | NOTIF,
+    }
+}
+
 fn rw(r: u128, w: u128) -> Fp {
     Fp { r: r | w, w }
 }
@@ -141,10 +158,17 @@ fn op_fp(op: Op) -> Fp {
             let (slots, r) = lock_bits(l);
             rw(r, slots)
         }
-        Op::Dma(m, ..) | Op::Walk(m, ..) => rw(one(MHW, m), TLB),
+        Op::Dma(m, ..) | Op::Walk(m, ..) => rw(one(MHW, m) | PTS, TLB),
         Op::TlbiAsid(AsidArg::Reg, _) => rw(0, TLB),
         Op::TlbiAsid(AsidArg::Domain(d), _) => rw(CTX_DOM | doms(d).1, TLB),
         Op::TlbiAsid(AsidArg::RegCtx, _) => rw(CTX, TLB),
+        Op::TlbiAsid(AsidArg::Notifier, _) => rw(CTX | NOTIF, TLB),
+        Op::TlbiVa(arg, _) => rw(asid_reads(arg), TLB),
+        Op::TlbiIpa(d, _) => rw(bits(DSTATE, 1 << d.0), TLB),
+        Op::PteSet(..) | Op::PteClear(..) | Op::UnmapDone => rw(0, PTS),
+        Op::NotifierWalk => Fp::default(),
+        Op::NotifierAt(_) => rw(NOTIF, 0),
+        Op::SetCleared | Op::NotifierFree => rw(0, NOTIF),
         Op::TlbiVmid(d) => rw(bits(DSTATE, 1 << d.0), TLB),
         Op::ReadOldDomain(m) => rw(one(MDOM, m), 0),
         Op::SetDomain(m, d) => rw(d.map_or(0, |d| doms(d).1), one(MDOM, m) | one(MMISC, m)),
@@ -211,7 +235,14 @@ fn sva_fp(op: Op) -> Fp {
 fn cond_reads(c: Cond) -> u128 {
     match c {
         Cond::SvaEnabled(m) | Cond::Ats(m) | Cond::Cdtab(m) => bits(MMISC, 1 << m.0),
-        Cond::NoOldDomain | Cond::NotFound | Cond::HaveNotifier | Cond::SteDone | Cond::NewAsid | Cond::HaveCtx => 0,
+        Cond::NoOldDomain
+        | Cond::NotFound
+        | Cond::HaveNotifier
+        | Cond::SteDone
+        | Cond::NewAsid
+        | Cond::HaveCtx
+        | Cond::Gathered => 0,
+        Cond::NotifiersDone(_) | Cond::Cleared => NOTIF,
         Cond::StageIs(d, _) => doms(d).1,
         Cond::Finalised(d) => doms(d).1 | bits(DSTATE, doms(d).0),
         Cond::CdLive(m, _) => masters(m).1 | bits(MHW, masters(m).0),
@@ -329,6 +360,7 @@ impl Footprints {
         let w = self.step[t].get(pc).map_or(u128::MAX, |fp| fp.w);
         let per = |bases: &[u32]| bases.iter().fold(0u16, |acc, b| acc | (w >> b) as u16);
         let lock_slots = u128::MAX << LOCKS;
+        let pts = w & PTS != 0;
         Writes {
             masters: per(&[MDOM, MMISC, MHW]),
             domains: per(&[DLIST, DSTATE]),
@@ -337,6 +369,7 @@ impl Footprints {
             notifiers: w & NOTIF != 0,
             mm_locks: w & (MM | lock_slots) != 0,
             tlb: w & TLB != 0,
+            pts,
             hw: bits(MHW, u16::MAX) & w != 0,
             visible: w & VISIBLE != 0,
         }

@@ -22,6 +22,7 @@ pub(super) fn dom_name(b: &Builder<'_>, d: crate::program::DomArg) -> String {
         DomArg::Old => "old".into(),
         DomArg::Found => "smmu_domain".into(),
         DomArg::OfMaster(m) => format!("{}'s domain", b.topo.master(m)),
+        DomArg::OfNotifier => "smmu_mn->domain".into(),
     }
 }
 

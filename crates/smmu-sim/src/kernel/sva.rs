@@ -11,15 +11,14 @@ use crate::source::File;
 use crate::state::Stage;
 use crate::variant::Variant;
 
-/// `arm_smmu_update_ctx_desc_devices(smmu_domain, IOMMU_NO_PASID, cd)`.
-fn update_ctx_desc_devices(b: &mut Builder<'_>) {
+/// `arm_smmu_update_ctx_desc_devices(smmu_domain, ssid, cd)` over the devices of `dom`.
+pub(super) fn update_ctx_desc_devices(b: &mut Builder<'_>, dom: DomArg, ssid: u8, src: CdSrc) {
     b.func("arm_smmu_update_ctx_desc_devices", File::Sva, |b| {
-        let dom = DomArg::Found;
         b.step(Op::Lock(LockArg::Devices(dom)), "devices_lock", "spin_lock_irqsave(smmu_domain->devices_lock)");
         b.silent(Op::CursorReset, "write_cd_loop", "list_for_each_entry(master, &smmu_domain->devices)");
         let top = b.here();
         let done = b.jump_if(Cond::CursorDone(dom), "fn");
-        write_ctx_desc(b, MasterArg::Cursor(dom), 0, CdSrc::Found);
+        write_ctx_desc(b, MasterArg::Cursor(dom), ssid, src);
         b.silent(Op::CursorNext, "fn", "next master");
         b.jump_to(top, "fn");
         b.land(done);
@@ -49,7 +48,7 @@ fn share_asid(b: &mut Builder<'_>) -> (super::Patch, super::Patch) {
         let full = b.jump("enospc");
         b.land(moved);
         b.store(Op::SetFoundAsid, "set_asid", "cd->asid = new_asid");
-        update_ctx_desc_devices(b);
+        update_ctx_desc_devices(b, DomArg::Found, 0, CdSrc::Found);
         b.step(Op::TlbiAsid(AsidArg::Reg, TlbiPurpose::Retire), "tlb_inv", "arm_smmu_tlb_inv_asid(smmu, asid)");
         b.step(Op::XaEraseOld, "xa_erase", "xa_erase(&arm_smmu_asid_xa, asid)");
         b.land(free);
@@ -137,11 +136,14 @@ pub fn sva_remove_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8) {
         b.func("arm_smmu_mmu_notifier_put", File::Sva, |b| {
             b.store(Op::NotifierPut, "fn", "if (!refcount_dec_and_test(&smmu_mn->refs)) return");
             let alive = b.jump_unless(Cond::NotifierGone, "fn");
+            let cleared = b.jump_if(Cond::Cleared, "cleared_check");
             b.step(
                 Op::TlbiAsid(AsidArg::RegCtx, TlbiPurpose::RetireIfLastRef),
                 "tlb_inv",
                 "arm_smmu_tlb_inv_asid(smmu, cd->asid)",
             );
+            b.land(cleared);
+            b.silent(Op::NotifierFree, "notifier_free", "mmu_notifier_put(&smmu_mn->mn)");
             b.func("arm_smmu_free_shared_cd", File::Sva, |b| {
                 b.step(Op::FreeCtx, "xa_erase", "if (arm_smmu_free_asid(cd)) xa_erase(cd->asid)");
                 let referenced = b.jump_if(Cond::CtxReferenced, "context_put");

@@ -20,6 +20,8 @@ const FILES: &[(&str, &str)] = &[
     ("vmid-lifecycle", include_str!("../scenarios/vmid-lifecycle.json")),
     ("vmid-lifecycle-swapped", include_str!("../scenarios/vmid-lifecycle-swapped.json")),
     ("two-bonds-unbind", include_str!("../scenarios/two-bonds-unbind.json")),
+    ("unmap-during-asid-change", include_str!("../scenarios/unmap-during-asid-change.json")),
+    ("sva-unbind-reuse", include_str!("../scenarios/sva-unbind-reuse.json")),
 ];
 
 /// Ids of the `attach-storm-N` family, smallest first.

@@ -669,7 +669,7 @@ mod tests {
             t.sort_by_key(|s| format!("{s:?}"));
             t
         };
-        for id in ["seed-race", "release-race", "attach-storm-2"] {
+        for id in ["seed-race", "release-race", "attach-storm-2", "unmap-during-asid-change", "sva-unbind-reuse"] {
             for v in Variant::ALL {
                 for g in Granularity::ALL {
                     let world = builtin::get(id).unwrap().compile(v, g).unwrap();

@@ -143,7 +143,8 @@ fn call_names(c: &Call) -> Vec<&str> {
         Call::AttachDev { master, domain } => vec![master, domain],
         Call::SvaSetDevPasid { master, process, .. } => vec![master, process],
         Call::SvaRemoveDevPasid { master, .. } | Call::ReleaseDevice { master } => vec![master],
-        Call::DomainFree { domain } => vec![domain],
+        Call::DomainFree { domain } | Call::Map { domain, .. } | Call::Unmap { domain, .. } => vec![domain],
+        Call::MmInvalidate { process, .. } | Call::MmRelease { process } => vec![process],
     }
 }
 

@@ -177,6 +177,36 @@ pub enum Call {
         /// The domain.
         domain: String,
     },
+    /// `iommu_map` of one page on a paging domain: `arm_smmu_map_pages`.
+    Map {
+        /// The domain.
+        domain: String,
+        /// The page's address.
+        iova: u64,
+        /// Where it goes.
+        pa: u64,
+    },
+    /// `iommu_unmap` of one page: `arm_smmu_unmap_pages`, then `arm_smmu_iotlb_sync`.
+    Unmap {
+        /// The domain.
+        domain: String,
+        /// The page's address.
+        iova: u64,
+    },
+    /// The CPU unmaps a page of a process: the PTE clear, then the mmu notifiers'
+    /// `arm_smmu_mm_arch_invalidate_secondary_tlbs`.
+    MmInvalidate {
+        /// The process.
+        process: String,
+        /// The page's address.
+        va: u64,
+    },
+    /// The process exits: `arm_smmu_mm_release` for each of its notifiers, on the PASID
+    /// the scenario binds it with.
+    MmRelease {
+        /// The process.
+        process: String,
+    },
 }
 
 impl Call {
@@ -187,8 +217,18 @@ impl Call {
             | Call::SvaSetDevPasid { master, .. }
             | Call::SvaRemoveDevPasid { master, .. }
             | Call::ReleaseDevice { master } => Some(master),
-            Call::DomainFree { .. } => None,
+            // iommu_map/unmap work on the domain; the mm core calls the notifiers without it.
+            Call::DomainFree { .. } | Call::Map { .. } | Call::Unmap { .. } => None,
+            Call::MmInvalidate { .. } | Call::MmRelease { .. } => None,
         }
+    }
+}
+
+/// A domain that has io-pgtable ops (`smmu_domain->pgtbl_ops`): S1 or S2.
+fn paging(topo: &Topology, d: DomainId) -> Result<DomainId, ScenarioError> {
+    match topo.domains[d.ix()].stage {
+        Stage::Bypass => err(format!("domain '{}' is an identity domain: it has no page table to map", topo.domain(d))),
+        _ => Ok(d),
     }
 }
 
@@ -468,6 +508,13 @@ impl Scenario {
                     kernel::core_call(&mut b, m, CoreFn::Release, |b| kernel::release_device(b, m))
                 }
                 Call::DomainFree { domain: d } => kernel::domain_free(&mut b, domain(d)?),
+                Call::Map { domain: d, iova, pa } => kernel::map(&mut b, paging(topo, domain(d)?)?, *iova, *pa),
+                Call::Unmap { domain: d, iova } => kernel::unmap(&mut b, paging(topo, domain(d)?)?, *iova),
+                Call::MmInvalidate { process, va } => kernel::mm_invalidate(&mut b, self.process(process)?, *va),
+                Call::MmRelease { process } => {
+                    let mm = self.process(process)?;
+                    kernel::mm_release(&mut b, mm, self.pasid_of(process))
+                }
             }
         }
         if t.calls.is_empty() {
@@ -475,6 +522,23 @@ impl Scenario {
         }
         let instrs = b.finish().map_err(|e| ScenarioError(format!("thread {}: {e}", quote(&t.name))))?;
         Ok(Program { name: t.name.clone(), device: false, instrs })
+    }
+
+    fn process(&self, name: &str) -> Result<MmId, ScenarioError> {
+        find(&self.processes, name, "process", |p| &p.name).map(MmId)
+    }
+
+    /// `mm_get_enqcmd_pasid(mm)`: the one PASID of a process, the one its first bind uses
+    /// (1 when the scenario never binds it).
+    fn pasid_of(&self, process: &str) -> u8 {
+        let binds = self.threads.iter().flat_map(|t| &t.calls);
+        binds
+            .filter_map(|c| match c {
+                Call::SvaSetDevPasid { process: p, pasid, .. } if p == process => Some(*pasid),
+                _ => None,
+            })
+            .next()
+            .unwrap_or(1)
     }
 
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {

@@ -122,6 +122,14 @@ mod wire2 {
         SvaRemoveDevPasid(String, u8),
         ReleaseDevice(String),
         DomainFree(String),
+        /// (domain, iova, pa).
+        Map(String, u64, u64),
+        /// (domain, iova).
+        Unmap(String, u64),
+        /// (process, va).
+        MmInvalidate(String, u64),
+        /// (process).
+        MmRelease(String),
     }
 
     /// What v1 cannot say. Append new variants at the end only.
@@ -154,6 +162,10 @@ fn call_to_wire(c: &Call) -> wire2::Call {
         Call::SvaRemoveDevPasid { master, pasid } => wire2::Call::SvaRemoveDevPasid(master, pasid),
         Call::ReleaseDevice { master } => wire2::Call::ReleaseDevice(master),
         Call::DomainFree { domain } => wire2::Call::DomainFree(domain),
+        Call::Map { domain, iova, pa } => wire2::Call::Map(domain, iova, pa),
+        Call::Unmap { domain, iova } => wire2::Call::Unmap(domain, iova),
+        Call::MmInvalidate { process, va } => wire2::Call::MmInvalidate(process, va),
+        Call::MmRelease { process } => wire2::Call::MmRelease(process),
     }
 }
 
@@ -164,6 +176,10 @@ fn call_from_wire(c: wire2::Call) -> Call {
         wire2::Call::SvaRemoveDevPasid(master, pasid) => Call::SvaRemoveDevPasid { master, pasid },
         wire2::Call::ReleaseDevice(master) => Call::ReleaseDevice { master },
         wire2::Call::DomainFree(domain) => Call::DomainFree { domain },
+        wire2::Call::Map(domain, iova, pa) => Call::Map { domain, iova, pa },
+        wire2::Call::Unmap(domain, iova) => Call::Unmap { domain, iova },
+        wire2::Call::MmInvalidate(process, va) => Call::MmInvalidate { process, va },
+        wire2::Call::MmRelease(process) => Call::MmRelease { process },
     }
 }
 
@@ -175,6 +191,9 @@ fn call_to_v1(c: &wire2::Call) -> Option<wire::Call> {
         wire2::Call::SvaRemoveDevPasid(m, p) => wire::Call::SvaRemoveDevPasid(m.clone(), *p),
         wire2::Call::ReleaseDevice(m) => wire::Call::ReleaseDevice(m.clone()),
         wire2::Call::DomainFree(d) => wire::Call::DomainFree(d.clone()),
+        wire2::Call::Map(..) | wire2::Call::Unmap(..) | wire2::Call::MmInvalidate(..) | wire2::Call::MmRelease(_) => {
+            return None
+        }
     })
 }
 

@@ -70,6 +70,7 @@ fn fewest_switches_violates_with_no_more_switches_than_shortest() {
         ("seed-race", Granularity::Source),
         ("release-race", Granularity::Mail),
         ("attach-storm-2", Granularity::Mail),
+        ("unmap-during-asid-change", Granularity::Source),
     ];
     for (id, g) in cases {
         let w = world(id, Variant::Pre, g);

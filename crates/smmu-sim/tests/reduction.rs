@@ -22,11 +22,20 @@ fn violated(s: &Summary) -> Vec<Invariant> {
 }
 
 /// Every built-in whose full search completes in well under a second: all of the seed race,
-/// the release race, attach-storm-1 and -2, and attach-storm-3 at mail granularity (its
-/// source-granularity PRE and attach-storm-4/5 are benchmark cases).
+/// the release race, attach-storm-1 and -2, attach-storm-3 at mail granularity (its
+/// source-granularity PRE and attach-storm-4/5 are benchmark cases), and the invalidation
+/// scenarios.
 fn cases() -> Vec<(String, Variant, Granularity)> {
     let mut out = Vec::new();
-    for id in ["seed-race", "release-race", "attach-storm-1", "attach-storm-2", "attach-storm-3"] {
+    for id in [
+        "seed-race",
+        "release-race",
+        "attach-storm-1",
+        "attach-storm-2",
+        "attach-storm-3",
+        "unmap-during-asid-change",
+        "sva-unbind-reuse",
+    ] {
         for v in Variant::ALL {
             for g in Granularity::ALL {
                 if id != "attach-storm-3" || g == Granularity::Mail || v != Variant::Pre {

@@ -42,7 +42,9 @@ fn matrix(d: DangerMap) -> DangerMap {
 
 #[test]
 fn symmetry_keeps_every_count_on_the_built_in_scenarios() {
-    for id in ["seed-race", "release-race", "attach-storm-1", "attach-storm-2", "attach-storm-3"] {
+    for id in
+        ["seed-race", "release-race", "attach-storm-1", "attach-storm-2", "attach-storm-3", "unmap-during-asid-change"]
+    {
         for v in Variant::ALL {
             for g in Granularity::ALL {
                 if id == "attach-storm-3" && (g == Granularity::Source || v == Variant::Pre) {

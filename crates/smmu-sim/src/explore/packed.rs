@@ -532,7 +532,7 @@ mod tests {
     /// last held a different state.
     #[test]
     fn decoding_gives_back_every_reachable_state() {
-        for name in ["seed-race", "release-race", "attach-storm-2"] {
+        for name in ["seed-race", "release-race", "attach-storm-2", "unmap-during-asid-change", "sva-unbind-reuse"] {
             for v in Variant::ALL {
                 for g in Granularity::ALL {
                     let world = builtin::get(name).unwrap().compile(v, g).unwrap();

@@ -113,9 +113,9 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     set_domain(b, m, y);
     list_and_cd(b, m, y, |b| {
         cdtab_alloc(b, m);
-        b.step(Op::Lock(LockArg::Asid), "write_cd", "mutex_lock(&arm_smmu_asid_lock)");
+        b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
-        b.step(Op::Unlock(LockArg::Asid), "write_cd", "mutex_unlock(&arm_smmu_asid_lock)");
+        b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
     });
     let name = b.topo.domain(y).to_string();
     install_ste(b, m, SteTarget::FromMaster, Some(&name));

@@ -70,6 +70,7 @@ fn tokens(op: Op, label: &str) -> &'static [&'static str] {
         Op::SetDomain(_, None) => &["master->domain = NULL;"],
         Op::AtsOff(_) => &["arm_smmu_disable_ats(master"],
         Op::AtsOn(_) => &["arm_smmu_enable_ats(master"],
+        Op::AtsSupported(_) => &["master->ats_enabled = arm_smmu_ats_supported(master);"],
         Op::ListDel(..) => &["list_del(&master->domain_head)", "list_del_init(&master->domain_head)"],
         Op::ListAdd(..) => &["list_add(&master->domain_head, &smmu_domain->devices)"],
         Op::CdtabAlloc(_) => &["arm_smmu_alloc_cd_tables(master)"],

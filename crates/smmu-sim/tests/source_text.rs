@@ -34,8 +34,14 @@ const EVERY_CALL: &str = r#"{
       { "fn": "release_device", "master": "A" } ] },
     { "name": "CPU1", "calls": [
       { "fn": "sva_set_dev_pasid", "master": "B", "pasid": 1, "process": "P" },
+      { "fn": "mm_invalidate", "process": "P", "va": 4096 },
+      { "fn": "mm_release", "process": "P" },
       { "fn": "sva_remove_dev_pasid", "master": "B", "pasid": 1 } ] },
     { "name": "CPU2", "calls": [
+      { "fn": "map", "domain": "s1", "iova": 8192, "pa": 57344 },
+      { "fn": "unmap", "domain": "s1", "iova": 4096 },
+      { "fn": "map", "domain": "s2", "iova": 8192, "pa": 61440 },
+      { "fn": "unmap", "domain": "s2", "iova": 4096 },
       { "fn": "domain_free", "domain": "s1" }, { "fn": "domain_free", "domain": "s2" },
       { "fn": "domain_free", "domain": "id" } ] }
   ]
@@ -116,6 +122,16 @@ fn tokens(op: Op, label: &str) -> &'static [&'static str] {
         Op::MarkFreed(_) => &["kfree(smmu_domain);"],
         Op::Release(_) => &["arm_smmu_free_cd_tables(master);"],
         Op::CursorNext | Op::CursorReset => &["list_for_each_entry(master, &smmu_domain->devices, domain_head)"],
+        Op::PteSet(..) => &["ops->map_pages("],
+        // The CPU's own PTE clear (the mm core) shows no lines; the model keeps none for it.
+        Op::PteClear(..) => &["ops->unmap_pages("],
+        Op::TlbiVa(..) => &["cmd.tlbi.asid\t= smmu_domain->cd.asid;", "arm_smmu_tlb_inv_range_asid("],
+        Op::TlbiIpa(..) => &["cmd.tlbi.vmid\t= smmu_domain->s2_cfg.vmid;"],
+        Op::SetCleared => &["smmu_mn->cleared = true;"],
+        Op::NotifierFree => &["mmu_notifier_put(&smmu_mn->mn);"],
+        // Silent steps show no lines of their own; these name the code they stand for.
+        Op::UnmapDone => &["arm_smmu_iotlb_sync("],
+        Op::NotifierWalk | Op::NotifierAt(_) => &["hlist_for_each_entry_rcu(subscription"],
         // A device's transaction or walk is not driver code and shows no lines.
         Op::Dma(..) | Op::Walk(..) => &[],
     }
@@ -166,6 +182,12 @@ fn shown() -> Vec<Shown> {
                     let Kind::Op(op) = i.kind else { panic!("a visible jump: {}", i.label) };
                     if i.src.file == File::Device {
                         assert!(matches!(op, Op::Dma(..) | Op::Walk(..)) && i.src.lines().is_none(), "{}", i.label);
+                        continue;
+                    }
+                    if i.src.file == File::Mm {
+                        // The CPU's PTE clear, or a thread's first (always visible) instruction.
+                        let cpu = matches!(op, Op::PteClear(..) | Op::NotifierWalk);
+                        assert!(cpu && i.src.lines().is_none(), "{}", i.label);
                         continue;
                     }
                     if i.src.file == File::Core {

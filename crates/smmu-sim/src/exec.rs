@@ -406,6 +406,7 @@ fn run_driver_op(world: &World, state: &mut State, t: ThreadId, op: Op) {
             });
         }
         Op::AtsOff(m) => state.masters[m.ix()].ats = false,
+        Op::AtsSupported(m) => state.masters[m.ix()].ats = world.topo.masters[m.ix()].ats_supported,
         Op::AtsOn(_) => {}
         Op::ListDel(d, m) => {
             if let Some(d) = dom(state, &regs, d) {

@@ -123,6 +123,8 @@ pub enum Op {
     AtsOff(MasterId),
     /// `arm_smmu_enable_ats()`.
     AtsOn(MasterId),
+    /// `master->ats_enabled = arm_smmu_ats_supported(master)` (v6.9, before the STE is built).
+    AtsSupported(MasterId),
     /// `list_del(&master->domain_head)`.
     ListDel(DomArg, MasterId),
     /// `list_add(&master->domain_head, &domain->devices)`.

@@ -172,7 +172,7 @@ fn op_fp(op: Op) -> Fp {
         Op::TlbiVmid(d) => rw(bits(DSTATE, 1 << d.0), TLB),
         Op::ReadOldDomain(m) => rw(one(MDOM, m), 0),
         Op::SetDomain(m, d) => rw(d.map_or(0, |d| doms(d).1), one(MDOM, m) | one(MMISC, m)),
-        Op::AtsOff(m) | Op::CdtabAlloc(m) | Op::BondAdd(m, _) => rw(0, one(MMISC, m)),
+        Op::AtsOff(m) | Op::AtsSupported(m) | Op::CdtabAlloc(m) | Op::BondAdd(m, _) => rw(0, one(MMISC, m)),
         Op::AtsOn(_) | Op::SteNextPhase | Op::CursorNext | Op::CursorReset => Fp::default(),
         Op::ListDel(d, _) | Op::ListAdd(d, _) => rw(doms(d).1, bits(DLIST, doms(d).0)),
         Op::XaAllocDomain(d) => rw(0, IDS | CTX_DOM | bits(DSTATE, 1 << d.0)),

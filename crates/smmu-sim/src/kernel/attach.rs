@@ -1,4 +1,5 @@
-//! `arm_smmu_attach_dev()`, `arm_smmu_detach_dev()` and `arm_smmu_release_device()`.
+//! `arm_smmu_attach_dev()`, `arm_smmu_detach_dev()` and `arm_smmu_release_device()`, and in
+//! v6.9 `arm_smmu_attach_dev_ste()` for the static identity and blocked domains.
 //!
 //! The difference between `pre` and `fix` is the patch of 9f7c68911579: the detach call moves
 //! from before the init_mutex block to after it, `arm_smmu_asid_lock` is taken right before it
@@ -35,6 +36,9 @@ fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
         let who = b.topo.master(m).to_string();
         b.silent(Op::ReadOldDomain(m), "fn", "smmu_domain = master->domain");
         let none = b.jump_if(Cond::NoOldDomain, "fn");
+        // v6.9 leaves the static identity domain without touching any list (v69.c:2523).
+        let identity =
+            (b.variant == Variant::V69).then(|| b.jump_if(Cond::StageIs(DomArg::Old, Stage::Bypass), "paging_check"));
         let no_ats = b.jump_unless(Cond::Ats(m), "disable_ats");
         b.store(Op::AtsOff(m), "disable_ats", format!("arm_smmu_disable_ats({who})"));
         b.land(no_ats);
@@ -42,7 +46,8 @@ fn detach_dev(b: &mut Builder<'_>, m: MasterId) {
         b.step(Op::Lock(LockArg::Devices(old)), "list_del", "spin_lock_irqsave(old->devices_lock)");
         b.step(Op::ListDel(old, m), "list_del", format!("list_del({who}) from old->devices"));
         b.step(Op::Unlock(LockArg::Devices(old)), "list_del", "spin_unlock_irqrestore(old->devices_lock)");
-        if b.variant == Variant::V69 {
+        if let Some(identity) = identity {
+            b.land(identity);
             b.land(none);
             return;
         }
@@ -113,9 +118,9 @@ fn attach_pre(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     set_domain(b, m, y);
     list_and_cd(b, m, y, |b| {
         cdtab_alloc(b, m);
-        b.step(Op::Lock(LockArg::Asid), "write_cd", "mutex_lock(&arm_smmu_asid_lock)");
+        b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
         write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(DomArg::Id(y)));
-        b.step(Op::Unlock(LockArg::Asid), "write_cd", "mutex_unlock(&arm_smmu_asid_lock)");
+        b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
     });
     let name = b.topo.domain(y).to_string();
     install_ste(b, m, SteTarget::FromMaster, Some(&name));
@@ -155,12 +160,16 @@ fn write_cd_v69(b: &mut Builder<'_>, m: MasterId, dom: DomArg) {
     write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Domain(dom));
 }
 
-/// v6.9: detach only leaves the list; the CD is written before the STE for S1, after for S2.
+/// v6.9: detach only leaves the list; ATS is decided before the STE is built, so the STE
+/// gets EATS and `arm_smmu_enable_ats()` runs; the CD is written before the STE for S1,
+/// after it for S2. Identity domains never get here (see [`attach_dev`]).
 fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     let dom = DomArg::Id(y);
     let failed = finalise_on_attach(b, y);
     b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
     detach_dev(b, m);
+    let label = format!("master->ats_enabled = arm_smmu_ats_supported({})", b.topo.master(m));
+    b.store(Op::AtsSupported(m), "ats_supported", label);
     list_and_cd(b, m, y, |b| write_cd_v69(b, m, dom));
     install_ste(b, m, SteTarget::Domain(dom), None);
     if b.topo.domains[y.ix()].stage != Stage::S1 {
@@ -175,8 +184,33 @@ fn attach_v69(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
     b.land(failed);
 }
 
+/// `arm_smmu_attach_dev_ste(dev, ste)` (v6.9), shared by the static identity and blocked
+/// domains: `arm_smmu_asid_lock` around detach and the STE write, then CD[0] is cleared
+/// outside the lock. `core` is the domain the iommu core then records (`None`: blocked).
+fn attach_dev_ste(b: &mut Builder<'_>, m: MasterId, core: Option<DomainId>) {
+    b.func("arm_smmu_attach_dev_ste", File::Main, |b| {
+        let busy = sva_check(b, m);
+        b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
+        detach_dev(b, m);
+        let target = core.map_or(SteTarget::Abort, |d| SteTarget::Domain(DomArg::Id(d)));
+        install_ste(b, m, target, None);
+        b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
+        let name = core.map_or_else(|| "blocked".to_string(), |d| b.topo.domain(d).to_string());
+        b.silent(Op::SetDomain(m, core.map(DomArg::Id)), "fn", format!("iommu core: group->domain = {name}"));
+        let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
+        write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
+        b.land(no_tab);
+        b.land(busy);
+    });
+}
+
 /// `arm_smmu_attach_dev(domain y, master m)` as a thread's call.
 pub fn attach_dev(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    if b.variant == Variant::V69 && b.topo.domains[y.ix()].stage == Stage::Bypass {
+        // 327e10b4: identity is the static domain with its own attach_dev (v69.c:2671-2678).
+        b.func("arm_smmu_attach_dev_identity", File::Main, |b| attach_dev_ste(b, m, Some(y)));
+        return;
+    }
     b.func("arm_smmu_attach_dev", File::Main, |b| {
         let busy = sva_check(b, m);
         match b.variant {
@@ -193,19 +227,11 @@ pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
     b.func("arm_smmu_release_device", File::Main, |b| {
         let who = b.topo.master(m).to_string();
         if b.variant == Variant::V69 {
-            // d36464f40f29: release goes through the static BLOCKED domain.
-            b.func("arm_smmu_attach_dev_ste", File::Main, |b| {
-                let busy = sva_check(b, m);
-                b.step(Op::Lock(LockArg::Asid), "asid_lock", "mutex_lock(&arm_smmu_asid_lock)");
-                detach_dev(b, m);
-                install_ste(b, m, SteTarget::Abort, None);
-                b.step(Op::Unlock(LockArg::Asid), "asid_unlock", "mutex_unlock(&arm_smmu_asid_lock)");
-                b.silent(Op::SetDomain(m, None), "fn", "iommu core: group->domain = blocked");
-                let no_tab = b.jump_unless(Cond::Cdtab(m), "clear_cd");
-                write_ctx_desc(b, MasterArg::Id(m), 0, CdSrc::Clear);
-                b.land(no_tab);
-                b.land(busy);
-            });
+            // d36464f40f29: release puts the STE back through a static domain. The source
+            // takes identity when `!disable_bypass` or the device requires direct mappings
+            // (v69.c:2944-2947); the model keeps disable_bypass set and has no such devices,
+            // so it is always the blocked domain.
+            b.func("arm_smmu_attach_dev_blocked", File::Main, |b| attach_dev_ste(b, m, None));
         } else {
             detach_dev(b, m);
         }

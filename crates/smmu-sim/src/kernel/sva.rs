@@ -131,7 +131,7 @@ pub fn sva_remove_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8) {
         b.step(Op::Lock(LockArg::Sva), "sva_lock", "mutex_lock(&sva_lock)");
         write_ctx_desc(b, MasterArg::Id(m), pasid, CdSrc::Clear);
         let who = b.topo.master(m).to_string();
-        b.store(Op::BondDel(m, pasid), "notifier_put", format!("list_del(&bond->list) from {who}->bonds"));
+        b.store(Op::BondDel(m, pasid), "bond_list_del", format!("list_del(&bond->list) from {who}->bonds"));
         let none = b.jump_unless(Cond::HaveNotifier, "fn");
         b.func("arm_smmu_mmu_notifier_put", File::Sva, |b| {
             b.store(Op::NotifierPut, "fn", "if (!refcount_dec_and_test(&smmu_mn->refs)) return");

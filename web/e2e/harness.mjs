@@ -170,3 +170,14 @@ export async function rerun(page, action) {
   await action();
   await page.waitForFunction((runs) => document.querySelector('#app-root')?.dataset.runs !== runs, runs, PATIENCE);
 }
+
+/** A fresh browser context (its own storage) with the page open and its first block drawn. */
+export async function openFresh(env, { width = 1280, height = 900, ...options } = {}) {
+  const context = await env.browser.newContext({ viewport: { width, height }, ...options });
+  context.setDefaultTimeout(PATIENCE.timeout);
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(env.server.url + '/');
+  await page.locator('.block').first().waitFor(PATIENCE);
+  return { page, errors, context };
+}

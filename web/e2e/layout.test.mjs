@@ -3,22 +3,13 @@
 // (chosen in the header or taken from the system) keep text readable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, waitText } from './harness.mjs';
+import { useServerAndBrowser, openFresh, screenshot, PATIENCE, rerun, waitText } from './harness.mjs';
 
 const COL = 132; // px per step column, as in src/components/timeline.rs
 const KEY = 'smmu-playground.theme'; // as in src/theme.rs
 const env = useServerAndBrowser();
 
-/** A fresh browser context (its own storage) with the page open. */
-async function open({ width = 1280, height = 900, ...options } = {}) {
-  const context = await env.browser.newContext({ viewport: { width, height }, ...options });
-  context.setDefaultTimeout(PATIENCE.timeout);
-  const page = await context.newPage();
-  const errors = collectErrors(page);
-  await page.goto(env.server.url + '/');
-  await page.locator('.block').first().waitFor(PATIENCE);
-  return { page, errors, context };
-}
+const open = (options) => openFresh(env, options);
 
 /** The timeline's scroll box in the viewport, its scroll offset and the labels' width. */
 function scrollBox(page) {

@@ -3,19 +3,11 @@
 // screen and on a phone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, PATIENCE, rerun, waitText } from './harness.mjs';
+import { useServerAndBrowser, openFresh, rerun, waitText } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
-async function open({ width = 1280, height = 900 } = {}) {
-  const context = await env.browser.newContext({ viewport: { width, height } });
-  context.setDefaultTimeout(PATIENCE.timeout);
-  const page = await context.newPage();
-  const errors = collectErrors(page);
-  await page.goto(env.server.url + '/');
-  await page.locator('.block').first().waitFor(PATIENCE);
-  return { page, errors, context };
-}
+const open = (options) => openFresh(env, options);
 
 test('the picker groups the library and the expected verdicts follow the choice', async () => {
   const { page, errors, context } = await open();

@@ -30,7 +30,11 @@ pub(crate) struct Target {
     /// Kernel variant: pre, fix or v6.9 (default: the scenario's).
     #[arg(long)]
     variant: Option<String>,
-    /// Step granularity: mail or source (default: the scenario's).
+    /// Step granularity (default: the scenario's), i.e. what folds into one step. mail: one step
+    /// per line of the thread's diagrams; a whole STE or CD write, with its CFGI + CMD_SYNC, is one
+    /// step, and bookkeeping stores fold into the step before them. source: every qword store,
+    /// CFGI + CMD_SYNC and STE writer phase is a step of its own, as the source does them; between
+    /// a store and its sync the SMMU may use either image.
     #[arg(long)]
     granularity: Option<String>,
     /// Print JSON instead of text.

@@ -49,10 +49,11 @@ pub fn all() -> Vec<Scenario> {
     ids().filter_map(get).collect()
 }
 
-/// `attach-storm-N`: the seed race scaled up. Masters `M1..MN` start on S1 domain `z`
-/// (ASID 1); CPU thread `CPUi` moves `Mi` to its own fresh S1 domain `yi` with `attach_dev`.
-/// Meanwhile `CPU0` binds process `P`, whose CPU ASID is 1, to the SVA master `S` (also on
-/// `z`) through PASID 1, so `share_asid` moves `z` to a new ASID while up to `N` masters are
+/// `attach-storm-N`: the seed race scaled up, with the seed race's roles. Masters `M0`, …,
+/// `M(N-1)` start on S1 domain `z` (ASID 1); CPU thread `CPUi` moves `Mi` to its own fresh S1
+/// domain `yi` with `attach_dev`, as `CPU0` moves `A` in the seed race. Meanwhile `CPUN` binds
+/// process `P`, whose CPU ASID is 1, to the SVA master `S` (also on `z`) through PASID 1, as
+/// `CPU1` binds `B` there, so `share_asid` moves `z` to a new ASID while up to `N` masters are
 /// between `list_del` and their new CD. No DMA lanes, so it stays tractable: `N + 1` threads.
 ///
 /// # Panics
@@ -70,12 +71,9 @@ pub fn attach_storm(n: usize) -> Scenario {
         ssids: 2,
         iommu_group: None,
     }];
-    let mut threads = vec![ThreadSpec {
-        name: "CPU0".into(),
-        calls: vec![Call::SvaSetDevPasid { master: "S".into(), pasid: 1, process: "P".into() }],
-    }];
-    for i in 1..=n {
-        page_tables.push(pt(format!("PT_y{i}"), 0x10000 + 0x1000 * i as u64));
+    let mut threads = Vec::new();
+    for i in 0..n {
+        page_tables.push(pt(format!("PT_y{i}"), 0x10000 + 0x1000 * (i as u64 + 1)));
         domains.push(DomainSpec { name: format!("y{i}"), stage: Stage::S1, page_table: format!("PT_y{i}"), id: None });
         masters.push(MasterSpec {
             name: format!("M{i}"),
@@ -90,17 +88,15 @@ pub fn attach_storm(n: usize) -> Scenario {
             calls: vec![Call::AttachDev { master: format!("M{i}"), domain: format!("y{i}") }],
         });
     }
+    threads.push(ThreadSpec {
+        name: format!("CPU{n}"),
+        calls: vec![Call::SvaSetDevPasid { master: "S".into(), pasid: 1, process: "P".into() }],
+    });
     Scenario {
         format: FORMAT,
         id: format!("attach-storm-{n}"),
         title: format!("{n} attach_dev call{} racing one SVA bind that shares z's ASID", if n == 1 { "" } else { "s" }),
-        description: format!(
-            "Scaling family of the seed race. Masters M1..M{n} start on domain z (ASID 1); CPU1..CPU{n} each move \
-             one of them to its own fresh domain y1..y{n}. CPU0 binds process P (CPU ASID 1) to the SVA master S, \
-             also on z, so share_asid moves z to a new ASID while any of the movers may be off z's devices list \
-             with CD[0] still on ASID 1. No DMA lanes; {} threads.",
-            n + 1
-        ),
+        description: storm_description(n),
         group: "Scaling".into(),
         expect: (n <= MAX_STORM_EXPECTED).then(storm_expect),
         mutations: Vec::new(),
@@ -113,8 +109,41 @@ pub fn attach_storm(n: usize) -> Scenario {
         masters,
         threads,
         dma: Vec::new(),
-        schedules: vec![storm_schedule(n, Granularity::Mail, 4), storm_schedule(n, Granularity::Source, 5)],
+        schedules: vec![storm_schedule(n, Granularity::Mail, 4, 12), storm_schedule(n, Granularity::Source, 5, 22)],
     }
+}
+
+/// `M0`, `M0 and M1`, `M0, M1 and M2`: the first `n` names with `prefix`, as a sentence lists them.
+fn names(prefix: &str, n: usize) -> String {
+    let all: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+    match all.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The storm's paragraph, in the seed race's terms: one mover reads as the seed race itself.
+fn storm_description(n: usize) -> String {
+    let movers = if n == 1 {
+        "Master M0 starts on domain z (ASID 1); CPU0 moves it to a fresh domain y0, as CPU0 moves A in the seed race."
+            .to_string()
+    } else {
+        format!(
+            "Masters {} start on domain z (ASID 1); {} each move one of them to its own fresh domain ({}), as CPU0 \
+             moves A in the seed race.",
+            names("M", n),
+            names("CPU", n),
+            names("y", n)
+        )
+    };
+    let anyone = if n == 1 { "the mover is" } else { "any of the movers may be" };
+    format!(
+        "Scaling family of the seed race. {movers} CPU{n} binds process P (CPU ASID 1) to the SVA master S, also on \
+         z, so share_asid moves z to a new ASID while {anyone} off z's devices list with CD[0] still on ASID 1. No \
+         DMA lanes; {} threads.",
+        n + 1
+    )
 }
 
 /// Largest `N` whose `attach-storm-N` carries expected verdicts: a test explores every
@@ -129,10 +158,11 @@ fn storm_expect() -> Expect {
     Expect { pre: Expected::Same(vec![Inv1, Inv2, Inv3]), fix: Expected::Same(vec![]), v69: Expected::Same(vec![]) }
 }
 
-/// Every mover runs `k` steps (past its `list_del`), then the bind runs: the race in PRE.
-fn storm_schedule(n: usize, granularity: Granularity, k: usize) -> ScheduleSpec {
-    let movers: Vec<String> = (1..=n).map(|i| format!("CPU{i}*{k}")).collect();
-    ScheduleSpec { granularity, variant: None, schedule: format!("{} CPU0", movers.join(" ")) }
+/// Every mover runs `k` steps (past its `list_del`), then the bind runs all its `bind` steps
+/// before the movers finish (the rest of a run goes to the lowest thread first): the race in PRE.
+fn storm_schedule(n: usize, granularity: Granularity, k: usize, bind: usize) -> ScheduleSpec {
+    let movers: Vec<String> = (0..n).map(|i| format!("CPU{i}*{k}")).collect();
+    ScheduleSpec { granularity, variant: None, schedule: format!("{} CPU{n}*{bind}", movers.join(" ")) }
 }
 
 /// Heading for built-ins without a group.

@@ -99,6 +99,20 @@ impl Granularity {
             Granularity::Source => "source",
         }
     }
+
+    /// What folds into one step, in one line: for the page's control and the CLI's help.
+    pub fn title(self) -> &'static str {
+        match self {
+            Granularity::Mail => {
+                "mail: one step per line of the thread's diagrams; a whole STE or CD write, with its \
+                 CFGI + CMD_SYNC, is one step, and bookkeeping stores fold into the step before them"
+            }
+            Granularity::Source => {
+                "source: every qword store, CFGI + CMD_SYNC and STE writer phase is a step of its own, \
+                 as the source does them; between a store and its sync the SMMU may use either image"
+            }
+        }
+    }
 }
 
 impl fmt::Display for Granularity {

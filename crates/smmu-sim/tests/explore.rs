@@ -116,7 +116,7 @@ fn shrink_handles_source_granularity_and_random_schedules() {
     for id in ["seed-race", "attach-storm-2"] {
         let w = world(id, Variant::Pre, Granularity::Source);
         let mut shrunk = 0;
-        for seed in 0..40 {
+        for seed in 0..120 {
             let s = sched::random(&w, seed);
             match explore::shrink(&w, &s, Invariant::Inv2) {
                 Some(small) => {

@@ -173,3 +173,55 @@ fn scenario_files_refuse_unknown_and_repeated_mutations() {
     let twice = with(r#"["no-cd-clear", "no-cd-clear"]"#).unwrap_err();
     assert!(twice.0.contains("twice"), "{twice}");
 }
+
+/// A range of names written `X1..X3`: `true` when `text` has two dots between letters or digits.
+fn has_dotted_range(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(4).any(|w| w[0].is_ascii_alphanumeric() && &w[1..3] == b".." && w[3].is_ascii_alphanumeric())
+}
+
+/// Titles and paragraphs list masters, CPUs and domains as a reviewer writes them: never
+/// `M1..M1` for one of them, nor any `X1..XN` range.
+#[test]
+fn built_in_texts_list_names_in_words() {
+    assert!(has_dotted_range("Masters M1..M1 start") && has_dotted_range("CPU1..CPU3"));
+    assert!(!has_dotted_range("M0, M1 and M2") && !has_dotted_range("so it stays tractable..."));
+    for s in builtin::all() {
+        for text in [&s.title, &s.description] {
+            assert!(!has_dotted_range(text), "{}: {text}", s.id);
+        }
+    }
+    let one = builtin::get("attach-storm-1").unwrap().description;
+    assert!(one.contains("Master M0 starts") && one.contains("CPU0 moves it"), "{one}");
+    let three = builtin::get("attach-storm-3").unwrap().description;
+    assert!(three.contains("Masters M0, M1 and M2") && three.contains("CPU0, CPU1 and CPU2 each"), "{three}");
+}
+
+/// The thread of a scenario whose first call is `attach_dev` or the SVA bind.
+fn thread_calling(s: &Scenario, attach: bool) -> Vec<&str> {
+    use smmu_sim::scenario::Call;
+    let wanted = |c: &Call| match c {
+        Call::AttachDev { .. } => attach,
+        Call::SvaSetDevPasid { .. } => !attach,
+        _ => false,
+    };
+    s.threads.iter().filter(|t| t.calls.first().is_some_and(wanted)).map(|t| t.name.as_str()).collect()
+}
+
+/// The storms give the CPUs the seed race's roles: the seed race's attaching CPU attaches in
+/// every storm, and with one mover its binding CPU binds.
+#[test]
+fn the_storms_keep_the_seed_race_roles() {
+    let seed = builtin::get("seed-race").unwrap();
+    let (attacher, binder) = (thread_calling(&seed, true), thread_calling(&seed, false));
+    assert_eq!((attacher.as_slice(), binder.as_slice()), (&["CPU0"][..], &["CPU1"][..]));
+    let one = builtin::get("attach-storm-1").unwrap();
+    assert_eq!((thread_calling(&one, true), thread_calling(&one, false)), (attacher.clone(), binder));
+    for n in 2..=builtin::MAX_STORM {
+        let s = builtin::attach_storm(n);
+        let movers = thread_calling(&s, true);
+        assert_eq!(movers.len(), n);
+        assert_eq!(movers[0], attacher[0], "{}", s.id);
+        assert_eq!(thread_calling(&s, false), [format!("CPU{n}")], "{}", s.id);
+    }
+}

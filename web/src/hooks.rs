@@ -155,7 +155,7 @@ pub fn focus(id: &str) -> bool {
 /// Where Trunk puts the worker's loader (`data-loader-shim`), next to the page. A worker
 /// started from the page's own origin, rather than from a `blob:` URL, is what the page's
 /// Content-Security-Policy (`worker-src 'self'`) allows.
-const WORKER_LOADER_JS: &str = "explore_worker_loader.js";
+pub const WORKER_LOADER_JS: &str = "explore_worker_loader.js";
 
 /// How long a started worker may stay silent before the check is reported as failed (it
 /// answers every 50 ms once running; the first answer waits for its wasm to load).
@@ -215,7 +215,7 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
                 .spawn_with_loader(WORKER_LOADER_JS)
         });
         let tag = run.tag.get();
-        bridge.send(Request::Start { run: tag, link, danger: true });
+        bridge.send(Request::Start { run: tag, link, danger: true, max_states: None });
         // A worker that cannot load (blocked script, no wasm) never answers: say so.
         yew::platform::spawn_local(async move {
             yew::platform::time::sleep(Duration::from_millis(WORKER_SILENCE_MS)).await;
@@ -343,6 +343,23 @@ pub fn use_permalink(state: &UseReducerHandle<AppState>, embed: bool) {
     let dispatch = state.dispatcher();
     use_effect_with((), move |_| {
         let listener = Closure::<dyn Fn()>::new(move || dispatch.dispatch(Action::OpenLink(location_hash())));
+        let window = web_sys::window();
+        if let Some(w) = &window {
+            let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(w) = &window {
+                let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+            }
+        }
+    });
+}
+
+/// Follows the address between the gallery (`#gallery`) and the playground.
+#[hook]
+pub fn use_gallery_route(set: UseStateSetter<bool>) {
+    use_effect_with((), move |_| {
+        let listener = Closure::<dyn Fn()>::new(move || set.set(crate::route::parse(&location_hash()).gallery));
         let window = web_sys::window();
         if let Some(w) = &window {
             let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());

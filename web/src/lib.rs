@@ -3,11 +3,13 @@
 //! One reducer ([`state::AppState`] with [`state::Action`]) owns the page state; it is shared
 //! through a context. Components in [`components`] render values computed by `smmu-sim` and
 //! dispatch actions; [`hooks`] hold the side effects (keyboard, focus, the permalink, the
-//! exhaustive check). [`route`] tells the full page from the embed (`#embed/v1.…`), [`share`]
+//! exhaustive check). [`route`] tells the full page from the embed (`#embed/v1.…`) and the
+//! gallery (`#gallery`, [`gallery`] and [`components::Gallery`]), [`share`]
 //! does the clipboard and downloads, [`storage`] keeps the session across a reload, [`theme`] the light or dark choice, and
 //! [`worker`] is the check's web worker, built as its own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
+pub mod gallery;
 pub mod history;
 pub mod hooks;
 pub mod moves;
@@ -19,7 +21,8 @@ pub mod theme;
 pub mod worker;
 
 use components::{
-    DangerPanel, Details, Embed, ExplorePanel, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline, WhyPanel,
+    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline,
+    WhyPanel,
 };
 use state::AppState;
 use yew::prelude::*;
@@ -27,9 +30,23 @@ use yew::prelude::*;
 /// The shared page state: the reducer handle, cloned into every component.
 pub type AppContext = UseReducerHandle<AppState>;
 
-/// Root component of the playground.
+/// Root component: the gallery at `#gallery`, else the playground (or its embed). Moving
+/// between the gallery and a link (`hashchange`) swaps them; the playground then opens what the
+/// address holds as on a fresh load.
 #[component]
 pub fn App() -> Html {
+    let gallery = use_state(|| route::parse(&hooks::location_hash()).gallery);
+    hooks::use_gallery_route(gallery.setter());
+    if *gallery {
+        html! { <Gallery /> }
+    } else {
+        html! { <Playground /> }
+    }
+}
+
+/// The playground, or its embed.
+#[component]
+fn Playground() -> Html {
     // The route is fixed at load: a link opened later (hashchange) stays in the same mode.
     let embed = use_memo((), |_| route::parse(&hooks::location_hash()).embed);
     let state = use_reducer_eq(|| AppState::initial(&hooks::location_hash(), storage::load().as_deref()));

@@ -38,6 +38,9 @@ pub enum Request {
         link: String,
         /// Also compute the danger windows.
         danger: bool,
+        /// Stop after this many unique states (none: the explorer's default limit).
+        #[serde(default)]
+        max_states: Option<u64>,
     },
     /// Stop the run under way.
     Cancel,
@@ -87,6 +90,9 @@ pub struct SummaryData {
     pub verdict: String,
     /// That reading in one line: exact counts, a labelled estimate, or "counts unknown".
     pub headline: String,
+    /// How the counts may be read: `exact`, `estimate` or `unknown`.
+    #[serde(default)]
+    pub counts: String,
 }
 
 /// One step of the danger map: thread, its name, index, function and label.
@@ -157,6 +163,7 @@ pub fn summary_data(s: &Summary, world: &World) -> SummaryData {
         symmetry: s.symmetry,
         verdict: Verdict::of(s, None).word().to_string(),
         headline: Verdict::of(s, None).headline("interleavings"),
+        counts: Verdict::of(s, None).counts_word().to_string(),
     }
 }
 
@@ -305,12 +312,12 @@ impl Worker for ExploreWorker {
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
-        let (run, link, want_danger) = match msg {
+        let (run, link, want_danger, max_states) = match msg {
             Request::Cancel => {
                 self.current.set(0);
                 return;
             }
-            Request::Start { run, link, danger } => (run, link, danger),
+            Request::Start { run, link, danger, max_states } => (run, link, danger, max_states),
         };
         self.current.set(run);
         let current = self.current.clone();
@@ -323,7 +330,8 @@ impl Worker for ExploreWorker {
                 Ok(w) => w,
                 Err(e) => return scope.respond(id, Reply::Failed(run, e)),
             };
-            let mut explorer = Explorer::new(&world, Limits::default());
+            let limits = max_states.map_or_else(Limits::default, |max_states| Limits { max_states });
+            let mut explorer = Explorer::new(&world, limits);
             loop {
                 let start = now();
                 let mut p = explorer.step(256);

@@ -195,9 +195,10 @@ fn import_errors_are_shown_not_panics() {
 #[wasm_bindgen_test]
 fn embed_routes_are_parsed() {
     use smmu_web::route::{parse, Route};
-    assert_eq!(parse("#embed/v1.abc"), Route { embed: true, link: "v1.abc".into() });
-    assert_eq!(parse("#embed"), Route { embed: true, link: String::new() });
-    assert_eq!(parse("#v1.abc"), Route { embed: false, link: "v1.abc".into() });
+    assert_eq!(parse("#embed/v1.abc"), Route { embed: true, gallery: false, link: "v1.abc".into() });
+    assert_eq!(parse("#embed"), Route { embed: true, gallery: false, link: String::new() });
+    assert_eq!(parse("#v1.abc"), Route { embed: false, gallery: false, link: "v1.abc".into() });
+    assert_eq!(parse("#gallery"), Route { embed: false, gallery: true, link: String::new() });
 }
 
 #[wasm_bindgen_test]

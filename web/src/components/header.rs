@@ -74,6 +74,9 @@ pub fn Header() -> Html {
             <div class="brand">
                 <h1>{ "smmu-playground" }</h1>
                 <span class="sub">{ "arm-smmu-v3 ASID races, step by step" }</span>
+                <a class="gallery-link" id="gallery-link" href={format!("#{}", crate::route::GALLERY)}>
+                    { "Gallery of every scenario" }
+                </a>
             </div>
             <ThemeToggle />
             <div class="controls">
@@ -93,13 +96,17 @@ pub fn Header() -> Html {
                     <span id="variant-label">{ "kernel" }</span>
                     <div class="segs" role="radiogroup" aria-labelledby="variant-label">{ for variants }</div>
                 </div>
-                <label class="ctl">
+                <label class="ctl" title={app.granularity.title()}>
                     <span>{ "granularity" }</span>
-                    <select id="granularity" ref={granularity_sel} onchange={on_granularity}>
+                    <select id="granularity" ref={granularity_sel} onchange={on_granularity}
+                        aria-describedby="granularity-note">
                         { for Granularity::ALL.iter().map(|g| html! {
-                            <option value={g.name()} selected={*g == app.granularity}>{ g.name() }</option>
+                            <option value={g.name()} title={g.title()} selected={*g == app.granularity}>{ g.name() }</option>
                         }) }
                     </select>
+                    <span class="sr-only" id="granularity-note">
+                        { "What folds into one step. " }{ app.granularity.title() }
+                    </span>
                 </label>
                 <FixSwitch />
             </div>

@@ -100,7 +100,7 @@ test('the gallery shows every built-in with the CLI verdicts, and caches them', 
   assert.ok(tooLarge > 0, 'the largest storms are past the bound');
   // Each card opens its permalink in the playground.
   const open = page.locator('.g-card[data-scenario="release-race"] .g-open a');
-  assert.equal(await open.getAttribute('aria-label'), 'Open release-race in the playground');
+  assert.equal(await open.textContent(), 'Open in playground: release-race', 'a name for each link');
   await screenshot(page, 'gallery');
   // A second visit reads every verdict from the cache: none is computed again.
   const again = await openGallery(context);
@@ -136,4 +136,24 @@ test('the header links to the gallery; on a phone it fits the width and is keybo
   await page.keyboard.press('Enter');
   await page.locator('.block').first().waitFor(PATIENCE);
   await context.close();
+});
+
+test('axe finds no violation in the gallery, light or dark, while computing and when done', async () => {
+  const { createRequire } = await import('node:module');
+  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  for (const colorScheme of ['light', 'dark']) {
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, colorScheme });
+    context.setDefaultTimeout(PATIENCE.timeout);
+    const { page } = await openGallery(context);
+    await page.addScriptTag({ path: axePath });
+    const audit = () =>
+      page.evaluate(async () => {
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length} nodes, e.g. ${v.nodes[0].target.join(' ')}`);
+      });
+    assert.deepEqual(await audit(), [], `${colorScheme}, on opening`);
+    await page.waitForFunction(allDone, null, PATIENCE);
+    assert.deepEqual(await audit(), [], `${colorScheme}, done`);
+    await context.close();
+  }
 });

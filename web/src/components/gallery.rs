@@ -275,8 +275,8 @@ fn card(e: &Entry, state: &GalleryState) -> Html {
             </table>
             <p class="g-open">
                 <span class="g-gran">{ format!("{} granularity", e.granularity) }</span>
-                <a href={format!("#{}", e.open)} aria-label={format!("Open {} in the playground", s.id)}>
-                    { "Open in playground" }
+                <a href={format!("#{}", e.open)}>
+                    { "Open in playground" }<span class="sr-only">{ format!(": {}", s.id) }</span>
                 </a>
             </p>
         </article>

@@ -373,7 +373,7 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
             }
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
-        Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova)),
+        Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova, image)),
         Op::TlbiAsid(arg, purpose) => {
             let asid = asid_of(state, &regs, arg);
             let retire = retires(state, &regs, purpose);
@@ -648,7 +648,7 @@ fn free_op(state: &mut State, regs: &mut Regs, op: Op) {
     }
 }
 
-/// Whether thread `t`'s next step is a DMA whose STE and CD would route it differently in
+/// Whether thread `t`'s next step is a DMA (or a walk-only access) whose STE and CD would route it differently in
 /// their memory images than in their synced ones: a step with two outcomes. At `mail`
 /// granularity every store is synced with its write, so this never holds there.
 pub fn two_images(world: &World, state: &State, t: ThreadId) -> bool {
@@ -656,7 +656,7 @@ pub fn two_images(world: &World, state: &State, t: ThreadId) -> bool {
         return false;
     };
     match program.instrs.get(usize::from(th.pc)).map(|i| i.kind) {
-        Some(Kind::Op(Op::Dma(m, ssid, _))) => {
+        Some(Kind::Op(Op::Dma(m, ssid, _) | Op::Walk(m, ssid, _))) => {
             route(state, m, ssid, Image::Synced) != route(state, m, ssid, Image::Memory)
         }
         _ => false,
@@ -670,9 +670,9 @@ fn dma(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image
 
 /// A walk without a transaction: the IOTLB fill of a miss, through the STE and CD the SMMU
 /// uses; a hit or a fault leaves everything as it was.
-fn walk(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64) -> Dma {
-    let result = translate(world, state, m, ssid, iova, Image::Synced);
-    Dma { master: m, ssid, iova, result, transaction: false, image: Image::Synced }
+fn walk(world: &World, state: &mut State, m: MasterId, ssid: u8, iova: u64, image: Image) -> Dma {
+    let result = translate(world, state, m, ssid, iova, image);
+    Dma { master: m, ssid, iova, result, transaction: false, image }
 }
 
 /// Where a transaction of `m` with substream `ssid` goes through `image` of its STE and CD:

@@ -50,7 +50,7 @@ pub use verdict::{Bound, Tally, Verdict};
 pub(crate) use counts::safety_mask;
 
 use crate::check::{self, Invariant};
-use crate::exec::{self, Outcome, Readiness};
+use crate::exec::{self, Image, Outcome, Readiness};
 use crate::ids::ThreadId;
 use crate::sched::Schedule;
 use crate::state::State;
@@ -421,8 +421,12 @@ impl<'w> Explorer<'w> {
                 }
                 Readiness::Finished => continue,
             }
-            let staged = self.successor(&mut scratch, t, range.clone());
+            let staged = self.successor(&mut scratch, t, Image::Synced, range.clone());
             scratch.staged.push(staged);
+            if exec::two_images(self.world, &scratch.base, t) {
+                let staged = self.successor(&mut scratch, t, Image::Memory, range.clone());
+                scratch.staged.push(staged);
+            }
         }
         self.push_all(id, &counts, &scratch.staged);
         scratch.staged.clear();
@@ -449,14 +453,14 @@ impl<'w> Explorer<'w> {
         }
     }
 
-    /// Runs thread `t`'s step from `scratch.base` (the node at `range` of the current layer)
-    /// and appends the successor's encoding to the next layer, staged for the lookup (whose
+    /// Runs thread `t`'s step from `scratch.base` (the node at `range` of the current layer),
+    /// a DMA through `image` of its STE and CD, and appends the successor's encoding to the next layer, staged for the lookup (whose
     /// index slot it reads now). `scratch.work` is left equal to `scratch.base`.
-    fn successor(&mut self, scratch: &mut Scratch, t: ThreadId, range: std::ops::Range<usize>) -> Staged {
+    fn successor(&mut self, scratch: &mut Scratch, t: ThreadId, image: Image, range: std::ops::Range<usize>) -> Staged {
         let pc = scratch.base.threads[t.ix()].pc;
         let plan = self.plans[t.ix()].get(usize::from(pc)).copied().unwrap_or(Plan::ALL);
         let work = &mut scratch.work;
-        let outcome = exec::step(self.world, work, t);
+        let outcome = exec::step_image(self.world, work, t, image, None);
         let checked = plan.check || outcome != Outcome::default();
         let mask = match checked {
             true => {
@@ -482,7 +486,7 @@ impl<'w> Explorer<'w> {
         let fp = (self.fingerprint)(&self.next.bytes[at..]);
         self.index.touch(fp);
         let len = (self.next.bytes.len() - at) as u32;
-        Staged { at, len, fp, thread: t, pc, mask }
+        Staged { at, len, fp, choice: graph::choice_byte(t, image == Image::Memory), pc, mask }
     }
 
     /// Decodes the node at `range` of the current layer into `scratch.base` and `work`: only
@@ -539,7 +543,7 @@ impl<'w> Explorer<'w> {
                 return;
             };
             if let Some(g) = &mut self.graph {
-                g.edges.push(Edge { to, pc: s.pc, thread: s.thread.0, mask: s.mask });
+                g.edges.push(Edge { to, pc: s.pc, choice: s.choice, mask: s.mask });
                 if g.edges.len() >= u32::MAX as usize {
                     self.drop_graph();
                 }
@@ -551,8 +555,8 @@ impl<'w> Explorer<'w> {
     /// Adds a staged transition's target to the next layer: its id, or `None` at the state
     /// limit. The next layer's arena is kept up to `end`; a new target is moved there.
     fn push(&mut self, s: &Staged, end: &mut usize, parent: u32, counts: &Counts) -> Option<u32> {
-        let (t, mask, fp) = (s.thread, s.mask, s.fp);
-        self.record_first(mask, parent, t.0);
+        let (choice, mask, fp) = (s.choice, s.mask, s.fp);
+        self.record_first(mask, parent, choice);
         let mut overflow = false;
         let bytes = &self.next.bytes[s.at..s.at + s.len as usize];
         let at_limit = self.parents.len() as u64 >= self.limits.max_states;
@@ -571,7 +575,7 @@ impl<'w> Explorer<'w> {
                 }
                 self.index.insert(vacant, fp, self.next.nodes.len() as u32);
                 let id = self.parents.len() as u32;
-                self.parents.push((parent, t.0));
+                self.parents.push((parent, choice));
                 if self.parents.len() as u64 > self.graph_limit {
                     self.drop_graph();
                 }
@@ -588,19 +592,21 @@ impl<'w> Explorer<'w> {
         Some(id)
     }
 
+    /// The schedule from the start to `end`: a state and the choice byte of a last step
+    /// from it (`u8::MAX` for none).
     fn path(&self, end: (u32, u8)) -> Schedule {
         let mut out = Vec::new();
         if end.1 != u8::MAX {
-            out.push(ThreadId(end.1));
+            out.push(graph::choice_of(end.1));
         }
         let mut id = end.0;
         while id != 0 && id != u32::MAX {
-            let (parent, t) = self.parents[id as usize];
-            out.push(ThreadId(t));
+            let (parent, choice) = self.parents[id as usize];
+            out.push(graph::choice_of(choice));
             id = parent;
         }
         out.reverse();
-        Schedule(out)
+        Schedule::from_marked(out)
     }
 
     /// The kept graph, once the search has ended without hitting a limit.

@@ -7,7 +7,9 @@
 //! schedule runs out, the remaining threads finish lowest index first (marked `auto`).
 //!
 //! Text form: thread names or indices separated by spaces, commas or dots, with an optional
-//! repeat count `NAME*k`: `0.0.1.1`, `CPU0*2 CPU1*3`.
+//! repeat count `NAME*k`: `0.0.1.1`, `CPU0*2 CPU1*3`. A DMA step marked `:mem` (`DMA_A:mem`)
+//! goes through the memory image of its STE and CD instead of the synced one, where a store
+//! to them is pending ([`exec::two_images`]).
 
 use crate::check::{self, Invariant, Violation};
 use crate::exec::{self, Readiness};
@@ -18,7 +20,7 @@ use crate::state::State;
 use crate::text::quote;
 use crate::trace::{Note, Trace, TraceStep};
 use crate::world::World;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 mod translate;
 pub use translate::translate;
@@ -26,9 +28,17 @@ pub use translate::translate;
 /// Longest schedule accepted, in choices ([`crate::limits::MAX_SCHEDULE`]).
 pub const MAX_LEN: usize = crate::limits::MAX_SCHEDULE;
 
-/// A sequence of thread choices.
+/// A sequence of thread choices, and the DMA steps that take the memory image.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Schedule(pub Vec<ThreadId>);
+pub struct Schedule(pub Vec<ThreadId>, pub Memory);
+
+/// The steps that go through the memory image of their STE and CD ([`exec::Image::Memory`]),
+/// each named by its thread and its index among that thread's steps (0-based). Steps of one
+/// thread keep their order whatever a schedule does, so moving steps around keeps the marks.
+pub type Memory = BTreeSet<(ThreadId, u16)>;
+
+/// The suffix that marks a choice as taking the memory image.
+const MEM: &str = ":mem";
 
 /// A schedule that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,10 +53,30 @@ impl std::fmt::Display for ScheduleError {
 impl std::error::Error for ScheduleError {}
 
 impl Schedule {
+    /// A schedule of thread choices with every DMA through the synced images.
+    pub fn of(threads: Vec<ThreadId>) -> Schedule {
+        Schedule(threads, Memory::new())
+    }
+
+    /// A schedule from choices, each with whether it takes the memory image.
+    pub fn from_marked(choices: impl IntoIterator<Item = (ThreadId, bool)>) -> Schedule {
+        let mut nth = [0u16; crate::limits::MAX_THREADS];
+        let mut out = Schedule::default();
+        for (t, memory) in choices {
+            let k = nth.get_mut(t.ix()).map(|k| std::mem::replace(k, k.saturating_add(1))).unwrap_or_default();
+            if memory {
+                out.1.insert((t, k));
+            }
+            out.0.push(t);
+        }
+        out
+    }
+
     /// Parses the text form against the threads of `world`. The length is checked before
     /// any choice is stored, so a huge repeat count costs nothing.
     pub fn parse(text: &str, world: &World) -> Result<Schedule, ScheduleError> {
-        let mut out = Vec::new();
+        let mut out = Schedule::default();
+        let mut nth = vec![0u16; world.n_threads()];
         for token in text.split(separator).filter(|t| !t.is_empty()) {
             let (name, count) = match token.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
@@ -55,21 +85,20 @@ impl Schedule {
                 },
                 None => (token, 1),
             };
-            let Some(t) = thread_by_name(world, name) else {
-                let names: Vec<_> = world.programs.iter().map(|p| p.name.as_str()).collect();
-                let known = names.join(", ");
-                return Err(ScheduleError(format!(
-                    "unknown thread {} in schedule (threads: {known}, or 0..{})",
-                    quote(name),
-                    names.len().saturating_sub(1)
-                )));
-            };
-            if out.len().checked_add(count).is_none_or(|n| n > MAX_LEN) {
+            let (t, memory) = choice(world, name)?;
+            if out.0.len().checked_add(count).is_none_or(|n| n > MAX_LEN) {
                 return Err(ScheduleError(too_long()));
             }
-            out.extend(std::iter::repeat_n(t, count));
+            for _ in 0..count {
+                let k = &mut nth[t.ix()];
+                if memory {
+                    out.1.insert((t, *k));
+                }
+                *k += 1;
+                out.0.push(t);
+            }
         }
-        Ok(Schedule(out))
+        Ok(out)
     }
 
     /// Refuses a schedule that is too long or names a thread `world` does not have.
@@ -77,7 +106,11 @@ impl Schedule {
         if self.0.len() > MAX_LEN {
             return Err(ScheduleError(too_long()));
         }
-        match self.0.iter().find(|t| !world.has_thread(**t)) {
+        if self.1.len() > MAX_LEN || self.1.iter().any(|(_, k)| usize::from(*k) >= MAX_TRACE) {
+            return Err(ScheduleError(format!("a memory-image mark beyond step {MAX_TRACE} (the limit)")));
+        }
+        let marked = self.1.iter().map(|(t, _)| t);
+        match self.0.iter().chain(marked).find(|t| !world.has_thread(**t)) {
             Some(t) => Err(ScheduleError(format!(
                 "the schedule names thread {}, but the scenario has {} threads",
                 t.0,
@@ -87,9 +120,27 @@ impl Schedule {
         }
     }
 
+    /// Whether the `nth` step of thread `t` takes the memory image.
+    pub fn memory(&self, t: ThreadId, nth: u16) -> bool {
+        self.1.contains(&(t, nth))
+    }
+
+    /// Each choice with whether it is marked for the memory image.
+    fn marked(&self) -> impl Iterator<Item = (ThreadId, bool)> + '_ {
+        let mut nth: Vec<u16> = Vec::new();
+        self.0.iter().map(move |&t| {
+            if nth.len() <= t.ix() {
+                nth.resize(t.ix() + 1, 0);
+            }
+            let k = nth[t.ix()];
+            nth[t.ix()] = k.saturating_add(1);
+            (t, self.memory(t, k))
+        })
+    }
+
     /// The compact text form: indices joined by dots (`0.0.1`).
     pub fn to_text(&self) -> String {
-        let parts: Vec<String> = self.0.iter().map(|t| t.0.to_string()).collect();
+        let parts: Vec<String> = self.marked().map(|(t, m)| format!("{}{}", t.0, if m { MEM } else { "" })).collect();
         parts.join(".")
     }
 
@@ -97,15 +148,17 @@ impl Schedule {
     /// name is not one token (it holds a separator or a `*`) is written as its index, and so
     /// is a thread the world does not have, which [`Schedule::parse`] refuses.
     pub fn to_names(&self, world: &World) -> String {
+        let choices: Vec<(ThreadId, bool)> = self.marked().collect();
         let mut parts: Vec<String> = Vec::new();
         let mut i = 0;
-        while i < self.0.len() {
-            let t = self.0[i];
-            let run = self.0[i..].iter().take_while(|x| **x == t).count();
+        while i < choices.len() {
+            let (t, m) = choices[i];
+            let run = choices[i..].iter().take_while(|x| **x == (t, m)).count();
             let name = match world.programs.get(t.ix()) {
                 Some(p) if one_token(&p.name) => p.name.clone(),
                 _ => t.0.to_string(),
             };
+            let name = if m { format!("{name}{MEM}") } else { name };
             parts.push(if run > 1 { format!("{name}*{run}") } else { name });
             i += run;
         }
@@ -118,10 +171,32 @@ fn separator(c: char) -> bool {
     c.is_whitespace() || c == ',' || c == '.'
 }
 
-/// A name that is one token of a schedule's text, with or without a repeat count: it reads
-/// back as its thread, since the exact name is looked up first and names are distinct.
+/// A name that is one token of a schedule's text, with or without a repeat count and a
+/// `:mem` mark: it reads back as its thread, since the exact name is looked up first and
+/// names are distinct.
 fn one_token(name: &str) -> bool {
-    !name.is_empty() && !name.contains(|c| separator(c) || c == '*')
+    !name.is_empty() && !name.contains(|c| separator(c) || c == '*' || c == ':')
+}
+
+/// The thread a choice names, and whether it is marked `:mem`. The exact name is looked up
+/// first, so a thread whose name ends in `:mem` is still found.
+fn choice(world: &World, name: &str) -> Result<(ThreadId, bool), ScheduleError> {
+    if let Some(t) = thread_by_name(world, name) {
+        return Ok((t, false));
+    }
+    if let Some(t) = name.strip_suffix(MEM).and_then(|n| thread_by_name(world, n)) {
+        return Ok((t, true));
+    }
+    if let Some((_, mark)) = name.rsplit_once(':').filter(|(n, _)| thread_by_name(world, n).is_some()) {
+        return Err(ScheduleError(format!("unknown mark {} in schedule (only :mem)", quote(mark))));
+    }
+    let names: Vec<_> = world.programs.iter().map(|p| p.name.as_str()).collect();
+    Err(ScheduleError(format!(
+        "unknown thread {} in schedule (threads: {}, or 0..{})",
+        quote(name),
+        names.join(", "),
+        names.len().saturating_sub(1)
+    )))
 }
 
 /// A deferred request: the thread, its position in the schedule, the lock it found held.
@@ -135,7 +210,8 @@ fn too_long() -> String {
 /// [`Schedule::check`] refuses, and a run longer than [`MAX_TRACE`] steps.
 pub fn run(world: &World, schedule: &Schedule) -> Result<Trace, ScheduleError> {
     schedule.check(world)?;
-    let mut runner = Runner { world, state: world.initial.clone(), trace: Trace::default(), too_long: false };
+    let mut runner =
+        Runner { world, memory: &schedule.1, state: world.initial.clone(), trace: Trace::default(), too_long: false };
     let mut pending: VecDeque<Request> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {
@@ -159,6 +235,7 @@ pub fn run(world: &World, schedule: &Schedule) -> Result<Trace, ScheduleError> {
 
 struct Runner<'a> {
     world: &'a World,
+    memory: &'a Memory,
     state: State,
     trace: Trace,
     /// Set when a step was refused because the trace holds [`MAX_TRACE`] steps.
@@ -176,7 +253,8 @@ impl Runner<'_> {
         let program = &self.world.programs[t.ix()].instrs;
         let index = self.trace.steps.len();
         let mut ran = Vec::new();
-        let outcome = exec::step_recording(self.world, &mut self.state, t, Some(&mut ran));
+        let image = self.image(t);
+        let outcome = exec::step_image(self.world, &mut self.state, t, image, Some(&mut ran));
         let folded: Vec<&str> = ran[1..]
             .iter()
             .map(|(pc, _)| &program[usize::from(*pc)])
@@ -191,6 +269,20 @@ impl Runner<'_> {
         step.folded = folded.iter().map(|l| l.to_string()).collect();
         self.trace.steps.push(step);
         self.trace.states.push(self.state.clone());
+    }
+
+    /// The image thread `t`'s next step takes: the memory image where the schedule marks it
+    /// and the step has two outcomes; a mark on any other step is noted and ignored.
+    fn image(&mut self, t: ThreadId) -> exec::Image {
+        let nth = self.state.threads[t.ix()].steps;
+        if !self.memory.contains(&(t, nth)) {
+            return exec::Image::Synced;
+        }
+        if exec::two_images(self.world, &self.state, t) {
+            return exec::Image::Memory;
+        }
+        self.trace.notes.push(Note::NoMemoryImage { thread: t, step: nth });
+        exec::Image::Synced
     }
 
     /// Runs deferred requests whose threads can now run, oldest first, until none can.
@@ -266,7 +358,7 @@ fn strategy(world: &World, mut pick: impl FnMut(&[ThreadId]) -> ThreadId) -> Sch
         let ready: Vec<ThreadId> =
             world.thread_ids().filter(|t| exec::readiness(world, &state, *t) == Readiness::Ready).collect();
         if ready.is_empty() || out.len() >= MAX_TRACE {
-            return Schedule(out);
+            return Schedule::of(out);
         }
         let t = pick(&ready);
         exec::step(world, &mut state, t);

@@ -141,6 +141,8 @@ mod wire2 {
         Mutations(Vec<u8>),
         /// A DMA lane (by index) that only walks: `walk_only`.
         WalkOnly(u8),
+        /// The schedule's memory-image marks: (thread, index among its steps).
+        Memory(Vec<(u8, u16)>),
     }
 
     /// The v2 payload.
@@ -246,6 +248,7 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
                 let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a walk names a missing DMA lane"))?;
                 l.walk_only = true;
             }
+            wire2::Ext::Memory(_) => return Err(damaged("a second set of memory-image marks")),
             wire2::Ext::Mutations(codes) => {
                 // At most one of each (checked with the rest of the scenario after this).
                 if codes.len() > MUTATION_CODES.len() {
@@ -285,7 +288,35 @@ fn to_wire(link: &Link) -> wire2::Link {
         schedule: runs,
         cursor: link.cursor,
     };
-    (base, exts_of(s))
+    let mut exts = exts_of(s);
+    if !link.schedule.1.is_empty() {
+        exts.push(wire2::Ext::Memory(link.schedule.1.iter().map(|(t, k)| (t.0, *k)).collect()));
+    }
+    (base, exts)
+}
+
+/// Takes the memory-image marks out of the extension records, checked against the threads.
+fn take_memory(exts: &mut Vec<wire2::Ext>, threads: usize) -> Result<crate::sched::Memory, LinkError> {
+    let Some(i) = exts.iter().position(|e| matches!(e, wire2::Ext::Memory(_))) else {
+        return Ok(crate::sched::Memory::new());
+    };
+    let wire2::Ext::Memory(marks) = exts.remove(i) else { unreachable!("found by position") };
+    if marks.len() > crate::sched::MAX_LEN {
+        return Err(damaged(format!("more than {} memory-image marks, the limit", crate::sched::MAX_LEN)));
+    }
+    let mut out = crate::sched::Memory::new();
+    for (t, k) in marks {
+        if usize::from(t) >= threads {
+            return Err(damaged(format!(
+                "a memory-image mark names thread {t}, but the scenario has {threads} threads"
+            )));
+        }
+        if usize::from(k) >= MAX_TRACE {
+            return Err(damaged("a memory-image mark is past the longest run"));
+        }
+        out.insert((crate::ids::ThreadId(t), k));
+    }
+    Ok(out)
 }
 
 /// The v1 layout of a link, when it needs nothing v1 lacks.
@@ -338,7 +369,7 @@ fn damaged(why: impl Into<String>) -> LinkError {
     LinkError::Damaged(why.into())
 }
 
-fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
+fn from_wire((w, mut exts): wire2::Link) -> Result<Link, LinkError> {
     let stage = |c: u8| match c {
         0 => Ok(crate::state::Stage::S1),
         1 => Ok(crate::state::Stage::S2),
@@ -360,6 +391,7 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
     if let Some((t, _)) = w.schedule.iter().find(|(t, _)| usize::from(*t) >= threads) {
         return Err(damaged(format!("the schedule names thread {t}, but the scenario has {threads} threads")));
     }
+    let memory = take_memory(&mut exts, threads)?;
     if w.cursor.is_some_and(|c| usize::try_from(c).is_ok_and(|c| c >= MAX_TRACE)) {
         return Err(damaged("the selected step is past the longest run"));
     }
@@ -402,7 +434,7 @@ fn from_wire((w, exts): wire2::Link) -> Result<Link, LinkError> {
     apply_exts(&mut scenario, exts)?;
     crate::limits::check_scenario(&scenario).map_err(|e| damaged(e.0))?;
     restore_prose(&mut scenario);
-    Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect()), cursor: w.cursor })
+    Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect(), memory), cursor: w.cursor })
 }
 
 /// Title, description, group, expected verdicts and default schedules come from the

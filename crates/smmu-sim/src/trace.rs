@@ -20,6 +20,14 @@ pub enum Note {
         /// The thread.
         thread: ThreadId,
     },
+    /// The schedule marked a step for the memory image, but it is not a DMA whose STE or CD
+    /// has a pending store that would route it differently; it used the synced image.
+    NoMemoryImage {
+        /// The thread.
+        thread: ThreadId,
+        /// The step's index among the thread's steps.
+        step: u16,
+    },
 }
 
 /// One step of a trace.
@@ -99,9 +107,11 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// The schedule that replays this trace exactly (the threads in the order they ran).
+    /// The schedule that replays this trace exactly: the threads in the order they ran, and
+    /// the DMA steps that went through the memory image.
     pub fn schedule(&self) -> crate::sched::Schedule {
-        crate::sched::Schedule(self.steps.iter().map(|s| s.thread).collect())
+        let memory = |s: &TraceStep| s.outcome.dma.is_some_and(|d| d.image == crate::exec::Image::Memory);
+        crate::sched::Schedule::from_marked(self.steps.iter().map(|s| (s.thread, memory(s))))
     }
 
     /// Violated invariants that count as safety violations.
@@ -187,12 +197,25 @@ pub fn render(world: &World, trace: &Trace) -> String {
         }
     }
     for n in &trace.notes {
-        let Note::Dropped { position, thread } = n;
-        let name = &world.programs[thread.ix()].name;
-        let _ = writeln!(out, "note: position {position} asked for {name}, which had already finished");
+        let _ = writeln!(out, "note: {}", note_text(world, n));
     }
     out.push_str(&verdict(trace));
     out
+}
+
+/// A scheduler note in words.
+pub fn note_text(world: &World, n: &Note) -> String {
+    let name = |t: &ThreadId| world.programs.get(t.ix()).map_or("?", |p| p.name.as_str()).to_string();
+    match n {
+        Note::Dropped { position, thread } => {
+            format!("position {position} asked for {}, which had already finished", name(thread))
+        }
+        Note::NoMemoryImage { thread, step } => format!(
+            "step {step} of {} was marked :mem, but no pending store would route it differently; \
+             it used the synced image",
+            name(thread)
+        ),
+    }
 }
 
 /// One line per invariant family: the verdict of a trace.

@@ -116,12 +116,12 @@ pub fn lanes(world: &World) -> Vec<Lane> {
 pub fn move_step(schedule: &Schedule, from: usize, to: usize) -> Schedule {
     let mut s = schedule.0.clone();
     if from >= s.len() {
-        return Schedule(s);
+        return Schedule(s, schedule.1.clone());
     }
     let t = s.remove(from);
     let to = to.min(s.len());
     s.insert(to, t);
-    Schedule(s)
+    Schedule(s, schedule.1.clone())
 }
 
 /// Status of one invariant at a cursor.
@@ -351,7 +351,7 @@ pub fn move_block(schedule: &Schedule, from: usize, to: usize) -> (Schedule, usi
         at
     };
     out.extend(&s[hi + 1..]);
-    (Schedule(out), landed)
+    (Schedule(out, schedule.1.clone()), landed)
 }
 
 /// Moves the block at `from` one step of another thread earlier (`later == false`) or later,

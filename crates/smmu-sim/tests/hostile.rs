@@ -31,7 +31,7 @@ fn decode_err(text: &str) -> String {
 #[test]
 fn a_schedule_naming_a_foreign_thread_is_refused_not_run() {
     let mut link = seed_link();
-    link.schedule = Schedule(vec![ThreadId(99)]);
+    link.schedule = Schedule::of(vec![ThreadId(99)]);
     let world = link.scenario.compile(link.variant, link.granularity).unwrap();
     assert!(sched::run(&world, &link.schedule).is_err(), "run refuses thread 99");
     assert!(link.schedule.check(&world).is_err());
@@ -142,7 +142,7 @@ fn schedule_text_reads_back_whatever_the_threads_are_called() {
     ];
     for names in cases {
         let world = seed_named(names).expect("compiles");
-        let schedule = Schedule((0..4).chain([3, 3, 1, 2, 0]).map(ThreadId).collect());
+        let schedule = Schedule::of((0..4).chain([3, 3, 1, 2, 0]).map(ThreadId).collect());
         let text = schedule.to_names(&world);
         assert_eq!(Schedule::parse(&text, &world), Ok(schedule.clone()), "{names:?}: {text}");
         assert_eq!(Schedule::parse(&schedule.to_text(), &world), Ok(schedule), "{names:?}");

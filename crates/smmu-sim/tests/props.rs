@@ -114,7 +114,7 @@ fn valid_schedule(len: usize) -> impl Strategy<Value = (usize, Vec<u8>)> {
 
 fn threads_of(world: &World, picks: &[u8]) -> Schedule {
     let n = world.n_threads() as u8;
-    Schedule(picks.iter().map(|p| ThreadId(p % n)).collect())
+    Schedule::of(picks.iter().map(|p| ThreadId(p % n)).collect())
 }
 
 fn assert_same(a: &Trace, b: &Trace) {

@@ -170,7 +170,7 @@ fn compute(world: &World, g: &Graph, initial_clean: bool) -> Result<DangerMap, D
     let mut len = vec![0usize; n];
     for s in 0..states {
         for e in g.out(s) {
-            let t = usize::from(e.thread);
+            let t = usize::from(e.thread());
             let to = e.to as usize;
             let (f, fc) = fwd[s];
             add(&mut fwd[to].0, f)?;
@@ -205,7 +205,7 @@ fn compute(world: &World, g: &Graph, initial_clean: bool) -> Result<DangerMap, D
     for s in 0..states {
         let (f, fc) = fwd[s];
         for e in g.out(s) {
-            let j = usize::from(e.thread);
+            let j = usize::from(e.thread());
             let (bt, bc) = back[e.to as usize];
             let clean = if e.mask & safety == 0 { mul(fc, bc)? } else { 0 };
             let all = mul(f, bt)?;

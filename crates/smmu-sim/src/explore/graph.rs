@@ -5,14 +5,38 @@ use super::safety_mask;
 use crate::ids::ThreadId;
 use crate::sched::Schedule;
 
-/// A transition: the thread that took it, its program counter before the step, the
-/// invariants the step violated, and the target state's id.
+/// A transition: its choice byte ([`choice_byte`]: the thread that took it and its image),
+/// its program counter before the step, the invariants the step violated, and the target
+/// state's id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Edge {
     pub to: u32,
     pub pc: u16,
-    pub thread: u8,
+    pub choice: u8,
     pub mask: u8,
+}
+
+impl Edge {
+    /// The thread that took the transition.
+    pub fn thread(&self) -> u8 {
+        self.choice & !MEMORY_BIT
+    }
+}
+
+/// Bit 7 of a choice byte: the step's DMA went through the memory image. Threads are far
+/// fewer than 128 ([`crate::limits::MAX_THREADS`]), so the bit is free.
+const MEMORY_BIT: u8 = 0x80;
+const _: () = assert!(crate::limits::MAX_THREADS < MEMORY_BIT as usize);
+
+/// The byte that names a transition's choice: the thread, and whether its DMA took the
+/// memory image.
+pub(super) fn choice_byte(t: ThreadId, memory: bool) -> u8 {
+    t.0 | if memory { MEMORY_BIT } else { 0 }
+}
+
+/// The thread and image of a choice byte.
+pub(super) fn choice_of(b: u8) -> (ThreadId, bool) {
+    (ThreadId(b & !MEMORY_BIT), b & MEMORY_BIT != 0)
 }
 
 /// The state graph in compressed rows: state `s` has edges `offsets[s]..offsets[s + 1]`.
@@ -74,7 +98,7 @@ impl Graph {
             if e.mask & safety != 0 {
                 1
             } else {
-                cost[e.to as usize * n + usize::from(e.thread)].saturating_add(1)
+                cost[e.to as usize * n + usize::from(e.thread())].saturating_add(1)
             }
         };
         for s in (0..states).rev() {
@@ -87,7 +111,7 @@ impl Graph {
             let mut any = INF;
             for e in self.out(s) {
                 let c = via(&cost, e);
-                let slot = &mut cost[s * n + usize::from(e.thread)];
+                let slot = &mut cost[s * n + usize::from(e.thread())];
                 *slot = (*slot).min(c);
                 any = any.min(c);
             }
@@ -101,21 +125,21 @@ impl Graph {
         let switch = |last: Option<u8>, t: u8| if last.is_some_and(|l| l != t) { SWITCH } else { 0 };
         loop {
             if self.is_deadlock(s) {
-                return Some(Schedule(out));
+                return Some(Schedule::from_marked(out));
             }
             let best = self
                 .out(s)
                 .iter()
-                .map(|e| (via(&cost, e).saturating_add(switch(last, e.thread)), e))
+                .map(|e| (via(&cost, e).saturating_add(switch(last, e.thread())), e))
                 .filter(|(c, _)| *c != INF)
-                .min_by_key(|(c, e)| (*c, e.thread))?;
+                .min_by_key(|(c, e)| (*c, e.choice))?;
             let e = best.1;
-            out.push(ThreadId(e.thread));
+            out.push(choice_of(e.choice));
             if e.mask & safety != 0 {
-                return Some(Schedule(out));
+                return Some(Schedule::from_marked(out));
             }
             s = e.to as usize;
-            last = Some(e.thread);
+            last = Some(e.thread());
         }
     }
 }

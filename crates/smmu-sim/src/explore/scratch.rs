@@ -4,7 +4,6 @@ use super::parts::{Bounds, Layout};
 use super::reduce::Footprints;
 use crate::check::{self, LiveRef};
 use crate::exec::Outcome;
-use crate::ids::ThreadId;
 use crate::state::State;
 use crate::world::World;
 
@@ -34,7 +33,8 @@ pub(super) struct Staged {
     pub at: usize,
     pub len: u32,
     pub fp: u64,
-    pub thread: ThreadId,
+    /// The thread and the image of its DMA ([`super::graph::choice_byte`]).
+    pub choice: u8,
     pub pc: u16,
     /// The invariants the step violated.
     pub mask: u8,

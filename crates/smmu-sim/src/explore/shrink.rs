@@ -6,6 +6,7 @@
 //! were not needed to reach the first violation. Candidates are subsequences of the input, so
 //! the user's relative order is kept, and the result is never longer than the input. It is
 //! 1-minimal: removing any single choice loses the violation (within a bound of replays).
+//! Memory-image marks name a thread's steps by index, so they stay on the same DMA steps.
 
 use crate::check::Invariant;
 use crate::sched::{self, Schedule};
@@ -29,7 +30,7 @@ impl Shrinker<'_> {
         let v = trace.violations.iter().find(|v| v.invariant == self.invariant)?;
         let needed =
             trace.steps.iter().take(v.step + 1).map(|st| st.requested).try_fold(0, |acc, r| r.map(|p| acc.max(p + 1)));
-        let prefix = Schedule(s.0[..needed.unwrap_or(s.0.len()).min(s.0.len())].to_vec());
+        let prefix = Schedule(s.0[..needed.unwrap_or(s.0.len()).min(s.0.len())].to_vec(), s.1.clone());
         if prefix.0.len() < s.0.len() && self.still(&prefix) {
             return Some(prefix);
         }
@@ -56,7 +57,7 @@ pub fn shrink(world: &World, schedule: &Schedule, invariant: Invariant) -> Optio
             let end = (i + chunk).min(cur.0.len());
             let mut cand = cur.0[..i].to_vec();
             cand.extend_from_slice(&cur.0[end..]);
-            match sh.check(&Schedule(cand)) {
+            match sh.check(&Schedule(cand, cur.1.clone())) {
                 Some(smaller) => {
                     cur = smaller;
                     changed = true;

@@ -142,7 +142,7 @@ mod tests {
     use crate::sched::Schedule;
 
     fn summary(violating: u128, total: u128, found: bool) -> Summary {
-        Summary { violating, interleavings: total, shortest: found.then(|| Schedule(vec![])), ..Summary::default() }
+        Summary { violating, interleavings: total, shortest: found.then(Schedule::default), ..Summary::default() }
     }
 
     #[test]

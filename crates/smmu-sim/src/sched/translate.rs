@@ -17,6 +17,7 @@
 //! Under the fix the seed race's run shows CPU1 waiting on `arm_smmu_asid_lock`, held by
 //! CPU0 from before its `list_del` to the end of `attach_dev`, where it raced before. The
 //! result is a schedule for the target world that [`super::run`] replays to the run built here.
+//! A DMA that took the memory image takes it in the target too, where a store is pending there.
 
 use super::{Request, Runner, Schedule, MAX_LEN};
 use crate::exec::{self, Readiness};
@@ -77,7 +78,9 @@ pub fn translate<'a>(from: &'a Trace, to: &'a World) -> Schedule {
     let keys: Vec<Key<'a>> = from.steps.iter().map(|s| (s.function, s.label.as_str())).collect();
     let mut src = Source { done: vec![false; keys.len()], keys };
     let mut lanes = lanes(from, to);
-    let mut runner = Runner { world: to, state: to.initial.clone(), trace: Trace::default(), too_long: false };
+    let memory = from.schedule().1;
+    let mut runner =
+        Runner { world: to, memory: &memory, state: to.initial.clone(), trace: Trace::default(), too_long: false };
     let mut pending: VecDeque<Request> = VecDeque::new();
     let mut intent = Vec::new();
     while intent.len() < MAX_LEN && !runner.too_long {
@@ -97,7 +100,9 @@ pub fn translate<'a>(from: &'a Trace, to: &'a World) -> Schedule {
             }
         }
     }
-    Schedule(intent)
+    // Marks the target used: a DMA lane's steps are the same in every variant, but only
+    // `source` granularity has pending stores, so elsewhere they fall away.
+    Schedule(intent, runner.trace.schedule().1)
 }
 
 fn lanes<'a>(from: &'a Trace, to: &'a World) -> Vec<Lane<'a>> {

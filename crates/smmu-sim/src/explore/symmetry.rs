@@ -212,7 +212,7 @@ mod tests {
     }
 
     /// The same over scenarios a user might write, built from attach-storm-2: M1 released
-    /// after its move; y2 a stage-2 domain (VMIDs are not renamed); two ASID bits, so the
+    /// after its move; y1 a stage-2 domain (VMIDs are not renamed); two ASID bits, so the
     /// allocator runs out; a second process whose CPU ASID 2 is one the allocator hands
     /// out, bound on a second SVA master; and P bound on two masters.
     #[test]

@@ -4,27 +4,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { useServerAndBrowser, here, screenshot, settled, PATIENCE } from './harness.mjs';
+import { useServerAndBrowser, cliBinary, screenshot, settled, PATIENCE } from './harness.mjs';
 
 const env = useServerAndBrowser();
-const root = path.resolve(here, '../..');
 let cli;
 
-// The release CLI, built by cargo (a no-op when it is fresh); its path from cargo's messages.
+// The release CLI, built by cargo (a no-op when it is fresh).
 before(() => {
-  const out = execFileSync('cargo', ['build', '--release', '-q', '-p', 'smmu-cli', '--message-format=json'], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const artifact = out
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l))
-    .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'smmu-sim' && m.executable);
-  assert.ok(artifact, 'cargo built the smmu-sim binary');
-  cli = artifact.executable;
+  cli = cliBinary();
 });
 
 function explore(id, variant, maxStates) {

@@ -5,12 +5,32 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const here = path.dirname(fileURLToPath(import.meta.url));
 export const dist = path.resolve(here, '../../dist');
 export const artifacts = path.join(here, 'artifacts');
+
+/**
+ * The path of the release `smmu-sim` binary, built by cargo (a no-op when it is fresh) and
+ * taken from cargo's own messages, so it is found wherever CARGO_TARGET_DIR puts it.
+ */
+export function cliBinary() {
+  const out = execFileSync('cargo', ['build', '--release', '-q', '-p', 'smmu-cli', '--message-format=json'], {
+    cwd: path.resolve(here, '../..'),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const artifact = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'smmu-sim' && m.executable);
+  if (!artifact) throw new Error('cargo built no smmu-sim binary');
+  return artifact.executable;
+}
 
 const types = {
   '.html': 'text/html; charset=utf-8',

@@ -6,18 +6,18 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, dist, here } from './harness.mjs';
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, rerun, dist, cliBinary } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
+let bin;
+
 /**
- * Runs the CLI the test command has built (`cargo test` builds the debug one) and returns its
+ * Runs the release CLI (built once, wherever cargo's target directory is) and returns its
  * output. Exit 1 (the run violates an invariant) is a result, not a failure.
  */
 function cli(args) {
-  const built = ['release', 'debug'].map((p) => path.resolve(here, `../../target/${p}/smmu-sim`));
-  const bin = process.env.SMMU_SIM ?? built.find((f) => fs.existsSync(f));
-  assert.ok(bin, `no smmu-sim binary in ${built.join(' or ')}: run cargo build -p smmu-cli`);
+  bin ??= process.env.SMMU_SIM ?? cliBinary();
   const run = spawnSync(bin, args, { encoding: 'utf8' });
   assert.ok(run.status === 0 || run.status === 1, `smmu-sim ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
   return run.stdout.trim();

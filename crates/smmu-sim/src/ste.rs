@@ -4,10 +4,20 @@
 //! zero in this model and left out). [`plan_phase`] is `arm_smmu_write_ste()` of the pre-fix
 //! source (commit 7da51af9125c, "Make STE programming independent of the callers"): it decides
 //! between a hitless update (unused bits, then one critical qword, then the rest) and a
-//! disruptive one (clear V, write the rest, write q0), one `entry_set()` call per phase.
-//! This module knows nothing of threads or scheduling.
+//! disruptive one (clear V, write the rest, write q0), one `entry_set()` call per phase; the
+//! algorithm itself is [`writer`], shared with the KUnit runner ([`kunit`]), which drives it
+//! with the eight-qword STEs ([`layout`]) and CDs ([`cd`]) of the kernels the KUnit tests were
+//! written for. This module knows nothing of threads or scheduling.
 
 use crate::ids::{MasterId, PtId};
+
+pub mod cd;
+pub mod kunit;
+pub mod layout;
+pub mod writer;
+
+pub use writer::{phases, WriteMode};
+use writer::{Disrupt, Writer};
 
 /// `STRTAB_STE_0_V`.
 pub const V: u64 = 1;
@@ -29,6 +39,7 @@ const SHCFG_INCOMING: u64 = 1 << 44;
 const S2VMID: u64 = 0xffff;
 const VTCR: u64 = ((1u64 << 19) - 1) << 32;
 const S2AA64: u64 = 1 << 51;
+const S2ENDI: u64 = 1 << 52;
 const S2PTW: u64 = 1 << 54;
 const S2R: u64 = 1 << 58;
 const S2TTB: u64 = ((1u64 << 48) - 1) << 4;
@@ -117,7 +128,8 @@ impl Ste {
         }
     }
 
-    /// `arm_smmu_get_ste_used()`: the bits the SMMU reads for this configuration.
+    /// `arm_smmu_get_ste_used()` (`arm-smmu-v3.c:982-1019 @71b0aa10b18d`): the bits the SMMU
+    /// reads for this configuration.
     pub fn used(&self) -> Ste {
         let q = self.0;
         let mut used = [V, 0, 0, 0];
@@ -133,7 +145,7 @@ impl Ste {
         }
         if cfg & 2 != 0 {
             used[1] |= EATS | SHCFG;
-            used[2] |= S2VMID | VTCR | S2AA64 | S2PTW | S2R;
+            used[2] |= S2VMID | VTCR | S2AA64 | S2ENDI | S2PTW | S2R;
             used[3] |= S2TTB;
         }
         if cfg == 4 {
@@ -143,77 +155,22 @@ impl Ste {
     }
 }
 
-/// How `arm_smmu_write_ste()` moves from the current entry to the target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum WriteMode {
-    /// No used bit changes: one phase writing everything.
-    #[default]
-    Direct,
-    /// One qword's used bits change: unused bits, the critical qword, then the rest.
-    Hitless {
-        /// Index of the critical qword.
-        critical: u8,
-    },
-    /// Two or more qwords change: clear V, write q1.., then write q0.
-    Disruptive,
-}
+const MODEL_WRITER: Writer<4> = Writer { used: model_used, disrupt: Disrupt::ClearBit(V) };
 
-/// `arm_smmu_entry_qword_diff()`: the unused-bit update and which qwords' used bits differ.
-fn qword_diff(cur: &Ste, target: &Ste) -> (Ste, u8) {
-    let cur_used = cur.used();
-    let target_used = target.used();
-    let mut unused_update = Ste::default();
-    let mut diff = 0u8;
-    for i in 0..4 {
-        unused_update.0[i] = (cur.0[i] & cur_used.0[i]) | (target.0[i] & !cur_used.0[i]);
-        if unused_update.0[i] & target_used.0[i] != target.0[i] {
-            diff |= 1 << i;
-        }
-    }
-    (unused_update, diff)
+fn model_used(q: &[u64; 4]) -> [u64; 4] {
+    Ste(*q).used().0
 }
 
 /// Chooses the write mode once, from the entry as it is when the writer starts.
 pub fn write_mode(cur: &Ste, target: &Ste) -> WriteMode {
-    let (_, diff) = qword_diff(cur, target);
-    match diff.count_ones() {
-        0 => WriteMode::Direct,
-        1 => WriteMode::Hitless { critical: diff.trailing_zeros() as u8 },
-        _ => WriteMode::Disruptive,
-    }
-}
-
-/// Number of `entry_set()` phases of a mode.
-pub fn phases(mode: WriteMode) -> u8 {
-    match mode {
-        WriteMode::Direct => 1,
-        WriteMode::Hitless { .. } | WriteMode::Disruptive => 3,
-    }
+    MODEL_WRITER.write_mode(&cur.0, &target.0)
 }
 
 /// The entry that phase `phase` (0-based) of the writer leaves in memory, starting from
 /// `cur` (the entry as the previous phases left it). Each phase is one `entry_set()` call:
 /// its stores, then one CFGI_STE + CMD_SYNC if any qword changed.
 pub fn plan_phase(mode: WriteMode, phase: u8, cur: &Ste, target: &Ste) -> Ste {
-    let mut next = *cur;
-    match (mode, phase) {
-        (WriteMode::Direct, _) | (WriteMode::Hitless { .. } | WriteMode::Disruptive, 2) => {
-            next = *target;
-        }
-        (WriteMode::Hitless { critical }, 0) => {
-            let (mut unused_update, _) = qword_diff(cur, target);
-            let c = usize::from(critical);
-            unused_update.0[c] = cur.0[c];
-            next = unused_update;
-        }
-        (WriteMode::Hitless { critical }, _) => {
-            let c = usize::from(critical);
-            next.0[c] = target.0[c];
-        }
-        (WriteMode::Disruptive, 0) => next.0[0] &= !V,
-        (WriteMode::Disruptive, _) => next.0[1..].copy_from_slice(&target.0[1..]),
-    }
-    next
+    Ste(MODEL_WRITER.plan_phase(mode, phase, &cur.0, &target.0))
 }
 
 /// Qword indices that differ between two entries, for labels ("q0,q1").

@@ -193,3 +193,33 @@ fn scenarios_lists_each_group_under_its_heading() {
     assert!(seed < line("seed-race") && line("release-race") < mutations, "{out}");
     assert!(mutations < line("list-before-cd-swapped") && line("attach-storm-1") > scaling, "{out}");
 }
+
+#[test]
+fn kunit_meets_the_table_and_the_pinned_writer_says_why_not() {
+    let o = sim(&["kunit"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.contains("ok   ste s1->s2 (stall)"), "{text}");
+    assert!(text.ends_with("27 transitions, 0 failed\n"), "{text}");
+
+    let o = sim(&["kunit", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 27);
+    let clear = list.iter().find(|t| t["name"] == "cd-0->s1-cd").unwrap();
+    assert_eq!(clear["hitless"], false);
+    assert_eq!(clear["syncs"], 2);
+    assert_eq!(clear["expected"]["hitless"], false);
+    assert_eq!(clear["ok"], true);
+    assert!(list.iter().all(|t| t["ok"] == true));
+
+    let o = sim(&["kunit", "--pinned", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failed: Vec<_> = v.as_array().unwrap().iter().filter(|t| t["ok"] == false).collect();
+    assert_eq!(failed.len(), 5);
+    assert!(failed.iter().all(|t| t["differs_because"].is_string()));
+    let stall = failed.iter().find(|t| t["name"] == "s2->s1 (stall)").unwrap();
+    assert!(stall["differs_because"].as_str().unwrap().contains("ce7cb08e22e0"));
+}

@@ -33,6 +33,7 @@ fn object(v: &Vector, o: &Outcome, era: Era) -> Value {
     json!({
         "name": v.name,
         "test": v.test,
+        "line": v.line,
         "entry": entry(v.kind),
         "hitless": o.hitless,
         "syncs": o.syncs,

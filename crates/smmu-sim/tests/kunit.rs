@@ -15,6 +15,8 @@ fn the_suite_has_every_transition() {
     assert_eq!(v.iter().filter(|v| v.kind == Kind::Cd).count(), 8);
     let cases: std::collections::BTreeSet<_> = v.iter().map(|v| v.test).collect();
     assert_eq!(cases.len(), 22, "one per KUnit case");
+    let lines: std::collections::BTreeSet<_> = v.iter().map(|v| v.line).collect();
+    assert_eq!(lines.len(), 27, "one call each");
 }
 
 #[test]

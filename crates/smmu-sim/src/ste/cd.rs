@@ -42,14 +42,15 @@ fn common_q0(ips: u64, asid: u16) -> u64 {
     EPD1 | CD_V | (ips << IPS_SHIFT) | AA64 | R | A | ASET | (u64::from(asid) << ASID_SHIFT)
 }
 
-/// `arm_smmu_test_make_s1_cd()`: `arm_smmu_make_s1_cd()` for a master without stalls on the
+/// `arm_smmu_test_make_s1_cd()` (`arm-smmu-v3-test.c:452-475 @1331fb664044`): `arm_smmu_make_s1_cd()` for a master without stalls on the
 /// tests' io-pgtable (ips 1, tg 2, sh 3, orgn 1, irgn 2, tsz 4, their ttbr and mair).
 pub fn s1(asid: u16) -> Entry {
     let tcr = 4 | (2 << 6) | (2 << 8) | (1 << 10) | (3 << 12);
     [common_q0(1, asid) | tcr, FAKE_TTBR & TTB0, 0, S1_MAIR, 0, 0, 0, 0]
 }
 
-/// `arm_smmu_make_sva_cd()` for a master without stalls. `Some(pgd)`: a live mm, TTB0 walks
+/// `arm_smmu_make_sva_cd()` for a master without stalls, as `arm-smmu-v3-test.c:502-519` calls
+/// it (the tests' mm has pgd `0xdaedbeefdeadbeef`, `test.c:29-31`). `Some(pgd)`: a live mm, TTB0 walks
 /// of its page table (T0SZ from the VA size, TG0 4K, WBWA, inner shareable). `None`: the
 /// release CD, EPD0 set and R cleared (no `STALL_FORCE`), so every access faults.
 pub fn sva(pgd: Option<u64>, asid: u16) -> Entry {

@@ -1,15 +1,16 @@
 //! The kernel's KUnit entry-writer vectors, run against the model's writer ([`super::writer`]).
 //!
 //! Source: `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c @1331fb664044` (suite
-//! `arm-smmu-v3-kunit-test`). Each vector is one `arm_smmu_v3_test_{ste,cd}_expect_transition()`
-//! call: the writer goes from `cur` to `target`, every sync is recorded, and the test expects
+//! `arm-smmu-v3-kunit-test`; `test.c:N` below). Each vector is one
+//! `arm_smmu_v3_test_{ste,cd}_expect_transition()` call (`test.c:116-150`, `test.c:400-434`):
+//! the writer goes from `cur` to `target`, every sync is recorded, and the test expects
 //!
-//! - `invalid_entry_written == !hitless`, where a sync counts as an invalid entry written when
-//!   qword 0 is 0 (`arm_smmu_test_writer_record_syncs()`);
+//! - `invalid_entry_written == !hitless` (`test.c:147`), where a sync counts as an invalid
+//!   entry written when qword 0 is 0 (`arm_smmu_test_writer_record_syncs()`, `test.c:72-73`);
 //! - at every other sync, the entry restricted to the bits its current configuration uses equals
-//!   the initial or the target entry (`arm_smmu_entry_differs_in_used_bits()`, which compares
-//!   the masked entry with the whole initial or target entry);
-//! - the expected number of syncs, and memory equal to the target at the end.
+//!   the initial or the target entry (`test.c:74-90`; `arm_smmu_entry_differs_in_used_bits()`,
+//!   `test.c:38-51`, compares the masked entry with the whole initial or target entry);
+//! - the expected number of syncs, and memory equal to the target at the end (`test.c:148-149`).
 //!
 //! Each vector runs in two [`Era`]s: with the model's writer as pinned (71b0aa10b18d) and with
 //! the used bits and disruptive step of the kernels the table was written for. Where the pinned
@@ -73,6 +74,8 @@ pub struct Vector {
     pub name: &'static str,
     /// The KUnit case that runs it.
     pub test: &'static str,
+    /// The line of its `expect_*_transition()` call in `arm-smmu-v3-test.c @1331fb664044`.
+    pub line: u32,
     /// STE or CD.
     pub kind: Kind,
     /// The initial entry.

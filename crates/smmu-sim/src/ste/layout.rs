@@ -3,7 +3,8 @@
 //! The constructors are those of the driver the tests call (`arm_smmu_make_abort_ste()`,
 //! `arm_smmu_make_bypass_ste()`, `arm_smmu_make_cdtable_ste()` with its `s1dss` argument,
 //! `arm_smmu_make_s2_domain_ste()`), on the tests' SMMU: features `STALLS | ATTR_TYPES_OVR`,
-//! no E2H. Field positions are those of `arm-smmu-v3.h`.
+//! no E2H (`arm-smmu-v3-test.c:26-28 @1331fb664044`). Field positions are those of
+//! `arm-smmu-v3.h`.
 //!
 //! [`pinned_used`] is the model's own mask, [`Ste::used`](super::Ste::used), which is
 //! `arm_smmu_get_ste_used()` at `arm-smmu-v3.c:982-1019 @71b0aa10b18d`, widened to eight qwords.
@@ -75,7 +76,7 @@ pub fn bypass() -> Entry {
     [STE_V | (CFG_BYPASS << CFG_SHIFT), SHCFG_INCOMING, 0, 0, 0, 0, 0, 0]
 }
 
-/// `arm_smmu_test_make_cdtable_ste()`: `s1cdmax = 0xFF` (masked to the 5-bit field, as
+/// `arm_smmu_test_make_cdtable_ste()` (`arm-smmu-v3-test.c:170-188`): `s1cdmax = 0xFF` (masked to the 5-bit field, as
 /// `FIELD_PREP` does), `S1FMT = 64K_L2`, NS-EL1 stream world, `S2VMID = 0`.
 pub fn cdtable(s1dss: u64, cdtab: u64, feat: Feat) -> Entry {
     let q0 = STE_V | (CFG_S1_TRANS << CFG_SHIFT) | S1FMT_64K_L2 | (cdtab & S1CTXPTR) | ((0xFF << 59) & S1CDMAX);
@@ -90,7 +91,7 @@ pub fn cdtable(s1dss: u64, cdtab: u64, feat: Feat) -> Entry {
     [q0, q1, 0, 0, 0, 0, 0, 0]
 }
 
-/// `arm_smmu_test_make_s2_ste()`: VMID 0, the tests' `vttbr` and `vtcr`
+/// `arm_smmu_test_make_s2_ste()` (`arm-smmu-v3-test.c:295-320`): VMID 0, the tests' `vttbr` and `vtcr`
 /// (ps 1, tg 2, sh 3, orgn 1, irgn 2, sl 3, tsz 4).
 pub fn s2(feat: Feat) -> Entry {
     let vtcr: u64 = 4 | (3 << 6) | (2 << 8) | (1 << 10) | (3 << 12) | (2 << 14) | (1 << 16);

@@ -1,5 +1,9 @@
 //! Every transition of `arm-smmu-v3-test.c @1331fb664044` with the expected hitless flag and
-//! sync count of each call, named after the KUnit case that makes it.
+//! sync count of each call: a short name, the line of the call, and the KUnit case that makes it.
+//! The entries are those the cases build: `arm_smmu_test_make_cdtable_ste()` (`test.c:170-188`)
+//! on `fake_cdtab_dma_addr` (`test.c:168`), `arm_smmu_test_make_s2_ste()` (`test.c:295-320`),
+//! the suite's bypass and abort STEs (`test.c:596-601`), `arm_smmu_test_make_s1_cd()`
+//! (`test.c:452-475`) and the SVA CDs (`test.c:502-519`).
 
 use super::{Deviation, Expect, Kind, Vector};
 use crate::ste::cd;
@@ -36,7 +40,7 @@ fn dev(got: Expect, bad_syncs: &'static [u32], why: &'static str) -> Option<Devi
     Some(Deviation { got, bad_syncs, why })
 }
 
-type Row = (&'static str, &'static str, Entry, Entry, Expect, Option<Deviation>);
+type Row = (&'static str, u32, &'static str, Entry, Entry, Expect, Option<Deviation>);
 
 fn ste_rows() -> Vec<Row> {
     let (abort, bypass) = (layout::abort(), layout::bypass());
@@ -46,38 +50,49 @@ fn ste_rows() -> Vec<Row> {
     let (cdt_stall, s2_stall) = (layout::cdtable(S1DSS_SSID0, FAKE_CDTAB, Feat::Stall), layout::s2(Feat::Stall));
     let other = layout::cdtable(S1DSS_BYPASS, 0x4B_4B4B_4B4B, Feat::Ats);
     vec![
-        ("bypass->abort", "arm_smmu_v3_write_ste_test_bypass_to_abort", bypass, abort, h(2), None),
-        ("abort->bypass", "arm_smmu_v3_write_ste_test_abort_to_bypass", abort, bypass, h(2), None),
-        ("cdtable->abort", "arm_smmu_v3_write_ste_test_cdtable_to_abort", cdt, abort, h(2), None),
-        ("abort->cdtable", "arm_smmu_v3_write_ste_test_abort_to_cdtable", abort, cdt, h(2), None),
-        ("cdtable->bypass", "arm_smmu_v3_write_ste_test_cdtable_to_bypass", cdt, bypass, h(3), None),
-        ("bypass->cdtable", "arm_smmu_v3_write_ste_test_bypass_to_cdtable", bypass, cdt, h(3), None),
+        ("bypass->abort", 198, "arm_smmu_v3_write_ste_test_bypass_to_abort", bypass, abort, h(2), None),
+        ("abort->bypass", 209, "arm_smmu_v3_write_ste_test_abort_to_bypass", abort, bypass, h(2), None),
+        ("cdtable->abort", 219, "arm_smmu_v3_write_ste_test_cdtable_to_abort", cdt, abort, h(2), None),
+        ("abort->cdtable", 229, "arm_smmu_v3_write_ste_test_abort_to_cdtable", abort, cdt, h(2), None),
+        ("cdtable->bypass", 239, "arm_smmu_v3_write_ste_test_cdtable_to_bypass", cdt, bypass, h(3), None),
+        ("bypass->cdtable", 249, "arm_smmu_v3_write_ste_test_bypass_to_cdtable", bypass, cdt, h(3), None),
         (
             "s1dss-ssid0->s1dss-bypass",
+            267,
             "arm_smmu_v3_write_ste_test_cdtable_s1dss_change",
             cdt,
             dss,
             h(1),
             dev(h(1), &[1], SHCFG_S1DSS),
         ),
-        ("s1dss-bypass->s1dss-ssid0", "arm_smmu_v3_write_ste_test_cdtable_s1dss_change", dss, cdt, h(1), None),
-        ("s1dss-bypass->ste-bypass", "arm_smmu_v3_write_ste_test_s1dssbypass_to_stebypass", dss, bypass, h(2), None),
+        ("s1dss-bypass->s1dss-ssid0", 269, "arm_smmu_v3_write_ste_test_cdtable_s1dss_change", dss, cdt, h(1), None),
+        (
+            "s1dss-bypass->ste-bypass",
+            280,
+            "arm_smmu_v3_write_ste_test_s1dssbypass_to_stebypass",
+            dss,
+            bypass,
+            h(2),
+            None,
+        ),
         (
             "ste-bypass->s1dss-bypass",
+            291,
             "arm_smmu_v3_write_ste_test_stebypass_to_s1dssbypass",
             bypass,
             dss,
             h(2),
             dev(h(3), &[1, 2, 3], SHCFG_DISRUPTS),
         ),
-        ("s2->abort", "arm_smmu_v3_write_ste_test_s2_to_abort", s2, abort, h(2), None),
-        ("abort->s2", "arm_smmu_v3_write_ste_test_abort_to_s2", abort, s2, h(2), None),
-        ("s2->bypass", "arm_smmu_v3_write_ste_test_s2_to_bypass", s2, bypass, h(2), None),
-        ("bypass->s2", "arm_smmu_v3_write_ste_test_bypass_to_s2", bypass, s2, h(2), None),
-        ("s1->s2", "arm_smmu_v3_write_ste_test_s1_to_s2", cdt, s2, h(3), None),
-        ("s2->s1", "arm_smmu_v3_write_ste_test_s2_to_s1", s2, cdt, h(3), None),
+        ("s2->abort", 327, "arm_smmu_v3_write_ste_test_s2_to_abort", s2, abort, h(2), None),
+        ("abort->s2", 336, "arm_smmu_v3_write_ste_test_abort_to_s2", abort, s2, h(2), None),
+        ("s2->bypass", 345, "arm_smmu_v3_write_ste_test_s2_to_bypass", s2, bypass, h(2), None),
+        ("bypass->s2", 354, "arm_smmu_v3_write_ste_test_bypass_to_s2", bypass, s2, h(2), None),
+        ("s1->s2", 366, "arm_smmu_v3_write_ste_test_s1_to_s2", cdt, s2, h(3), None),
+        ("s2->s1", 378, "arm_smmu_v3_write_ste_test_s2_to_s1", s2, cdt, h(3), None),
         (
             "cdtable->other-cdtable-and-s1dss",
+            396,
             "arm_smmu_v3_write_ste_test_non_hitless",
             cdt,
             other,
@@ -86,6 +101,7 @@ fn ste_rows() -> Vec<Row> {
         ),
         (
             "s1->s2 (stall)",
+            529,
             "arm_smmu_v3_write_ste_test_s1_to_s2_stall",
             cdt_stall,
             s2_stall,
@@ -94,6 +110,7 @@ fn ste_rows() -> Vec<Row> {
         ),
         (
             "s2->s1 (stall)",
+            541,
             "arm_smmu_v3_write_ste_test_s2_to_s1_stall",
             s2_stall,
             cdt_stall,
@@ -108,19 +125,19 @@ fn cd_rows() -> Vec<Row> {
     let (s1_1997, s1_778) = (cd::s1(1997), cd::s1(778));
     let (sva, release) = (cd::sva(Some(FAKE_TTBR), 1997), cd::sva(None, 1997));
     vec![
-        ("cd-0->s1-cd", "arm_smmu_v3_write_cd_test_s1_clear", zero, s1_1997, n(2), None),
-        ("s1-cd->cd-0", "arm_smmu_v3_write_cd_test_s1_clear", s1_1997, zero, n(2), None),
-        ("s1-cd-asid-778->1997", "arm_smmu_v3_write_cd_test_s1_change_asid", s1_778, s1_1997, h(1), None),
-        ("s1-cd-asid-1997->778", "arm_smmu_v3_write_cd_test_s1_change_asid", s1_1997, s1_778, h(1), None),
-        ("cd-0->sva-cd", "arm_smmu_v3_write_cd_test_sva_clear", zero, sva, n(2), None),
-        ("sva-cd->cd-0", "arm_smmu_v3_write_cd_test_sva_clear", sva, zero, n(2), None),
-        ("sva-cd->sva-release-cd", "arm_smmu_v3_write_cd_test_sva_release", sva, release, h(2), None),
-        ("sva-release-cd->sva-cd", "arm_smmu_v3_write_cd_test_sva_release", release, sva, h(2), None),
+        ("cd-0->s1-cd", 483, "arm_smmu_v3_write_cd_test_s1_clear", zero, s1_1997, n(2), None),
+        ("s1-cd->cd-0", 485, "arm_smmu_v3_write_cd_test_s1_clear", s1_1997, zero, n(2), None),
+        ("s1-cd-asid-778->1997", 496, "arm_smmu_v3_write_cd_test_s1_change_asid", s1_778, s1_1997, h(1), None),
+        ("s1-cd-asid-1997->778", 498, "arm_smmu_v3_write_cd_test_s1_change_asid", s1_1997, s1_778, h(1), None),
+        ("cd-0->sva-cd", 551, "arm_smmu_v3_write_cd_test_sva_clear", zero, sva, n(2), None),
+        ("sva-cd->cd-0", 553, "arm_smmu_v3_write_cd_test_sva_clear", sva, zero, n(2), None),
+        ("sva-cd->sva-release-cd", 564, "arm_smmu_v3_write_cd_test_sva_release", sva, release, h(2), None),
+        ("sva-release-cd->sva-cd", 566, "arm_smmu_v3_write_cd_test_sva_release", release, sva, h(2), None),
     ]
 }
 
-fn vector(kind: Kind, (name, test, cur, target, expect, pinned): Row) -> Vector {
-    Vector { name, test, kind, cur, target, expect, pinned }
+fn vector(kind: Kind, (name, line, test, cur, target, expect, pinned): Row) -> Vector {
+    Vector { name, test, line, kind, cur, target, expect, pinned }
 }
 
 /// Every transition of the suite: the STE cases, then the CD cases (the suite interleaves the

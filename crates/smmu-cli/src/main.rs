@@ -7,6 +7,7 @@ mod analysis;
 mod json;
 mod kunit;
 mod library;
+mod patch;
 mod share;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,10 @@ pub(crate) struct Target {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Run the scenario's base variant under a patch of its step scripts: a patch file (as
+    /// `smmu-sim patch show` prints it) or a preset id (`smmu-sim patch presets`).
+    #[arg(long)]
+    patch: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +152,11 @@ enum Command {
         #[arg(long)]
         pinned: bool,
     },
+    /// Patches of the step scripts: presets, a patch's diff, a function's steps.
+    Patch {
+        #[command(subcommand)]
+        what: patch::PatchCmd,
+    },
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
@@ -188,9 +198,13 @@ pub(crate) fn load(target: &Target) -> Result<(Scenario, World), Usage> {
             return Err(Usage(format!("unknown scenario '{}' (built-in: {})", target.scenario, ids.join(", "))));
         }
     };
+    let mut scenario = scenario;
+    if let Some(arg) = &target.patch {
+        scenario.patch = Some(patch::read(arg, Some(&scenario))?);
+    }
     let variant = match &target.variant {
         Some(v) => v.parse::<Variant>().map_err(Usage)?,
-        None => scenario.variant,
+        None => scenario.patch.as_ref().map_or(scenario.variant, |p| p.base),
     };
     let granularity = match &target.granularity {
         Some(g) => g.parse::<Granularity>().map_err(Usage)?,
@@ -355,6 +369,7 @@ fn main() -> ExitCode {
             emit(&report);
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Patch { what } => patch::run(what),
     };
     result.unwrap_or_else(|Usage(msg)| {
         eprintln!("smmu-sim: {msg}");

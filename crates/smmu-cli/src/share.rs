@@ -36,7 +36,12 @@ fn url(base: &str, scenario: &smmu_sim::Scenario, world: &World, trace: &Trace) 
 pub fn export(target: &Target, schedule: Option<&str>, format: &str, base: &str) -> Result<ExitCode, Usage> {
     let (scenario, world, trace) = run(target, schedule)?;
     match format {
-        "text" => emit(&mail::render(&world, &trace, Some(&url(base, &scenario, &world, &trace)?))),
+        "text" => {
+            emit(&mail::render(&world, &trace, Some(&url(base, &scenario, &world, &trace)?)));
+            if let Some(p) = scenario.patch.as_ref().filter(|p| p.base == world.variant) {
+                emit(&format!("\n{}", smmu_sim::patch::print(p, Some(&scenario))));
+            }
+        }
         "json" => emit(&format!("{}\n", scenario.with_schedule(&world, &trace.schedule()).to_json())),
         "svg" => emit(&svg::render(&world, &trace)),
         other => return Err(Usage(format!("unknown format '{other}' (expected text, json or svg)"))),

@@ -100,6 +100,7 @@ pub fn attach_storm(n: usize) -> Scenario {
         group: "Scaling".into(),
         expect: (n <= MAX_STORM_EXPECTED).then(storm_expect),
         mutations: Vec::new(),
+        patch: None,
         variant: Variant::Pre,
         granularity: Granularity::Mail,
         asid_bits: 8,

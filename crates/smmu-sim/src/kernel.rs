@@ -22,9 +22,11 @@ pub use mm::{mm_invalidate, mm_release};
 pub use pgtable::{map, unmap};
 pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 
+use crate::ids::{DomainId, MasterId};
 use crate::limits::MAX_PROGRAM;
 use crate::mutation::Mutation;
-use crate::program::{Cond, Instr, Kind, LockArg, Op};
+use crate::patch::{self, Anchor, LockName, Patch};
+use crate::program::{Cond, DomArg, Instr, Kind, LockArg, Op};
 use crate::source::{File, Src};
 use crate::variant::{Granularity, Variant};
 use crate::world::Topology;
@@ -43,17 +45,65 @@ pub struct Builder<'a> {
     stack: Vec<(&'static str, File)>,
     /// Set once an instruction was refused for [`MAX_PROGRAM`]; [`Builder::finish`] then fails.
     too_long: bool,
+    /// The patch the scripts run under (only when its base is `variant`).
+    patch: Option<&'a Patch>,
+    /// Per open function, the calls it has made so far.
+    frames: Vec<Vec<patch::Call>>,
+    /// Instruction indices of the jumps not landed yet, by [`Pending`] handle.
+    pending: Vec<Option<usize>>,
+    /// The first edit that could not be applied; [`Builder::finish`] then fails.
+    patch_error: Option<String>,
+    /// The master and domain of the driver call being emitted, for inserted locks.
+    args: (Option<MasterId>, Option<DomainId>),
+    /// When set, every emitted function's units: (function, anchor, label).
+    recorded: Option<Vec<(&'static str, Anchor, String)>>,
 }
 
 /// A jump whose target is not known yet.
 #[derive(Debug)]
 #[must_use]
-pub struct Patch(usize);
+pub struct Pending(usize);
 
 impl<'a> Builder<'a> {
     /// A builder for an empty program of a driver changed by `mutations`.
     pub fn new(topo: &'a Topology, variant: Variant, granularity: Granularity, mutations: &'a [Mutation]) -> Self {
-        Builder { topo, variant, granularity, mutations, instrs: Vec::new(), stack: Vec::new(), too_long: false }
+        Builder {
+            topo,
+            variant,
+            granularity,
+            mutations,
+            instrs: Vec::new(),
+            stack: Vec::new(),
+            too_long: false,
+            patch: None,
+            frames: Vec::new(),
+            pending: Vec::new(),
+            patch_error: None,
+            args: (None, None),
+            recorded: None,
+        }
+    }
+
+    /// Runs the scripts under `patch` when its base is this builder's variant.
+    pub fn with_patch(mut self, patch: Option<&'a Patch>) -> Self {
+        self.patch = patch.filter(|p| p.base == self.variant);
+        self
+    }
+
+    /// Records every emitted function's units (see [`Builder::recorded`]).
+    pub fn recording(mut self) -> Self {
+        self.recorded = Some(Vec::new());
+        self
+    }
+
+    /// The units recorded so far: (function, anchor, label of its first step).
+    pub fn recorded(&self) -> &[(&'static str, Anchor, String)] {
+        self.recorded.as_deref().unwrap_or_default()
+    }
+
+    /// Names the master and domain of the driver call being emitted (for inserted locks).
+    pub fn call_args(&mut self, m: Option<MasterId>, d: Option<DomainId>) {
+        self.args = (m, d);
     }
 
     /// Whether the scripts run under mutation `m`.
@@ -63,9 +113,18 @@ impl<'a> Builder<'a> {
 
     /// The finished instructions, or an error when the program would be longer than
     /// [`MAX_PROGRAM`] instructions.
-    pub fn finish(self) -> Result<Vec<Instr>, String> {
+    pub fn finish(mut self) -> Result<Vec<Instr>, String> {
         if self.too_long {
             return Err(format!("its program is longer than {MAX_PROGRAM} instructions (the limit)"));
+        }
+        if let Some(e) = self.patch_error {
+            return Err(format!("the patch: {e}"));
+        }
+        // A thread's first effect is always a step of its own (decided here, after any
+        // patch has reordered the scripts).
+        if let Some(first) = self.instrs.iter_mut().take_while(|i| !i.visible).find(|i| matches!(i.kind, Kind::Op(_))) {
+            first.visible = true;
+            first.quiet = false;
         }
         Ok(self.instrs)
     }
@@ -77,9 +136,83 @@ impl<'a> Builder<'a> {
 
     /// Emits `body` as the kernel function `name` of `file`.
     pub fn func(&mut self, name: &'static str, file: File, body: impl FnOnce(&mut Self)) {
+        let start = self.instrs.len();
         self.stack.push((name, file));
+        self.frames.push(Vec::new());
         body(self);
+        let calls = self.frames.pop().unwrap_or_default();
+        self.edit(name, start, &calls);
         self.stack.pop();
+        let call = patch::Call { start, end: self.instrs.len(), name };
+        if let Some(parent) = self.frames.last_mut() {
+            parent.push(call);
+        }
+    }
+
+    /// Records the units of the function just emitted at `start`, and applies the patch's
+    /// edits to it.
+    fn edit(&mut self, name: &'static str, start: usize, calls: &[patch::Call]) {
+        if self.too_long || self.patch_error.is_some() {
+            return;
+        }
+        if let Some(rec) = &mut self.recorded {
+            for u in patch::units(&self.instrs, start, calls) {
+                let instrs = &self.instrs[u.start..u.end];
+                let label = instrs.iter().find(|i| i.visible).or(instrs.first()).map(|i| i.label.clone());
+                rec.push((name, u.anchor, label.unwrap_or_default()));
+            }
+        }
+        let Some(patch) = self.patch else { return };
+        let edits: Vec<_> = patch.edits_of(name).collect();
+        if edits.is_empty() {
+            return;
+        }
+        let mut instrs = std::mem::take(&mut self.instrs);
+        let mut pending = std::mem::take(&mut self.pending);
+        let insert = |acquire, lock| self.lock_step(acquire, lock);
+        let result = patch::apply(&mut instrs, start, calls, &mut pending, &edits, &insert);
+        (self.instrs, self.pending) = (instrs, pending);
+        if let Err(e) = result {
+            self.patch_error = Some(format!("{name}: {e}"));
+        } else if self.instrs.len() > MAX_PROGRAM {
+            self.too_long = true;
+        }
+    }
+
+    /// An inserted lock or unlock step in the function being emitted.
+    fn lock_step(&self, acquire: bool, lock: LockName) -> Result<Instr, String> {
+        let (m, d) = self.args;
+        let dom = |d: Option<DomainId>| d.ok_or_else(|| format!("this call has no domain for {}", lock.id()));
+        let (arg, target) = match lock {
+            LockName::Asid => (LockArg::Asid, "&arm_smmu_asid_lock".to_string()),
+            LockName::Sva => (LockArg::Sva, "&sva_lock".to_string()),
+            LockName::OldDevices => (LockArg::Devices(DomArg::Old), "old->devices_lock".to_string()),
+            LockName::Devices => {
+                let d = dom(d)?;
+                (LockArg::Devices(DomArg::Id(d)), format!("{}->devices_lock", self.topo.domain(d)))
+            }
+            LockName::Init => {
+                let d = dom(d)?;
+                (LockArg::Init(DomArg::Id(d)), format!("{}->init_mutex", self.topo.domain(d)))
+            }
+            LockName::Group => {
+                let m = m.ok_or("this call has no master for group->mutex")?;
+                let g = self.topo.masters[m.ix()].group;
+                (LockArg::Group(m), format!("&group {}->mutex", self.topo.group(g)))
+            }
+        };
+        let verb = match (lock.spin(), acquire) {
+            (true, true) => "spin_lock_irqsave",
+            (true, false) => "spin_unlock_irqrestore",
+            (false, true) => "mutex_lock",
+            (false, false) => "mutex_unlock",
+        };
+        let op = if acquire { Op::Lock(arg) } else { Op::Unlock(arg) };
+        let (function, file) = *self.stack.last().ok_or("an edit outside a function")?;
+        let src = Src { file, func: function, part: patch::INSERTED, variant: self.variant };
+        let stack = self.stack.iter().map(|(f, _)| *f).collect();
+        let label = format!("{verb}({target})");
+        Ok(Instr { kind: Kind::Op(op), visible: true, quiet: false, function, stack, label, src })
     }
 
     fn push(&mut self, kind: Kind, visible: bool, part: &'static str, label: String) {
@@ -93,8 +226,6 @@ impl<'a> Builder<'a> {
             return;
         }
         let (function, file) = *self.stack.last().expect("instruction outside a function");
-        // A thread's first instruction is always a step of its own.
-        let visible = visible || (matches!(kind, Kind::Op(_)) && !self.instrs.iter().any(|i| i.visible));
         let src = Src { file, func: function, part, variant: self.variant };
         let stack = self.stack.iter().map(|(f, _)| *f).collect();
         self.instrs.push(Instr { kind, visible, quiet: quiet && !visible, function, stack, label, src });
@@ -123,21 +254,28 @@ impl<'a> Builder<'a> {
     }
 
     /// A jump to be patched, taken when `cond` holds.
-    pub fn jump_if(&mut self, cond: Cond, part: &'static str) -> Patch {
+    pub fn jump_if(&mut self, cond: Cond, part: &'static str) -> Pending {
         self.push(Kind::JumpIf(cond, 0), false, part, format!("if {cond:?}"));
-        Patch(self.instrs.len() - 1)
+        self.pend()
+    }
+
+    /// A handle on the jump just pushed (on nothing when it was refused for length).
+    fn pend(&mut self) -> Pending {
+        let i = (!self.too_long).then(|| self.instrs.len() - 1);
+        self.pending.push(i);
+        Pending(self.pending.len() - 1)
     }
 
     /// A jump to be patched, taken when `cond` does not hold.
-    pub fn jump_unless(&mut self, cond: Cond, part: &'static str) -> Patch {
+    pub fn jump_unless(&mut self, cond: Cond, part: &'static str) -> Pending {
         self.push(Kind::JumpUnless(cond, 0), false, part, format!("if !{cond:?}"));
-        Patch(self.instrs.len() - 1)
+        self.pend()
     }
 
     /// An unconditional jump to be patched.
-    pub fn jump(&mut self, part: &'static str) -> Patch {
+    pub fn jump(&mut self, part: &'static str) -> Pending {
         self.push(Kind::Jump(0), false, part, "goto".to_string());
-        Patch(self.instrs.len() - 1)
+        self.pend()
     }
 
     /// A jump back to a known index.
@@ -145,14 +283,16 @@ impl<'a> Builder<'a> {
         self.push(Kind::Jump(target), false, part, "loop".to_string());
     }
 
-    /// Points a pending jump at the next instruction (nothing once the program is too long:
-    /// the jump may not have been emitted, and the program is refused anyway).
-    pub fn land(&mut self, patch: Patch) {
+    /// Points a pending jump at the next instruction (nothing once the program is too long,
+    /// or when a patch deleted the jump).
+    pub fn land(&mut self, pending: Pending) {
+        let Some(Some(i)) = self.pending.get(pending.0).copied() else { return };
+        self.pending[pending.0] = None;
         if self.too_long {
             return;
         }
         let target = self.here();
-        match &mut self.instrs[patch.0].kind {
+        match &mut self.instrs[i].kind {
             Kind::Jump(t) | Kind::JumpIf(_, t) | Kind::JumpUnless(_, t) => *t = target,
             Kind::Op(_) => unreachable!("patching a non-jump"),
         }

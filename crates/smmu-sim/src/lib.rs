@@ -22,6 +22,7 @@ pub mod kernel;
 pub mod limits;
 pub mod mail;
 pub mod mutation;
+pub mod patch;
 pub mod program;
 pub mod scenario;
 pub mod sched;

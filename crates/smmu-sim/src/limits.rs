@@ -100,6 +100,9 @@ pub fn check_scenario(s: &Scenario) -> Result<(), ScenarioError> {
         }
     }
     check_mutations(s)?;
+    if let Some(p) = &s.patch {
+        p.check_limits().map_err(ScenarioError)?;
+    }
     if let Some(e) = &s.expect {
         e.check()?;
     }

@@ -7,6 +7,7 @@
 use crate::ids::{CtxId, DomainId, GroupId, LockId, MasterId, MmId, PtId, ThreadId};
 use crate::kernel::{self, Builder, CoreFn};
 use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
+use crate::patch::{Anchor, Patch};
 use crate::program::Program;
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
 use crate::ste::Ste;
@@ -45,6 +46,9 @@ pub struct Scenario {
     /// Changes to the driver's scripts this scenario runs under ([`Mutation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mutations: Vec<Mutation>,
+    /// Edits to the step scripts of one variant ([`Patch`]), which then runs patched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<Patch>,
     /// Default kernel variant.
     pub variant: Variant,
     /// Default granularity.
@@ -474,7 +478,26 @@ impl Scenario {
         g: Granularity,
         t: &ThreadSpec,
     ) -> Result<Program, ScenarioError> {
-        let mut b = Builder::new(topo, v, g, &self.mutations);
+        let mut b = Builder::new(topo, v, g, &self.mutations).with_patch(self.patch.as_ref());
+        self.emit_calls(&mut b, topo, t)?;
+        let instrs = b.finish().map_err(|e| ScenarioError(format!("thread {}: {e}", quote(&t.name))))?;
+        Ok(Program { name: t.name.clone(), device: false, instrs })
+    }
+
+    /// The units of every function the CPU threads call, unpatched: (function, anchor,
+    /// label of its first step), in emission order, repeats included.
+    pub fn units(&self, v: Variant, g: Granularity) -> Result<Vec<(&'static str, Anchor, String)>, ScenarioError> {
+        let topo = self.topology()?;
+        let mut out = Vec::new();
+        for t in &self.threads {
+            let mut b = Builder::new(&topo, v, g, &self.mutations).recording();
+            self.emit_calls(&mut b, &topo, t)?;
+            out.extend_from_slice(b.recorded());
+        }
+        Ok(out)
+    }
+
+    fn emit_calls(&self, b: &mut Builder<'_>, topo: &Topology, t: &ThreadSpec) -> Result<(), ScenarioError> {
         let master = |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId);
         let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
         for call in &t.calls {
@@ -482,7 +505,7 @@ impl Scenario {
                 Call::AttachDev { master: m, domain: d } => {
                     let (m, d) = (master(m)?, domain(d)?);
                     let group = topo.group_of(m);
-                    kernel::core_call(&mut b, m, CoreFn::AttachGroup, |b| {
+                    kernel::core_call(b, m, CoreFn::AttachGroup, |b| {
                         group.iter().for_each(|g| kernel::attach_dev(b, *g, d))
                     })
                 }
@@ -491,7 +514,7 @@ impl Scenario {
                     let m = master(m)?;
                     let group = topo.group_of(m);
                     group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
-                    kernel::core_call(&mut b, m, CoreFn::AttachPasid, |b| {
+                    kernel::core_call(b, m, CoreFn::AttachPasid, |b| {
                         group.iter().for_each(|g| kernel::sva_set_dev_pasid(b, *g, *pasid, mm))
                     })
                 }
@@ -499,29 +522,28 @@ impl Scenario {
                     let m = master(m)?;
                     let group = topo.group_of(m);
                     group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
-                    kernel::core_call(&mut b, m, CoreFn::DetachPasid, |b| {
+                    kernel::core_call(b, m, CoreFn::DetachPasid, |b| {
                         group.iter().for_each(|g| kernel::sva_remove_dev_pasid(b, *g, *pasid))
                     })
                 }
                 Call::ReleaseDevice { master: m } => {
                     let m = master(m)?;
-                    kernel::core_call(&mut b, m, CoreFn::Release, |b| kernel::release_device(b, m))
+                    kernel::core_call(b, m, CoreFn::Release, |b| kernel::release_device(b, m))
                 }
-                Call::DomainFree { domain: d } => kernel::domain_free(&mut b, domain(d)?),
-                Call::Map { domain: d, iova, pa } => kernel::map(&mut b, paging(topo, domain(d)?)?, *iova, *pa),
-                Call::Unmap { domain: d, iova } => kernel::unmap(&mut b, paging(topo, domain(d)?)?, *iova),
-                Call::MmInvalidate { process, va } => kernel::mm_invalidate(&mut b, self.process(process)?, *va),
+                Call::DomainFree { domain: d } => kernel::domain_free(b, domain(d)?),
+                Call::Map { domain: d, iova, pa } => kernel::map(b, paging(topo, domain(d)?)?, *iova, *pa),
+                Call::Unmap { domain: d, iova } => kernel::unmap(b, paging(topo, domain(d)?)?, *iova),
+                Call::MmInvalidate { process, va } => kernel::mm_invalidate(b, self.process(process)?, *va),
                 Call::MmRelease { process } => {
                     let mm = self.process(process)?;
-                    kernel::mm_release(&mut b, mm, self.pasid_of(process))
+                    kernel::mm_release(b, mm, self.pasid_of(process))
                 }
             }
         }
         if t.calls.is_empty() {
             return err(format!("thread '{}' calls nothing", t.name));
         }
-        let instrs = b.finish().map_err(|e| ScenarioError(format!("thread {}: {e}", quote(&t.name))))?;
-        Ok(Program { name: t.name.clone(), device: false, instrs })
+        Ok(())
     }
 
     fn process(&self, name: &str) -> Result<MmId, ScenarioError> {
@@ -543,7 +565,7 @@ impl Scenario {
 
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
         let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId)?;
-        let mut b = Builder::new(topo, v, g, &self.mutations);
+        let mut b = Builder::new(topo, v, g, &self.mutations).with_patch(self.patch.as_ref());
         if l.accesses.is_empty() {
             return err(format!("DMA lane '{}' has no accesses", l.name));
         }

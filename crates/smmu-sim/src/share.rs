@@ -143,6 +143,8 @@ mod wire2 {
         WalkOnly(u8),
         /// The schedule's memory-image marks: (thread, index among its steps).
         Memory(Vec<(u8, u16)>),
+        /// The scenario's patch: (base variant code, edit lines).
+        Patch(u8, Vec<String>),
     }
 
     /// The v2 payload.
@@ -233,7 +235,21 @@ fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
             out.push(wire2::Ext::WalkOnly(i));
         }
     }
+    if let Some(p) = &s.patch {
+        let base = Variant::ALL.iter().position(|v| *v == p.base).map_or(u8::MAX, |i| i as u8);
+        out.push(wire2::Ext::Patch(base, p.edits.iter().map(|e| e.to_string()).collect()));
+    }
     out
+}
+
+fn patch_from_wire(base: u8, edits: Vec<String>) -> Result<crate::patch::Patch, LinkError> {
+    let base = *Variant::ALL.get(usize::from(base)).ok_or_else(|| damaged("a patch of an unknown variant"))?;
+    if edits.len() > crate::patch::MAX_EDITS {
+        return Err(damaged("a patch with more edits than the limit"));
+    }
+    let edits = edits.iter().map(|e| e.parse()).collect::<Result<_, String>>();
+    let edits = edits.map_err(|e| damaged(format!("its patch: {e}")))?;
+    Ok(crate::patch::Patch { base, edits })
 }
 
 /// Applies extension records to a decoded scenario.
@@ -249,6 +265,12 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
                 l.walk_only = true;
             }
             wire2::Ext::Memory(_) => return Err(damaged("a second set of memory-image marks")),
+            wire2::Ext::Patch(base, edits) => {
+                if s.patch.is_some() {
+                    return Err(damaged("a second patch"));
+                }
+                s.patch = Some(patch_from_wire(base, edits)?);
+            }
             wire2::Ext::Mutations(codes) => {
                 // At most one of each (checked with the rest of the scenario after this).
                 if codes.len() > MUTATION_CODES.len() {
@@ -404,6 +426,7 @@ fn from_wire((w, mut exts): wire2::Link) -> Result<Link, LinkError> {
         group: String::new(),
         expect: None,
         mutations: Vec::new(),
+        patch: None,
         variant,
         granularity,
         asid_bits: w.asid_bits,

@@ -86,6 +86,7 @@ fn same_world(a: &Scenario, b: &Scenario) -> bool {
         group: String::new(),
         expect: None,
         mutations: Vec::new(),
+        patch: None,
         schedules: Vec::new(),
         ..s.clone()
     };

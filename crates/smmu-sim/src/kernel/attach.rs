@@ -22,7 +22,7 @@ use crate::variant::Variant;
 
 /// `arm_smmu_master_sva_enabled()` at the top of attach: a master with SVA cannot move.
 /// Returns the jump to take for `-EBUSY`.
-fn sva_check(b: &mut Builder<'_>, m: MasterId) -> super::Patch {
+fn sva_check(b: &mut Builder<'_>, m: MasterId) -> super::Pending {
     if b.source() {
         b.step(Op::Lock(LockArg::Sva), "sva_check", "mutex_lock(&sva_lock) (sva_enabled?)");
         b.step(Op::Unlock(LockArg::Sva), "sva_check", "mutex_unlock(&sva_lock)");
@@ -206,6 +206,7 @@ fn attach_dev_ste(b: &mut Builder<'_>, m: MasterId, core: Option<DomainId>) {
 
 /// `arm_smmu_attach_dev(domain y, master m)` as a thread's call.
 pub fn attach_dev(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
+    b.call_args(Some(m), Some(y));
     if b.variant == Variant::V69 && b.topo.domains[y.ix()].stage == Stage::Bypass {
         // 327e10b4: identity is the static domain with its own attach_dev (v69.c:2671-2678).
         b.func("arm_smmu_attach_dev_identity", File::Main, |b| attach_dev_ste(b, m, Some(y)));
@@ -224,6 +225,7 @@ pub fn attach_dev(b: &mut Builder<'_>, m: MasterId, y: DomainId) {
 
 /// `arm_smmu_release_device(master)`.
 pub fn release_device(b: &mut Builder<'_>, m: MasterId) {
+    b.call_args(Some(m), None);
     b.func("arm_smmu_release_device", File::Main, |b| {
         let who = b.topo.master(m).to_string();
         if b.variant == Variant::V69 {

@@ -10,7 +10,7 @@ use crate::state::Stage;
 /// The init_mutex block of `arm_smmu_attach_dev()`: finalise `d` on first attach. Returns
 /// the jump of `if (ret) return ret;`, taken when finalise failed (no free ASID): the caller
 /// lands it at its end, so the attach changes nothing more.
-pub fn finalise_on_attach(b: &mut Builder<'_>, d: DomainId) -> super::Patch {
+pub fn finalise_on_attach(b: &mut Builder<'_>, d: DomainId) -> super::Pending {
     let name = b.topo.domain(d).to_string();
     let dom = DomArg::Id(d);
     b.step(Op::Lock(LockArg::Init(dom)), "init_mutex_lock", format!("mutex_lock({name}->init_mutex)"));
@@ -54,6 +54,7 @@ fn finalise_s1(b: &mut Builder<'_>, d: DomainId) {
 
 /// `arm_smmu_domain_free(d)`: flush, then release the ASID or VMID.
 pub fn domain_free(b: &mut Builder<'_>, d: DomainId) {
+    b.call_args(None, Some(d));
     let name = b.topo.domain(d).to_string();
     b.func("arm_smmu_domain_free", File::Main, |b| match b.topo.domains[d.ix()].stage {
         Stage::S1 => {

@@ -26,6 +26,7 @@ fn each_notifier(b: &mut Builder<'_>, mm: MmId, body: impl Fn(&mut Builder<'_>))
 /// The CPU unmaps page `va` of process `mm`: the PTE clear, then the secondary TLB
 /// invalidation of every notifier; the page may be freed when that returns.
 pub fn mm_invalidate(b: &mut Builder<'_>, mm: MmId, va: u64) {
+    b.call_args(None, None);
     let info = &b.topo.mms[mm.ix()];
     let (pgd, name) = (info.pgd, info.name.clone());
     b.func("mmu_notifier_arch_invalidate_secondary_tlbs", File::Mm, |b| {
@@ -44,6 +45,7 @@ pub fn mm_invalidate(b: &mut Builder<'_>, mm: MmId, va: u64) {
 /// Process `mm` exits: `arm_smmu_mm_release` for every notifier, which quietens the PASID
 /// CD `pasid` of the RID domain's devices and flushes, unless `cleared` says it already has.
 pub fn mm_release(b: &mut Builder<'_>, mm: MmId, pasid: u8) {
+    b.call_args(None, None);
     b.func("mmu_notifier_release", File::Mm, |b| {
         each_notifier(b, mm, |b| {
             b.func("arm_smmu_mm_release", File::Sva, |b| {

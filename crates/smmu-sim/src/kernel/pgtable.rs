@@ -14,6 +14,7 @@ use crate::state::Stage;
 
 /// `iommu_map(domain, iova, pa)`: `arm_smmu_map_pages` → `ops->map_pages`.
 pub fn map(b: &mut Builder<'_>, d: DomainId, iova: u64, pa: u64) {
+    b.call_args(None, Some(d));
     let info = &b.topo.domains[d.ix()];
     let (pt, label) = (info.pt, format!("ops->map_pages({}: {iova:#x} → {pa:#x})", b.topo.pt(info.pt)));
     b.func("arm_smmu_map_pages", File::Main, |b| b.step(Op::PteSet(pt, iova, pa), "map", label));
@@ -22,6 +23,7 @@ pub fn map(b: &mut Builder<'_>, d: DomainId, iova: u64, pa: u64) {
 /// `iommu_unmap(domain, iova)`: `arm_smmu_unmap_pages` → `ops->unmap_pages` gathers the page,
 /// then `arm_smmu_iotlb_sync` invalidates it; the page is free when that returns.
 pub fn unmap(b: &mut Builder<'_>, d: DomainId, iova: u64) {
+    b.call_args(None, Some(d));
     let info = &b.topo.domains[d.ix()];
     let (pt, stage, name) = (info.pt, info.stage, info.name.clone());
     let label = format!("ops->unmap_pages({}: {iova:#x}) clears the PTE, gathers it", b.topo.pt(pt));

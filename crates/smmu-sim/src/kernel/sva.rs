@@ -33,7 +33,7 @@ pub(super) fn update_ctx_desc_devices(b: &mut Builder<'_>, dom: DomArg, ssid: u8
 /// `arm_smmu_share_asid(mm, asid)`: take the ASID away from a private domain.
 /// Jumps out through the returned patches: (ASID free or moved, existing shared cd or
 /// `-ENOSPC`, both of which return non-NULL and take the caller's error path).
-fn share_asid(b: &mut Builder<'_>) -> (super::Patch, super::Patch) {
+fn share_asid(b: &mut Builder<'_>) -> (super::Pending, super::Pending) {
     let mut out = None;
     b.func("arm_smmu_share_asid", File::Sva, |b| {
         b.store(Op::XaLoad, "xa_load", "cd = xa_load(&arm_smmu_asid_xa, asid)");
@@ -103,6 +103,7 @@ fn mmu_notifier_get(b: &mut Builder<'_>, rid: DomArg, mm: MmId) {
 
 /// `arm_smmu_sva_set_dev_pasid(domain, dev, pasid)` binding process `mm`.
 pub fn sva_set_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8, mm: MmId) {
+    b.call_args(Some(m), None);
     b.func("arm_smmu_sva_set_dev_pasid", File::Sva, |b| {
         b.step(Op::Lock(LockArg::Sva), "sva_lock", "mutex_lock(&sva_lock)");
         b.func("__arm_smmu_sva_bind", File::Sva, |b| {
@@ -127,6 +128,7 @@ pub fn sva_set_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8, mm: MmId) 
 
 /// `arm_smmu_sva_remove_dev_pasid(domain, dev, pasid)`.
 pub fn sva_remove_dev_pasid(b: &mut Builder<'_>, m: MasterId, pasid: u8) {
+    b.call_args(Some(m), None);
     b.func("arm_smmu_sva_remove_dev_pasid", File::Sva, |b| {
         b.step(Op::Lock(LockArg::Sva), "sva_lock", "mutex_lock(&sva_lock)");
         write_ctx_desc(b, MasterArg::Id(m), pasid, CdSrc::Clear);

@@ -53,6 +53,27 @@ fn Expected() -> Html {
     }
 }
 
+/// A patched scenario says so, before anything else: which variant runs patched, its edits,
+/// and the diff of the step scripts one click away.
+#[component]
+fn Patched() -> Html {
+    let app = use_app();
+    let Some(p) = &app.scenario.patch else { return html! {} };
+    let shown = if p.base == app.variant { "runs patched now" } else { "the shown variant runs unpatched" };
+    let text = smmu_sim::patch::print(p, Some(&app.scenario));
+    html! {
+        <div class="patched" id="scenario-patch" role="note">
+            <p><strong class="badge">{ "patched" }</strong>{ " " }
+                { format!("{} with {} edit{} ({shown}); the expected verdicts below are the unpatched driver's.",
+                    p.base, p.edits.len(), if p.edits.len() == 1 { "" } else { "s" }) }
+            </p>
+            <details><summary>{ "the patch and its diff of the step scripts" }</summary>
+                <pre id="patch-text">{ text }</pre>
+            </details>
+        </div>
+    }
+}
+
 /// Scenario description, what to try, keys, the editable schedule and any error.
 #[component]
 pub fn Intro() -> Html {
@@ -87,6 +108,7 @@ pub fn Intro() -> Html {
         <section class="intro" aria-label="Scenario">
             <details class="about" {open}>
                 <summary><h2>{ &app.scenario.title }</h2></summary>
+                <Patched />
                 <p class="desc" id="scenario-desc">{ &app.scenario.description }</p>
                 <Expected />
                 if seed {

@@ -39,11 +39,14 @@ pub enum Invariant {
     /// Some thread can still run.
     #[serde(rename = "deadlock")]
     Deadlock,
+    /// A thread releases only a lock it holds, and finishes holding none.
+    #[serde(rename = "lockuse")]
+    LockUse,
 }
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 8] = [
         Invariant::Inv1,
         Invariant::Inv2,
         Invariant::Inv3,
@@ -51,6 +54,7 @@ impl Invariant {
         Invariant::Unmap,
         Invariant::Lock,
         Invariant::Deadlock,
+        Invariant::LockUse,
     ];
 
     /// The stable id.
@@ -63,6 +67,7 @@ impl Invariant {
             Invariant::Lock => "lock",
             Invariant::Unmap => "unmap",
             Invariant::Deadlock => "deadlock",
+            Invariant::LockUse => "lockuse",
         }
     }
 
@@ -81,6 +86,7 @@ impl Invariant {
             Invariant::Unmap => "Once an unmap (iommu_unmap through iotlb_sync, or a CPU PTE clear through the mmu notifiers) has returned, no DMA translates that IOVA to the old page through an entry walked from that table, under any ASID or VMID.",
             Invariant::Lock => "Whenever arm_smmu_asid_lock is free, each master is on a domain's devices list iff its live CD[0] holds that domain's ASID and page table.",
             Invariant::Deadlock => "While some thread has steps left, some thread can run.",
+            Invariant::LockUse => "A thread releases only a lock it holds, and finishes holding none.",
         }
     }
 
@@ -94,6 +100,9 @@ impl Invariant {
             Invariant::Lock => "commit 9f7c68911579: the devices list and the CD tables are observed consistent under arm_smmu_asid_lock",
             Invariant::Unmap => "the DMA API contract: after iommu_unmap() (with its iotlb_sync) returns, the page may be freed and reused, so the device must not reach it",
             Invariant::Deadlock => "lock ordering of the driver (sva_lock → arm_smmu_asid_lock → devices_lock)",
+            Invariant::LockUse => {
+                "mutex_unlock() by the owner only (kernel/locking/mutex.c); lockdep's bad unlock balance and lock held at return"
+            }
         }
     }
 
@@ -388,6 +397,20 @@ pub(crate) fn after_step_in(
             out.push(Violation { step, invariant: inv, message, objects });
         }
     };
+    if let Some(m) = outcome.misuse {
+        report(Invariant::LockUse, &|| {
+            let lock = crate::diff::lock_name(world, m.lock);
+            let what = if m.at_exit {
+                format!("finished holding {lock}")
+            } else {
+                format!("released {lock}, which it does not hold")
+            };
+            (
+                format!("{} {what}", world.programs.get(m.thread.ix()).map_or("a thread", |p| p.name.as_str())),
+                Vec::new(),
+            )
+        });
+    }
     if let Some(tag) = outcome.retire {
         if let Some(r) = live.iter().find(|r| r.tag == tag) {
             report(Invariant::Inv2, &|| {

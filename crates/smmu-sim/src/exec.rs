@@ -86,6 +86,20 @@ pub struct Outcome {
     pub flush: Option<Tag>,
     /// A device transaction.
     pub dma: Option<Dma>,
+    /// A lock released by a thread that does not hold it, or held when its thread finished
+    /// (only a patched driver does either).
+    pub misuse: Option<LockMisuse>,
+}
+
+/// A lock used against its rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockMisuse {
+    /// The lock.
+    pub lock: LockId,
+    /// The thread.
+    pub thread: ThreadId,
+    /// Held at the thread's end (else: released without being held).
+    pub at_exit: bool,
 }
 
 /// Whether a thread can take its next step.
@@ -217,6 +231,10 @@ pub fn step_image(
     th.steps = th.steps.saturating_add(1);
     if usize::from(th.pc) >= program.len() {
         th.regs = Regs::default();
+        if let Some(slot) = state.locks.iter().position(|o| *o == t.0 + 1) {
+            let lock = LockId::by_slot(slot);
+            outcome.misuse = outcome.misuse.or(Some(LockMisuse { lock, thread: t, at_exit: true }));
+        }
     }
     outcome
 }
@@ -369,7 +387,12 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
         }
         Op::Unlock(l) => {
             if let Some(id) = lock(world, state, &regs, l) {
-                state.locks[id.slot()] = 0;
+                // Only the owner releases; anything else is reported and changes nothing.
+                if state.locks[id.slot()] == t.0 + 1 {
+                    state.locks[id.slot()] = 0;
+                } else {
+                    outcome.misuse = Some(LockMisuse { lock: id, thread: t, at_exit: false });
+                }
             }
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),

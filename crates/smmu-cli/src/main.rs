@@ -152,6 +152,32 @@ enum Command {
         #[arg(long)]
         pinned: bool,
     },
+    /// Search for the smallest patches to one function that make the scenario clean: one
+    /// critical section of a lock (replacing the function's own steps of it) and at most one
+    /// move. Exit 0 when some are found (each re-checked by a full run), 1 when none is.
+    FindFix {
+        #[command(flatten)]
+        target: Target,
+        /// The function to patch, e.g. arm_smmu_attach_dev.
+        #[arg(long)]
+        function: String,
+        /// Only this lock (repeatable; default: every lock the model has).
+        #[arg(long)]
+        lock: Vec<String>,
+        /// Per candidate, stop after this many unique states: the candidate is then
+        /// undecided, counted as such and never reported clean.
+        #[arg(long, default_value_t = 20_000)]
+        max_states: u64,
+        /// Print (and re-check by a full run) this many of the ranked clean patches.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Only patches that also keep the fix's design rule (`lock`).
+        #[arg(long)]
+        lock_rule: bool,
+        /// Say where this patch (a file or a preset id) ranks among the clean ones.
+        #[arg(long)]
+        rank_of: Option<String>,
+    },
     /// Patches of the step scripts: presets, a patch's diff, a function's steps.
     Patch {
         #[command(subcommand)]
@@ -370,6 +396,11 @@ fn main() -> ExitCode {
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Patch { what } => patch::run(what),
+        Command::FindFix { target, function, lock, max_states, top, lock_rule, rank_of } => {
+            let opts =
+                patch::FindOpts { max_states: *max_states, top: *top, lock_rule: *lock_rule, rank_of: rank_of.clone() };
+            patch::find_fix(target, function, lock, &opts)
+        }
     };
     result.unwrap_or_else(|Usage(msg)| {
         eprintln!("smmu-sim: {msg}");

@@ -1,7 +1,7 @@
 //! `--patch` and `smmu-sim patch`: read, check and show patches of the step scripts.
 
 use crate::{emit, Usage};
-use smmu_sim::patch::{self, presets, Patch, MAX_PATCH_TEXT};
+use smmu_sim::patch::{self, presets, LockName, Patch, MAX_PATCH_TEXT};
 use smmu_sim::text::quote;
 use smmu_sim::{builtin, Scenario, Variant};
 use std::process::ExitCode;
@@ -85,4 +85,98 @@ pub(crate) fn run(cmd: &PatchCmd) -> Result<ExitCode, Usage> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `find-fix` reports beyond the search itself.
+pub(crate) struct FindOpts {
+    pub max_states: u64,
+    pub top: usize,
+    pub lock_rule: bool,
+    pub rank_of: Option<String>,
+}
+
+/// `smmu-sim find-fix`: the clean patches of one critical section (and at most one move) of
+/// `function`, ranked; the ones printed are each re-checked by a full exhaustive run.
+pub(crate) fn find_fix(
+    target: &crate::Target,
+    function: &str,
+    locks: &[String],
+    o: &FindOpts,
+) -> Result<ExitCode, Usage> {
+    use smmu_sim::patch::find::{self, Finder};
+    let (scenario, world) = crate::load(target)?;
+    let locks: Vec<LockName> = locks.iter().map(|l| l.parse().map_err(Usage)).collect::<Result<_, _>>()?;
+    let wanted = o.rank_of.as_deref().map(|p| read(p, Some(&scenario))).transpose()?;
+    let mut finder =
+        Finder::new(&scenario, world.variant, world.granularity, function, &locks, o.max_states).map_err(Usage)?;
+    let start = std::time::Instant::now();
+    while !finder.step(256).done {}
+    let (progress, elapsed) = (finder.progress(), start.elapsed());
+    let found: Vec<_> = finder.found().into_iter().filter(|f| f.keeps_lock_rule || !o.lock_rule).collect();
+    let rank = wanted.as_ref().and_then(|w| found.iter().position(|f| f.patch == *w)).map(|i| i + 1);
+    let mut rows = Vec::new();
+    for (i, f) in found.iter().take(o.top).enumerate() {
+        let full = find::recheck(&scenario, &f.patch, world.granularity, 5_000_000).map_err(Usage)?;
+        let verified = !full.limit_hit && full.by_invariant.iter().all(|(i, n)| !i.is_safety() || *n == 0);
+        rows.push((i + 1, f, verified, full.interleavings));
+    }
+    let head = format!(
+        "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound; {:.2} s",
+        progress.total,
+        scenario.id,
+        world.variant,
+        world.granularity,
+        found.len(),
+        if o.lock_rule { " keeping the lock rule" } else { "" },
+        progress.undecided,
+        elapsed.as_secs_f64()
+    );
+    let rank_line = wanted.as_ref().map(|_| match rank {
+        Some(r) => format!("the given patch ranks #{r} of {}", found.len()),
+        None => "the given patch is not among the clean candidates".to_string(),
+    });
+    if target.json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(rank, f, verified, n)| {
+                serde_json::json!({
+                    "rank": rank, "edits": f.size, "held": f.held, "index": f.index,
+                    "keeps_lock_rule": f.keeps_lock_rule, "verified": verified, "interleavings": n.to_string(),
+                    "patch": f.patch.edits.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "scenario": scenario.id, "variant": world.variant.name(), "function": function,
+            "candidates": progress.total, "undecided": progress.undecided, "clean": found.len(),
+            "rank_of_given": rank, "elapsed_ms": elapsed.as_millis() as u64, "found": rows,
+        });
+        emit(&format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON values serialise")));
+    } else {
+        emit(&format!("{head}\n"));
+        if let Some(line) = &rank_line {
+            emit(&format!("{line}\n"));
+        }
+        if let Some(p) = finder.first_undecided() {
+            let edits: Vec<String> = p.edits.iter().map(|e| e.to_string()).collect();
+            emit(&format!("first undecided candidate: {}\n", edits.join("; ")));
+        }
+        for (rank, f, verified, n) in &rows {
+            let check = if *verified {
+                format!("re-checked clean over {n} interleavings")
+            } else {
+                "NOT clean on re-check".into()
+            };
+            let rule = if f.keeps_lock_rule { "keeps" } else { "breaks" };
+            emit(&format!(
+                "#{rank}: {} edit(s), the section holds {} step(s), {rule} the lock rule; {check}\n",
+                f.size, f.held
+            ));
+            for e in &f.patch.edits {
+                emit(&format!("    {e}\n"));
+            }
+        }
+    }
+    let all_verified = rows.iter().all(|r| r.2);
+    Ok(if found.is_empty() || !all_verified { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

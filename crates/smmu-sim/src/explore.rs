@@ -355,6 +355,12 @@ impl<'w> Explorer<'w> {
         self.progress()
     }
 
+    /// Whether some path so far breaks a safety invariant or deadlocks: the verdict is then
+    /// "violated" whatever the rest of the search finds.
+    pub fn violated(&self) -> bool {
+        Invariant::ALL.iter().any(|inv| inv.is_safety() && self.first[*inv as usize].is_some())
+    }
+
     /// Runs to the end.
     pub fn run(&mut self) -> Summary {
         while !self.step(4096).done {}

@@ -25,7 +25,7 @@ pub use sva::{sva_remove_dev_pasid, sva_set_dev_pasid};
 use crate::ids::{DomainId, MasterId};
 use crate::limits::MAX_PROGRAM;
 use crate::mutation::Mutation;
-use crate::patch::{self, Anchor, LockName, Patch};
+use crate::patch::{self, LockName, Patch};
 use crate::program::{Cond, DomArg, Instr, Kind, LockArg, Op};
 use crate::source::{File, Src};
 use crate::variant::{Granularity, Variant};
@@ -56,7 +56,7 @@ pub struct Builder<'a> {
     /// The master and domain of the driver call being emitted, for inserted locks.
     args: (Option<MasterId>, Option<DomainId>),
     /// When set, every emitted function's units: (function, anchor, label).
-    recorded: Option<Vec<(&'static str, Anchor, String)>>,
+    recorded: Option<Vec<patch::UnitInfo>>,
 }
 
 /// A jump whose target is not known yet.
@@ -96,8 +96,8 @@ impl<'a> Builder<'a> {
         self
     }
 
-    /// The units recorded so far: (function, anchor, label of its first step).
-    pub fn recorded(&self) -> &[(&'static str, Anchor, String)] {
+    /// The units recorded so far.
+    pub fn recorded(&self) -> &[patch::UnitInfo] {
         self.recorded.as_deref().unwrap_or_default()
     }
 
@@ -159,7 +159,12 @@ impl<'a> Builder<'a> {
             for u in patch::units(&self.instrs, start, calls) {
                 let instrs = &self.instrs[u.start..u.end];
                 let label = instrs.iter().find(|i| i.visible).or(instrs.first()).map(|i| i.label.clone());
-                rec.push((name, u.anchor, label.unwrap_or_default()));
+                let lock = match instrs {
+                    [Instr { kind: Kind::Op(Op::Lock(l)), .. }] => Some((true, LockName::of(*l))),
+                    [Instr { kind: Kind::Op(Op::Unlock(l)), .. }] => Some((false, LockName::of(*l))),
+                    _ => None,
+                };
+                rec.push(patch::UnitInfo { func: name, anchor: u.anchor, label: label.unwrap_or_default(), lock });
             }
         }
         let Some(patch) = self.patch else { return };

@@ -15,6 +15,7 @@
 
 mod apply;
 mod catalogue;
+pub mod find;
 pub mod presets;
 mod text;
 
@@ -38,6 +39,19 @@ pub const MAX_PATCH_TEXT: usize = 64 * 1024;
 pub const MAX_OCCURRENCE: u16 = 64;
 /// Characters in a function or part name.
 pub const MAX_IDENT: usize = 64;
+
+/// A unit of an emitted function, as [`crate::kernel::Builder::recorded`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitInfo {
+    /// The function.
+    pub func: &'static str,
+    /// Its anchor.
+    pub anchor: Anchor,
+    /// The label of its first step.
+    pub label: String,
+    /// When the unit is one lock or unlock step: (acquire, which lock).
+    pub lock: Option<(bool, LockName)>,
+}
 
 /// A patch on one variant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +113,19 @@ impl LockName {
             LockName::Devices => "domain->devices_lock",
             LockName::Init => "domain->init_mutex",
             LockName::Group => "group->mutex",
+        }
+    }
+
+    /// The lock a script's lock step names.
+    pub fn of(arg: crate::program::LockArg) -> LockName {
+        use crate::program::{DomArg, LockArg};
+        match arg {
+            LockArg::Asid => LockName::Asid,
+            LockArg::Sva => LockName::Sva,
+            LockArg::Devices(DomArg::Old) => LockName::OldDevices,
+            LockArg::Devices(_) => LockName::Devices,
+            LockArg::Init(_) => LockName::Init,
+            LockArg::Group(_) => LockName::Group,
         }
     }
 

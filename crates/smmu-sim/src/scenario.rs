@@ -7,7 +7,7 @@
 use crate::ids::{CtxId, DomainId, GroupId, LockId, MasterId, MmId, PtId, ThreadId};
 use crate::kernel::{self, Builder, CoreFn};
 use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
-use crate::patch::{Anchor, Patch};
+use crate::patch::{Patch, UnitInfo};
 use crate::program::Program;
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
 use crate::ste::Ste;
@@ -484,9 +484,9 @@ impl Scenario {
         Ok(Program { name: t.name.clone(), device: false, instrs })
     }
 
-    /// The units of every function the CPU threads call, unpatched: (function, anchor,
-    /// label of its first step), in emission order, repeats included.
-    pub fn units(&self, v: Variant, g: Granularity) -> Result<Vec<(&'static str, Anchor, String)>, ScenarioError> {
+    /// The units of every function the CPU threads call, unpatched, in emission order,
+    /// repeats included.
+    pub fn units(&self, v: Variant, g: Granularity) -> Result<Vec<UnitInfo>, ScenarioError> {
         let topo = self.topology()?;
         let mut out = Vec::new();
         for t in &self.threads {

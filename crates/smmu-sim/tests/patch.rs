@@ -163,3 +163,27 @@ fn a_lock_held_across_finalise_deadlocks() {
     let deadlock = summary.by_invariant.iter().find(|(i, _)| i.id() == "deadlock").unwrap().1;
     assert_eq!(deadlock, summary.interleavings, "every run deadlocks");
 }
+
+/// Find-fix on the seed race over `arm_smmu_attach_dev` with `arm_smmu_asid_lock` returns
+/// the real patch (9f7c6891 as a move of detach and one critical section), and every patch
+/// it ranks above it is clean on an independent exhaustive run.
+#[test]
+fn find_fix_returns_the_real_patch_on_the_seed_race() {
+    use smmu_sim::patch::find::{recheck, Finder};
+    use smmu_sim::patch::LockName;
+    let s = builtin::get("seed-race").unwrap();
+    let mut f =
+        Finder::new(&s, Variant::Pre, Granularity::Mail, "arm_smmu_attach_dev", &[LockName::Asid], 20_000).unwrap();
+    while !f.step(512).done {}
+    let found = f.found();
+    let real = presets::get("9f7c6891").unwrap().patch();
+    let rank = found.iter().position(|x| x.patch == real).expect("the real patch is found");
+    assert!(found[rank].keeps_lock_rule, "the real patch keeps the fix's lock rule");
+    for x in found.iter().take(3).chain(std::iter::once(&found[rank])) {
+        let full = recheck(&s, &x.patch, Granularity::Mail, 5_000_000).unwrap();
+        assert!(!full.limit_hit);
+        assert!(full.by_invariant.iter().all(|(i, n)| !i.is_safety() || *n == 0), "{:?}", x.patch);
+    }
+    // Sizes and held steps never decrease down the ranking.
+    assert!(found.windows(2).all(|w| (w[0].size, w[0].held) <= (w[1].size, w[1].held)));
+}

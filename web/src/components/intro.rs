@@ -103,7 +103,7 @@ pub fn Intro() -> Html {
         (Some(w), Some(t)) => t.schedule().to_names(w),
         _ => String::new(),
     };
-    let seed = app.scenario.id == "seed-race";
+    let seed = app.scenario.id == "seed-race" && app.scenario.patch.is_none();
     html! {
         <section class="intro" aria-label="Scenario">
             <details class="about" {open}>

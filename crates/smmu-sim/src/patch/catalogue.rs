@@ -44,8 +44,8 @@ pub fn catalogue(variant: Variant, extra: Option<&Scenario>) -> Catalogue {
     for s in scenarios {
         for g in [Granularity::Source, Granularity::Mail] {
             // A scenario that does not compile has no steps to offer.
-            for (func, anchor, label) in s.units(variant, g).unwrap_or_default() {
-                cat.add(func, anchor, label);
+            for u in s.units(variant, g).unwrap_or_default() {
+                cat.add(u.func, u.anchor, u.label);
             }
         }
     }

@@ -1,0 +1,272 @@
+//! Find a fix: the smallest patches to one function that make a scenario's exhaustive check
+//! clean (no safety violation, no deadlock, no misused lock, so every thread finishes).
+//!
+//! A candidate is one critical section of one lock (a lock before unit `p`, an unlock before
+//! unit `q > p` or at the end, replacing the function's own steps of that lock), optionally
+//! after one move of a unit of the function. The order, which is also the order of ties in
+//! the result: locks as given; no move first, then each unit in script order moved before
+//! each other unit in script order and then to the end; sections by start, then by end. A
+//! move that changes nothing (before the unit's own successor) is skipped, and so is a
+//! candidate whose programs equal one already checked (its verdict is that one's).
+//!
+//! While searching, a candidate stops at its first violation and uses partial-order
+//! reduction and ASID symmetry, which keep every verdict exact. [`recheck`] runs a found
+//! patch through a full exhaustive search of its own.
+
+use super::{Edit, LockName, Patch, Pos, UnitInfo};
+use crate::check::Invariant;
+use crate::explore::{Explorer, Limits, Summary};
+use crate::scenario::Scenario;
+use crate::variant::{Granularity, Variant};
+use std::collections::BTreeMap;
+
+/// Most candidates one search tries.
+pub const MAX_CANDIDATES: usize = 100_000;
+
+/// A clean patch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The patch.
+    pub patch: Patch,
+    /// 1 (a critical section) or 2 (and a move).
+    pub size: usize,
+    /// Units of the function inside the critical section.
+    pub held: usize,
+    /// Its place in the enumeration, from 0.
+    pub index: usize,
+    /// Whether it also keeps the fix's design rule (`lock`: lists and CDs agree whenever
+    /// `arm_smmu_asid_lock` is free), which is not a safety invariant.
+    pub keeps_lock_rule: bool,
+}
+
+/// Where a search is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Candidates tried so far (duplicates included).
+    pub tried: usize,
+    /// Candidates in all.
+    pub total: usize,
+    /// Candidates whose search hit the state bound: neither clean nor violated.
+    pub undecided: usize,
+    /// Whether the search is over.
+    pub done: bool,
+}
+
+/// What a candidate's search found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Violated,
+    Clean { keeps_lock_rule: bool },
+}
+
+/// One candidate, before it is turned into edits.
+#[derive(Clone, Debug)]
+struct Candidate {
+    lock: LockName,
+    moved: Option<(usize, Option<usize>)>,
+    p: usize,
+    q: usize,
+}
+
+/// A resumable search (the page runs it a slice at a time in its worker).
+#[derive(Debug)]
+pub struct Finder {
+    scenario: Scenario,
+    variant: Variant,
+    granularity: Granularity,
+    func: &'static str,
+    units: Vec<UnitInfo>,
+    candidates: Vec<Candidate>,
+    next: usize,
+    max_states: u64,
+    seen: BTreeMap<String, Verdict>,
+    found: Vec<Found>,
+    undecided: usize,
+    first_undecided: Option<Patch>,
+}
+
+impl Finder {
+    /// A search over `func` of `scenario` at `variant`, for `locks` (every lock when empty).
+    /// Each candidate's search keeps at most `max_states` states.
+    pub fn new(
+        scenario: &Scenario,
+        variant: Variant,
+        granularity: Granularity,
+        func: &str,
+        locks: &[LockName],
+        max_states: u64,
+    ) -> Result<Finder, String> {
+        let all = scenario.units(variant, granularity).map_err(|e| e.to_string())?;
+        let mut units: Vec<UnitInfo> = Vec::new();
+        for u in all.into_iter().filter(|u| u.func == func) {
+            if !units.iter().any(|v| v.anchor == u.anchor) {
+                units.push(u);
+            }
+        }
+        let Some(func) = units.first().map(|u| u.func) else {
+            return Err(format!("scenario {} never calls {func} in {variant}", scenario.id));
+        };
+        let locks = if locks.is_empty() { LockName::ALL.to_vec() } else { locks.to_vec() };
+        let candidates = enumerate(&units, &locks);
+        if candidates.len() > MAX_CANDIDATES {
+            return Err(format!("{} candidates; the limit is {MAX_CANDIDATES}", candidates.len()));
+        }
+        let scenario = Scenario { patch: None, ..scenario.clone() };
+        let (seen, found) = (BTreeMap::new(), Vec::new());
+        Ok(Finder {
+            scenario,
+            variant,
+            granularity,
+            func,
+            units,
+            candidates,
+            next: 0,
+            max_states,
+            seen,
+            found,
+            undecided: 0,
+            first_undecided: None,
+        })
+    }
+
+    /// Tries up to `budget` candidates.
+    pub fn step(&mut self, budget: usize) -> Progress {
+        for _ in 0..budget {
+            let Some(c) = self.candidates.get(self.next).cloned() else { break };
+            let index = self.next;
+            self.next += 1;
+            let patch = self.patch_of(&c);
+            match self.clean(&patch) {
+                Some(Verdict::Clean { keeps_lock_rule }) => {
+                    let (size, held) = (1 + usize::from(c.moved.is_some()), c.q - c.p);
+                    self.found.push(Found { patch, size, held, index, keeps_lock_rule });
+                }
+                Some(Verdict::Violated) => {}
+                None => {
+                    self.undecided += 1;
+                    self.first_undecided.get_or_insert(patch);
+                }
+            }
+        }
+        self.progress()
+    }
+
+    /// The first candidate whose search hit the state bound, if any.
+    pub fn first_undecided(&self) -> Option<&Patch> {
+        self.first_undecided.as_ref()
+    }
+
+    /// Where the search is.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            tried: self.next,
+            total: self.candidates.len(),
+            undecided: self.undecided,
+            done: self.next == self.candidates.len(),
+        }
+    }
+
+    /// The clean patches found so far, ranked by size, then by the units the critical
+    /// section holds, then by enumeration order.
+    pub fn found(&self) -> Vec<Found> {
+        let mut out = self.found.clone();
+        out.sort_by_key(|f| (f.size, f.held, f.index));
+        out
+    }
+
+    /// The edits of a candidate.
+    fn patch_of(&self, c: &Candidate) -> Patch {
+        let func = self.func.to_string();
+        let anchor = |i: usize| self.units[i].anchor.clone();
+        let mut edits = Vec::new();
+        let mut order = section_order(&self.units, c.lock);
+        if let Some((u, to)) = c.moved {
+            let to_pos = to.map_or(Pos::End, |b| Pos::Before(anchor(b)));
+            edits.push(Edit::Move { func: func.clone(), step: anchor(u), to: to_pos });
+            order.retain(|&i| i != u);
+            let at = to.and_then(|b| order.iter().position(|&i| i == b)).unwrap_or(order.len());
+            order.insert(at, u);
+        }
+        for (i, u) in self.units.iter().enumerate() {
+            if u.lock.is_some_and(|(_, l)| l == c.lock) {
+                edits.push(Edit::Delete { func: func.clone(), step: anchor(i) });
+            }
+        }
+        let at = |k: usize| order.get(k).map_or(Pos::End, |&i| Pos::Before(anchor(i)));
+        edits.push(Edit::Insert { func: func.clone(), acquire: true, lock: c.lock, at: at(c.p) });
+        edits.push(Edit::Insert { func, acquire: false, lock: c.lock, at: at(c.q) });
+        Patch { base: self.variant, edits }
+    }
+
+    /// Whether the patched scenario is clean; `None` when its search hit the state bound or
+    /// the patch does not apply.
+    fn clean(&mut self, patch: &Patch) -> Option<Verdict> {
+        let s = Scenario { patch: Some(patch.clone()), ..self.scenario.clone() };
+        let world = s.compile(self.variant, self.granularity).ok()?;
+        let key: String =
+            world.programs.iter().flat_map(|p| &p.instrs).map(|i| format!("{:?}{}", i.kind, i.visible)).collect();
+        if let Some(&v) = self.seen.get(&key) {
+            return Some(v);
+        }
+        let mut explorer = Explorer::new(&world, Limits { max_states: self.max_states }).with_reduction(true);
+        let clean = loop {
+            let p = explorer.step(1024);
+            if explorer.violated() {
+                break Some(Verdict::Violated);
+            }
+            if p.done {
+                let s = explorer.summary();
+                let keeps_lock_rule = s.by_invariant.iter().all(|(i, n)| *i != Invariant::Lock || *n == 0);
+                break (!s.limit_hit).then_some(Verdict::Clean { keeps_lock_rule });
+            }
+        };
+        if let Some(v) = clean {
+            self.seen.insert(key, v);
+        }
+        clean
+    }
+}
+
+/// The units in script order without the function's own steps of `lock`.
+fn section_order(units: &[UnitInfo], lock: LockName) -> Vec<usize> {
+    (0..units.len()).filter(|&i| !units[i].lock.is_some_and(|(_, l)| l == lock)).collect()
+}
+
+fn enumerate(units: &[UnitInfo], locks: &[LockName]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for &lock in locks {
+        let order = section_order(units, lock);
+        let n = order.len();
+        let mut moves: Vec<Option<(usize, Option<usize>)>> = vec![None];
+        for (k, &u) in order.iter().enumerate() {
+            for (j, &b) in order.iter().enumerate() {
+                if j != k && j != k + 1 {
+                    moves.push(Some((u, Some(b))));
+                }
+            }
+            if k + 1 != n {
+                moves.push(Some((u, None)));
+            }
+        }
+        for moved in moves {
+            for p in 0..n {
+                for q in p + 1..=n {
+                    out.push(Candidate { lock, moved, p, q });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A full exhaustive check of a patched scenario (no early stop, no reduction).
+pub fn recheck(
+    scenario: &Scenario,
+    patch: &Patch,
+    granularity: Granularity,
+    max_states: u64,
+) -> Result<Summary, String> {
+    let s = Scenario { patch: Some(patch.clone()), ..scenario.clone() };
+    let world = s.compile(patch.base, granularity).map_err(|e| e.to_string())?;
+    Ok(Explorer::new(&world, Limits { max_states }).run())
+}

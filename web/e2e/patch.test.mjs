@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { useServerAndBrowser, cliBinary, collectErrors, screenshot, waitText, PATIENCE } from './harness.mjs';
+import { useServerAndBrowser, cliBinary, collectErrors, screenshot, settled, rerun, waitText, PATIENCE } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -22,6 +22,42 @@ test('a link with the 9f7c6891 patch on pre opens patched, and the seed race hol
   // The race's schedule, under pre patched with the fix: CPU1 waits, every invariant holds.
   await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
   await screenshot(page, 'patched-link');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the patch view: moving mutex_lock(&arm_smmu_asid_lock) changes the verdict, a preset fixes the race, the link keeps it', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(PATIENCE.timeout);
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(env.server.url + '/');
+  await page.locator('.block').first().waitFor(PATIENCE);
+  await waitText(page, '#verdict-live', /^pre · seed-race: violated: inv1/);
+  await page.locator('#patch-view > summary').click();
+  const row = page.locator('#pv-rows li', { hasText: 'asid_lock#1' });
+  await row.waitFor(PATIENCE);
+  // Keyboard: focus the row's ↑ and press Enter until the lock step is the first line. The
+  // lock is then held across finalise, which takes it again: CPU0 waits on itself.
+  for (let i = 0; i < 30 && !(await row.locator('.pv-up').isDisabled()); i++) {
+    await row.locator('.pv-up').focus();
+    await rerun(page, () => page.keyboard.press('Enter'));
+  }
+  await waitText(page, '#verdict-live', /deadlock at step/);
+  assert.match(await page.locator('#pv-diff').textContent(), /move arm_smmu_attach_dev asid_lock#1 before sva_check#1/);
+  // The real fix as a preset: every invariant holds.
+  await page.locator('#pv-preset').selectOption('9f7c6891');
+  await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
+  // The inserted lock and unlock steps are marked in the timeline.
+  assert.equal(await page.locator('.block.patched').count(), 2);
+  await screenshot(page, '11-patch-view');
+  await settled(page);
+  const url = page.url();
+  const again = await context.newPage();
+  await again.goto(url);
+  await again.locator('#scenario-patch').waitFor(PATIENCE);
+  await waitText(again, '#verdict-live', /^pre · seed-race: every invariant holds$/);
+  assert.match(await again.locator('#patch-text').textContent(), /insert arm_smmu_attach_dev unlock arm_smmu_asid_lock end/);
   assert.deepEqual(errors, []);
   await context.close();
 });

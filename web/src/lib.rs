@@ -21,8 +21,8 @@ pub mod theme;
 pub mod worker;
 
 use components::{
-    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, ShareBar, StatePanel, Timeline,
-    WhyPanel,
+    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, PatchView, ShareBar, StatePanel,
+    Timeline, WhyPanel,
 };
 use state::AppState;
 use yew::prelude::*;
@@ -70,6 +70,7 @@ fn Playground() -> Html {
                 <main>
                     <ShareBar />
                     <Intro />
+                    <PatchView />
                     <Timeline />
                     <div class="panels">
                         <div class="col">

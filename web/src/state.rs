@@ -254,6 +254,9 @@ pub enum Action {
         /// The order in words.
         what: String,
     },
+    /// Run the scenario under this patch of the step scripts (`None`: unpatched). A patch
+    /// that does not compile is refused with its message, and the old one stays.
+    SetPatch(Option<smmu_sim::patch::Patch>),
     /// Undo the last edit to the run.
     Undo,
     /// Redo the last undone edit.
@@ -562,6 +565,21 @@ impl AppState {
         self.rerun();
     }
 
+    /// Runs the scenario under `patch`, keeping the schedule; earlier exhaustive counts are
+    /// of another driver and are dropped.
+    fn set_patch(&mut self, patch: Option<smmu_sim::patch::Patch>) {
+        let next = Scenario { patch, ..(*self.scenario).clone() };
+        if let Err(e) = next.compile(self.variant, self.granularity) {
+            self.error = Some(format!("the edit is refused: {e}"));
+            return;
+        }
+        self.scenario = Rc::new(next);
+        self.explore = ExploreState { generation: self.explore.generation + 1, ..ExploreState::default() };
+        self.error = None;
+        self.recompile();
+        self.rerun();
+    }
+
     fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {
         let changed_granularity = granularity != self.granularity;
         if keep_intent && !changed_granularity && variant != self.variant {
@@ -771,6 +789,7 @@ impl AppState {
                 Err(e) => s.import_error = Some(e),
             },
             Action::ImportDismiss => s.import_error = None,
+            Action::SetPatch(patch) => s.set_patch(patch),
             Action::Undo | Action::Redo => return self.travel(matches!(action, Action::Redo)),
             Action::PickOrder { a, b, what } => {
                 let Some(world) = s.world.clone() else { return self };
@@ -805,6 +824,25 @@ mod tests {
         ids.sort();
         ids.dedup();
         ids
+    }
+
+    #[test]
+    fn a_patch_reruns_the_run_and_a_refused_one_keeps_the_last() {
+        let s = Rc::new(AppState::default());
+        assert!(!safety(&s).is_empty());
+        let fix = smmu_sim::patch::presets::get("9f7c6891").unwrap().patch();
+        let t = reduce(s.clone(), Action::SetPatch(Some(fix.clone())));
+        assert!(safety(&t).is_empty(), "{:?}", safety(&t));
+        assert_eq!(t.scenario.patch.as_ref(), Some(&fix));
+        let looping = smmu_sim::patch::Patch {
+            base: Variant::Pre,
+            edits: vec!["move arm_smmu_attach_dev finalise#1 after init_mutex_unlock#1".parse().unwrap()],
+        };
+        let u = reduce(t.clone(), Action::SetPatch(Some(looping)));
+        assert!(u.error.as_deref().is_some_and(|e| e.contains("a loop")), "{:?}", u.error);
+        assert_eq!(u.scenario.patch.as_ref(), Some(&fix));
+        let v = reduce(u, Action::SetPatch(None));
+        assert!(!safety(&v).is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod apply;
 mod catalogue;
 pub mod find;
 pub mod presets;
+pub mod script;
 mod text;
 
 pub(crate) use apply::{apply, units, Call};

@@ -48,6 +48,8 @@ pub struct Block {
     pub waited: Option<(usize, String)>,
     /// Chosen by the scheduler after the user's schedule ran out.
     pub auto: bool,
+    /// A step a patch inserted (no kernel line of its own).
+    pub patched: bool,
 }
 
 /// The whole timeline of a trace.
@@ -72,6 +74,7 @@ pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
                 )),
                 _ => None,
             };
+            let patched = s.src.part == crate::patch::INSERTED;
             let b = Block {
                 index,
                 lane,
@@ -80,11 +83,12 @@ pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
                 label,
                 main,
                 folded: s.folded.len(),
-                source: s.src.short(),
-                url: s.src.url(),
+                source: if patched { "inserted by the patch".to_string() } else { s.src.short() },
+                url: if patched { None } else { s.src.url() },
                 violations: s.violations.iter().map(|v| v.invariant.id()).collect(),
                 waited,
                 auto: s.auto,
+                patched,
             };
             nth[lane] += 1;
             b

@@ -243,6 +243,7 @@ fn BlockView(props: &BlockProps) -> Html {
         lock_only.then_some("lockrule"),
         b.waited.is_some().then_some("waited"),
         b.auto.then_some("auto"),
+        b.patched.then_some("patched"),
         selected.then_some("sel"),
         dragging.then_some("dragging"),
         app.shifted.contains(&i).then_some("shifted"),

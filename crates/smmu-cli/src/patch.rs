@@ -121,7 +121,7 @@ pub(crate) fn find_fix(
         rows.push((i + 1, f, verified, full.interleavings));
     }
     let head = format!(
-        "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound; {:.2} s",
+        "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound, {} the script cannot express; {:.2} s",
         progress.total,
         scenario.id,
         world.variant,
@@ -129,6 +129,7 @@ pub(crate) fn find_fix(
         found.len(),
         if o.lock_rule { " keeping the lock rule" } else { "" },
         progress.undecided,
+        progress.refused,
         elapsed.as_secs_f64()
     );
     let rank_line = wanted.as_ref().map(|_| match rank {
@@ -148,7 +149,7 @@ pub(crate) fn find_fix(
             .collect();
         let v = serde_json::json!({
             "scenario": scenario.id, "variant": world.variant.name(), "function": function,
-            "candidates": progress.total, "undecided": progress.undecided, "clean": found.len(),
+            "candidates": progress.total, "undecided": progress.undecided, "refused": progress.refused, "clean": found.len(),
             "rank_of_given": rank, "elapsed_ms": elapsed.as_millis() as u64, "found": rows,
         });
         emit(&format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON values serialise")));

@@ -9,19 +9,21 @@
 //! move that changes nothing (before the unit's own successor) is skipped, and so is a
 //! candidate whose programs equal one already checked (its verdict is that one's).
 //!
-//! While searching, a candidate stops at its first violation and uses partial-order
-//! reduction and ASID symmetry, which keep every verdict exact. [`recheck`] runs a found
+//! While searching, a candidate is first run along the counterexamples of earlier ones (a
+//! violation there is a violation); otherwise its search stops at its first violation and
+//! uses partial-order reduction and ASID symmetry, which keep every verdict exact. [`recheck`] runs a found
 //! patch through a full exhaustive search of its own.
 
 use super::{Edit, LockName, Patch, Pos, UnitInfo};
 use crate::check::Invariant;
 use crate::explore::{Explorer, Limits, Summary};
 use crate::scenario::Scenario;
+use crate::sched::{self, Schedule};
 use crate::variant::{Granularity, Variant};
 use std::collections::BTreeMap;
 
 /// Most candidates one search tries.
-pub const MAX_CANDIDATES: usize = 100_000;
+pub const MAX_CANDIDATES: usize = 250_000;
 
 /// A clean patch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub struct Progress {
     pub total: usize,
     /// Candidates whose search hit the state bound: neither clean nor violated.
     pub undecided: usize,
+    /// Candidates the script cannot express (a move that would make a branch a loop).
+    pub refused: usize,
     /// Whether the search is over.
     pub done: bool,
 }
@@ -56,6 +60,7 @@ pub struct Progress {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
     Violated,
+    Refused,
     Clean { keeps_lock_rule: bool },
 }
 
@@ -79,11 +84,18 @@ pub struct Finder {
     candidates: Vec<Candidate>,
     next: usize,
     max_states: u64,
-    seen: BTreeMap<String, Verdict>,
+    seen: BTreeMap<u128, Verdict>,
     found: Vec<Found>,
     undecided: usize,
+    refused: usize,
     first_undecided: Option<Patch>,
+    /// Counterexamples of earlier candidates, most recently useful first: most candidates
+    /// break the same way, and replaying a schedule is far cheaper than a search.
+    witnesses: Vec<Schedule>,
 }
+
+/// Counterexamples kept for replay.
+const WITNESSES: usize = 8;
 
 impl Finder {
     /// A search over `func` of `scenario` at `variant`, for `locks` (every lock when empty).
@@ -125,7 +137,9 @@ impl Finder {
             seen,
             found,
             undecided: 0,
+            refused: 0,
             first_undecided: None,
+            witnesses: Vec::new(),
         })
     }
 
@@ -142,6 +156,7 @@ impl Finder {
                     self.found.push(Found { patch, size, held, index, keeps_lock_rule });
                 }
                 Some(Verdict::Violated) => {}
+                Some(Verdict::Refused) => self.refused += 1,
                 None => {
                     self.undecided += 1;
                     self.first_undecided.get_or_insert(patch);
@@ -162,6 +177,7 @@ impl Finder {
             tried: self.next,
             total: self.candidates.len(),
             undecided: self.undecided,
+            refused: self.refused,
             done: self.next == self.candidates.len(),
         }
     }
@@ -198,20 +214,28 @@ impl Finder {
         Patch { base: self.variant, edits }
     }
 
-    /// Whether the patched scenario is clean; `None` when its search hit the state bound or
-    /// the patch does not apply.
+    /// The patched scenario's verdict; `None` when its search hit the state bound.
     fn clean(&mut self, patch: &Patch) -> Option<Verdict> {
         let s = Scenario { patch: Some(patch.clone()), ..self.scenario.clone() };
-        let world = s.compile(self.variant, self.granularity).ok()?;
-        let key: String =
-            world.programs.iter().flat_map(|p| &p.instrs).map(|i| format!("{:?}{}", i.kind, i.visible)).collect();
+        let Ok(world) = s.compile(self.variant, self.granularity) else { return Some(Verdict::Refused) };
+        let key = shape_key(&world);
         if let Some(&v) = self.seen.get(&key) {
             return Some(v);
+        }
+        if let Some(i) = self.witnesses.iter().position(|w| breaks(&world, w)) {
+            let w = self.witnesses.remove(i);
+            self.witnesses.insert(0, w);
+            self.seen.insert(key, Verdict::Violated);
+            return Some(Verdict::Violated);
         }
         let mut explorer = Explorer::new(&world, Limits { max_states: self.max_states }).with_reduction(true);
         let clean = loop {
             let p = explorer.step(1024);
             if explorer.violated() {
+                if let Some(w) = explorer.summary().shortest {
+                    self.witnesses.insert(0, w);
+                    self.witnesses.truncate(WITNESSES);
+                }
                 break Some(Verdict::Violated);
             }
             if p.done {
@@ -225,6 +249,29 @@ impl Finder {
         }
         clean
     }
+}
+
+/// A 128-bit digest of what the world's programs do (kinds and step boundaries), so that
+/// candidates with equal programs share one verdict. SipHash with its fixed default keys, run
+/// twice with different prefixes: deterministic, and a collision among a few hundred
+/// thousand candidates is out of reach (the reported patches are re-checked anyway).
+fn shape_key(world: &crate::World) -> u128 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let digest = |salt: u8| {
+        let mut h = DefaultHasher::new();
+        salt.hash(&mut h);
+        for i in world.programs.iter().flat_map(|p| &p.instrs) {
+            format!("{:?}", i.kind).hash(&mut h);
+            i.visible.hash(&mut h);
+        }
+        h.finish()
+    };
+    (u128::from(digest(0)) << 64) | u128::from(digest(1))
+}
+
+/// Whether running `schedule` in `world` breaks a safety invariant or deadlocks.
+fn breaks(world: &crate::World, schedule: &Schedule) -> bool {
+    sched::run(world, schedule).is_ok_and(|t| t.safety_violations().next().is_some())
 }
 
 /// The units in script order without the function's own steps of `lock`.

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { useServerAndBrowser, cliBinary, collectErrors, screenshot, settled, rerun, waitText, PATIENCE } from './harness.mjs';
+import { useServerAndBrowser, cliBinary, collectErrors, screenshot, settled, rerun, waitText, openFresh, PATIENCE } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -58,6 +58,39 @@ test('the patch view: moving mutex_lock(&arm_smmu_asid_lock) changes the verdict
   await again.locator('#scenario-patch').waitFor(PATIENCE);
   await waitText(again, '#verdict-live', /^pre · seed-race: every invariant holds$/);
   assert.match(await again.locator('#patch-text').textContent(), /insert arm_smmu_attach_dev unlock arm_smmu_asid_lock end/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('find a fix in the worker: progress, cancel, a finished search, and its first result loads', async () => {
+  const { page, errors, context } = await openFresh(env);
+  await waitText(page, '#verdict-live', /^pre · seed-race: violated: inv1/);
+  await page.locator('#patch-view > summary').click();
+  const ff = page.locator('#find-fix');
+  // Start, see progress, cancel: nothing is reported from the unfinished search.
+  await page.locator('#ff-run').click();
+  await page.waitForFunction(() => Number(document.querySelector('#ff-progress')?.value) > 0, null, PATIENCE);
+  await page.locator('#ff-cancel').click();
+  await page.waitForFunction(() => document.querySelector('#find-fix').dataset.phase === 'cancelled', null, PATIENCE);
+  await waitText(page, '#find-fix .ff-status', /^Cancelled: tried [\d,]+ of 14,287 candidates/);
+  assert.equal(await page.locator('.ff-found').count(), 0);
+  // Run it to the end (the condition is waited for, however long the machine takes).
+  await page.locator('#ff-run').click();
+  await page.waitForFunction(() => document.querySelector('#find-fix').dataset.phase === 'done', null, { timeout: 600000 });
+  const summary = await page.locator('#ff-summary').textContent();
+  assert.match(summary, /^14,287 candidates: 1,441 clean, 221 of them keeping the lock rule; 819 the script cannot express/);
+  assert.match(summary, /Preset 9f7c6891 ranks #1,341, #171 of those keeping the lock rule\./);
+  assert.equal(await ff.locator('.ff-found').count(), 10);
+  assert.equal(await ff.locator('.ff-found[data-recheck="clean"]').count(), 10);
+  // Those keeping the lock rule, then load the first: the seed race holds under it.
+  await page.locator('#ff-lock-rule').check();
+  await waitText(page, '#ff-results .ff-found div', /^#\d[\d,]* · \d edit\(s\), .* keeps the lock rule · re-checked clean/);
+  const edits = await ff.locator('.ff-found .ff-edits').first().textContent();
+  await rerun(page, () => ff.locator('.ff-load').first().click());
+  await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
+  const diff = await page.locator('#pv-diff').textContent();
+  for (const line of edits.split('\n')) assert.ok(diff.includes(line), `${line} in the patch view`);
+  await screenshot(page, '12-find-fix');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -4,6 +4,7 @@ mod danger;
 mod details;
 mod embed;
 mod explore;
+mod findfix;
 mod gallery;
 pub mod header;
 mod intro;

@@ -159,7 +159,7 @@ pub const WORKER_LOADER_JS: &str = "explore_worker_loader.js";
 
 /// How long a started worker may stay silent before the check is reported as failed (it
 /// answers every 50 ms once running; the first answer waits for its wasm to load).
-const WORKER_SILENCE_MS: u64 = 30_000;
+pub const WORKER_SILENCE_MS: u64 = 30_000;
 
 /// The run the page waits for: its tag, key and world (to read the schedules back).
 #[derive(Default)]
@@ -230,9 +230,7 @@ pub fn use_explorer(state: &UseReducerHandle<AppState>) {
 fn on_reply(reply: Reply, run: &Run, dispatch: &UseReducerDispatcher<AppState>) {
     let Some((key, world)) = run.target.borrow().clone() else { return };
     let tag = run.tag.get();
-    run.heard.set(match &reply {
-        Reply::Progress(r, _) | Reply::Done(r, ..) | Reply::Failed(r, _) => *r,
-    });
+    run.heard.set(reply.run());
     match reply {
         Reply::Progress(r, p) if r == tag => dispatch.dispatch(Action::ExploreProgress(worker::progress(p))),
         Reply::Done(r, s, d) if r == tag => {

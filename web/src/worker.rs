@@ -23,6 +23,8 @@ use smmu_sim::sched::Schedule;
 use smmu_sim::{share, World};
 use wasm_bindgen::JsCast;
 
+pub mod fix;
+
 /// Milliseconds of exploring between progress replies (and reading a cancel).
 pub const SLICE_MS: f64 = 50.0;
 
@@ -41,6 +43,13 @@ pub enum Request {
         /// Stop after this many unique states (none: the explorer's default limit).
         #[serde(default)]
         max_states: Option<u64>,
+    },
+    /// Search the smallest lock placement that makes the scenario clean.
+    FindFix {
+        /// Tag of this run (non-zero).
+        run: u64,
+        /// What to search.
+        query: fix::FixQuery,
     },
     /// Stop the run under way.
     Cancel,
@@ -128,6 +137,20 @@ pub enum Reply {
     Done(u64, Box<SummaryData>, Option<Result<DangerData, String>>),
     /// The run could not start.
     Failed(u64, String),
+    /// A slice of a find-fix search ended.
+    FixProgress(u64, fix::FixProgress),
+    /// A find-fix search finished.
+    FixDone(u64, Box<fix::FixResult>),
+}
+
+impl Reply {
+    /// The tag of the run it answers.
+    pub fn run(&self) -> u64 {
+        match self {
+            Reply::Progress(r, _) | Reply::Done(r, ..) | Reply::Failed(r, _) => *r,
+            Reply::FixProgress(r, _) | Reply::FixDone(r, _) => *r,
+        }
+    }
 }
 
 fn dec(n: u128) -> String {
@@ -312,51 +335,104 @@ impl Worker for ExploreWorker {
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
-        let (run, link, want_danger, max_states) = match msg {
-            Request::Cancel => {
-                self.current.set(0);
-                return;
+        match msg {
+            Request::Cancel => self.current.set(0),
+            Request::Start { run, link, danger, max_states } => {
+                self.current.set(run);
+                let job = Job { run, current: self.current.clone(), scope: scope.clone(), id };
+                wasm_bindgen_futures::spawn_local(explore(job, link, danger, max_states));
             }
-            Request::Start { run, link, danger, max_states } => (run, link, danger, max_states),
-        };
-        self.current.set(run);
-        let current = self.current.clone();
-        let scope = scope.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let world = match share::decode(&link)
-                .map_err(|e| e.to_string())
-                .and_then(|l| l.scenario.compile(l.variant, l.granularity).map_err(|e| e.to_string()))
-            {
-                Ok(w) => w,
-                Err(e) => return scope.respond(id, Reply::Failed(run, e)),
-            };
-            let limits = max_states.map_or_else(Limits::default, |max_states| Limits { max_states });
-            let mut explorer = Explorer::new(&world, limits);
-            loop {
-                let start = now();
-                let mut p = explorer.step(256);
-                while !p.done && now() - start < SLICE_MS {
-                    p = explorer.step(256);
-                }
-                if current.get() != run {
-                    return;
-                }
-                if p.done {
-                    let summary = summary_data(&explorer.summary(), &world);
-                    let danger = want_danger
-                        .then(|| explorer.danger_windows().map(|m| danger_data(&m)).map_err(|e| e.to_string()));
-                    current.set(0);
-                    return scope.respond(id, Reply::Done(run, Box::new(summary), danger));
-                }
-                let data =
-                    ProgressData { states: p.states, transitions: p.transitions, frontier: p.frontier, depth: p.depth };
-                scope.respond(id, Reply::Progress(run, data));
-                // A macrotask, so a cancel or a new start posted meanwhile is read.
-                yew::platform::time::sleep(Duration::ZERO).await;
-                if current.get() != run {
-                    return;
-                }
+            Request::FindFix { run, query } => {
+                self.current.set(run);
+                let job = Job { run, current: self.current.clone(), scope: scope.clone(), id };
+                wasm_bindgen_futures::spawn_local(find_fix(job, query));
             }
-        });
+        }
+    }
+}
+
+/// A run under way: its tag, the tag allowed to go on, and where to answer.
+struct Job {
+    run: u64,
+    current: Rc<Cell<u64>>,
+    scope: WorkerScope<ExploreWorker>,
+    id: HandlerId,
+}
+
+impl Job {
+    fn live(&self) -> bool {
+        self.current.get() == self.run
+    }
+
+    fn respond(&self, reply: Reply) {
+        self.scope.respond(self.id, reply)
+    }
+
+    /// Lets a cancel or a new start posted meanwhile be read (a macrotask); whether this
+    /// run may go on.
+    async fn yield_now(&self) -> bool {
+        yew::platform::time::sleep(Duration::ZERO).await;
+        self.live()
+    }
+}
+
+async fn explore(job: Job, link: String, want_danger: bool, max_states: Option<u64>) {
+    let world = match share::decode(&link)
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.scenario.compile(l.variant, l.granularity).map_err(|e| e.to_string()))
+    {
+        Ok(w) => w,
+        Err(e) => return job.respond(Reply::Failed(job.run, e)),
+    };
+    let limits = max_states.map_or_else(Limits::default, |max_states| Limits { max_states });
+    let mut explorer = Explorer::new(&world, limits);
+    loop {
+        let start = now();
+        let mut p = explorer.step(256);
+        while !p.done && now() - start < SLICE_MS {
+            p = explorer.step(256);
+        }
+        if !job.live() {
+            return;
+        }
+        if p.done {
+            let summary = summary_data(&explorer.summary(), &world);
+            let danger =
+                want_danger.then(|| explorer.danger_windows().map(|m| danger_data(&m)).map_err(|e| e.to_string()));
+            job.current.set(0);
+            return job.respond(Reply::Done(job.run, Box::new(summary), danger));
+        }
+        let data = ProgressData { states: p.states, transitions: p.transitions, frontier: p.frontier, depth: p.depth };
+        job.respond(Reply::Progress(job.run, data));
+        if !job.yield_now().await {
+            return;
+        }
+    }
+}
+
+async fn find_fix(job: Job, query: fix::FixQuery) {
+    let mut search = match fix::Search::start(&query) {
+        Ok(s) => s,
+        Err(e) => return job.respond(Reply::Failed(job.run, e)),
+    };
+    let began = now();
+    loop {
+        let start = now();
+        let mut p = search.step();
+        while !search.done() && now() - start < SLICE_MS {
+            p = search.step();
+        }
+        if !job.live() {
+            return;
+        }
+        if search.done() {
+            let result = search.result((now() - began) as u64);
+            job.current.set(0);
+            return job.respond(Reply::FixDone(job.run, Box::new(result)));
+        }
+        job.respond(Reply::FixProgress(job.run, p));
+        if !job.yield_now().await {
+            return;
+        }
     }
 }

@@ -116,9 +116,11 @@ pub(crate) fn find_fix(
     let rank = wanted.as_ref().and_then(|w| found.iter().position(|f| f.patch == *w)).map(|i| i + 1);
     let mut rows = Vec::new();
     for (i, f) in found.iter().take(o.top).enumerate() {
-        let full = find::recheck(&scenario, &f.patch, world.granularity, 5_000_000).map_err(Usage)?;
-        let verified = !full.limit_hit && full.by_invariant.iter().all(|(i, n)| !i.is_safety() || *n == 0);
-        rows.push((i + 1, f, verified, full.interleavings));
+        let (verified, n) = match find::verify(&scenario, &f.patch, world.granularity, 5_000_000).map_err(Usage)? {
+            find::Rechecked::Clean { interleavings } => (true, interleavings),
+            find::Rechecked::Violated | find::Rechecked::Incomplete => (false, 0),
+        };
+        rows.push((i + 1, f, verified, n));
     }
     let head = format!(
         "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound, {} the script cannot express; {:.2} s",

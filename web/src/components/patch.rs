@@ -156,6 +156,7 @@ pub fn PatchView() -> Html {
                 <button type="button" id="pv-clear" onclick={clear} disabled={patch.is_none()}>{ "Unpatch" }</button>
             </div>
             <ol class="pv-rows" id="pv-rows" aria-label={format!("steps of {shown}")}>{ for items }</ol>
+            <super::findfix::FindFix function={shown.to_string()} lock={*lock} />
             if let Some(text) = text {
                 <pre class="pv-diff" id="pv-diff">{ text }</pre>
             }

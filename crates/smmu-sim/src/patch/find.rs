@@ -182,6 +182,11 @@ impl Finder {
         }
     }
 
+    /// How many clean patches were found so far.
+    pub fn found_count(&self) -> usize {
+        self.found.len()
+    }
+
     /// The clean patches found so far, ranked by size, then by the units the critical
     /// section holds, then by enumeration order.
     pub fn found(&self) -> Vec<Found> {
@@ -316,4 +321,35 @@ pub fn recheck(
     let s = Scenario { patch: Some(patch.clone()), ..scenario.clone() };
     let world = s.compile(patch.base, granularity).map_err(|e| e.to_string())?;
     Ok(Explorer::new(&world, Limits { max_states }).run())
+}
+
+/// What a full re-check of a found patch says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rechecked {
+    /// Every interleaving explored, none violating a safety invariant.
+    Clean {
+        /// Complete interleavings.
+        interleavings: u128,
+    },
+    /// A safety invariant breaks after all: the search's reductions were wrong.
+    Violated,
+    /// The full run hit `max_states` or overflowed: neither clean nor violated.
+    Incomplete,
+}
+
+/// Re-checks a found patch by a full exhaustive run of its own.
+pub fn verify(
+    scenario: &Scenario,
+    patch: &Patch,
+    granularity: Granularity,
+    max_states: u64,
+) -> Result<Rechecked, String> {
+    let s = recheck(scenario, patch, granularity, max_states)?;
+    Ok(if s.by_invariant.iter().any(|(i, n)| i.is_safety() && *n > 0) {
+        Rechecked::Violated
+    } else if s.limit_hit || s.overflow {
+        Rechecked::Incomplete
+    } else {
+        Rechecked::Clean { interleavings: s.interleavings }
+    })
 }

@@ -1,0 +1,320 @@
+//! Find a fix, in the patch view: the search runs in a worker of its own, with progress and
+//! cancel; each reported patch is re-checked there and loads into the patch view.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use gloo_worker::{Spawnable, WorkerBridge};
+use smmu_sim::patch::LockName;
+use smmu_sim::sched::Schedule;
+use smmu_sim::{share, Scenario};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::{group, use_app};
+use crate::hooks::{WORKER_LOADER_JS, WORKER_SILENCE_MS};
+use crate::state::Action;
+use crate::worker::fix::{FixFound, FixProgress, FixQuery, FixResult};
+use crate::worker::{ExploreWorker, Reply, Request};
+
+/// What the search is doing, for the query `key` names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Phase {
+    /// Never started.
+    #[default]
+    Idle,
+    /// Running (`heard`: the worker answered at least once).
+    Running { progress: FixProgress, heard: bool },
+    /// Finished.
+    Done(Rc<FixResult>),
+    /// Stopped by the user.
+    Cancelled(FixProgress),
+    /// Could not run.
+    Failed(String),
+}
+
+/// The search's state: the tag of the run it follows, its query and its phase.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixState {
+    tag: u64,
+    query: Option<FixQuery>,
+    phase: Phase,
+}
+
+/// What moves the search's state; replies of an earlier run (another tag) are ignored.
+pub enum FixAction {
+    /// A run with this tag started.
+    Start(u64, FixQuery),
+    /// The user stopped it.
+    Cancel,
+    /// A worker's reply.
+    Reply(Reply),
+    /// The worker's time to answer is up.
+    Silence(u64),
+    /// The search could not be asked for.
+    Refused(String),
+}
+
+impl Reducible for FixState {
+    type Action = FixAction;
+
+    fn reduce(self: Rc<Self>, action: FixAction) -> Rc<Self> {
+        let mut s = (*self).clone();
+        let running = matches!(s.phase, Phase::Running { .. });
+        s.phase = match action {
+            FixAction::Start(tag, q) => {
+                s.tag = tag;
+                s.query = Some(q);
+                Phase::Running { progress: FixProgress::default(), heard: false }
+            }
+            FixAction::Cancel if running => match s.phase {
+                Phase::Running { progress, .. } => Phase::Cancelled(progress),
+                p => p,
+            },
+            FixAction::Reply(r) if running && r.run() == s.tag => match r {
+                Reply::FixProgress(_, progress) => Phase::Running { progress, heard: true },
+                Reply::FixDone(_, result) => Phase::Done(Rc::new(*result)),
+                Reply::Failed(_, e) => Phase::Failed(e),
+                _ => return self,
+            },
+            FixAction::Silence(tag) if tag == s.tag && matches!(s.phase, Phase::Running { heard: false, .. }) => {
+                Phase::Failed(format!("the search's worker ({WORKER_LOADER_JS}) did not answer"))
+            }
+            FixAction::Refused(e) => Phase::Failed(e),
+            _ => return self,
+        };
+        Rc::new(s)
+    }
+}
+
+/// The query for the current page: the unpatched scenario at its variant and granularity.
+fn query(scenario: &Scenario, app: &crate::AppContext, function: &str, lock: LockName) -> Result<FixQuery, String> {
+    let link = share::encode(&share::Link {
+        scenario: Scenario { patch: None, ..scenario.clone() },
+        variant: app.variant,
+        granularity: app.granularity,
+        schedule: Schedule::default(),
+        cursor: None,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(FixQuery { link, function: function.to_string(), lock: lock.id().to_string() })
+}
+
+/// Props: the function and lock the patch view has chosen.
+#[derive(Properties, PartialEq)]
+pub struct FindFixProps {
+    /// The function to patch.
+    pub function: AttrValue,
+    /// The lock of the critical section.
+    pub lock: LockName,
+}
+
+/// The find-fix block.
+#[component]
+pub fn FindFix(props: &FindFixProps) -> Html {
+    let app = use_app();
+    let state = use_reducer_eq(FixState::default);
+    let bridge = use_mut_ref(|| None::<WorkerBridge<ExploreWorker>>);
+    let lock_rule = use_state(|| false);
+    let current = query(&app.scenario, &app, &props.function, props.lock);
+    let start = {
+        let (state, current, bridge) = (state.clone(), current.clone(), bridge.clone());
+        Callback::from(move |_: MouseEvent| {
+            let q = match current.clone() {
+                Ok(q) => q,
+                Err(e) => return state.dispatch(FixAction::Refused(e)),
+            };
+            let tag = state.tag + 1;
+            state.dispatch(FixAction::Start(tag, q.clone()));
+            let mut b = bridge.borrow_mut();
+            let b = b.get_or_insert_with(|| {
+                let d = state.dispatcher();
+                ExploreWorker::spawner()
+                    .callback(move |r: Reply| d.dispatch(FixAction::Reply(r)))
+                    .spawn_with_loader(WORKER_LOADER_JS)
+            });
+            b.send(Request::FindFix { run: tag, query: q });
+            let d = state.dispatcher();
+            yew::platform::spawn_local(async move {
+                yew::platform::time::sleep(Duration::from_millis(WORKER_SILENCE_MS)).await;
+                d.dispatch(FixAction::Silence(tag));
+            });
+        })
+    };
+    let cancel = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(b) = bridge.borrow().as_ref() {
+                b.send(Request::Cancel);
+            }
+            state.dispatch(FixAction::Cancel)
+        })
+    };
+    let stale = state.query.is_some() && current.as_ref().ok() != state.query.as_ref();
+    let running = matches!(state.phase, Phase::Running { .. });
+    let on_rule = {
+        let lock_rule = lock_rule.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+                lock_rule.set(i.checked())
+            }
+        })
+    };
+    html! {
+        <div class="find-fix" id="find-fix" data-phase={phase_word(&state.phase)} data-stale={stale.to_string()}>
+            <div class="ff-bar">
+                <button type="button" id="ff-run" onclick={start} disabled={running || current.is_err()}>{ "Find a fix" }</button>
+                if running {
+                    <button type="button" id="ff-cancel" onclick={cancel}>{ "Cancel" }</button>
+                }
+                <span class="ff-what">{ format!(
+                    "the smallest patches to {} of the unpatched {}: one {} critical section, and at most one move",
+                    props.function, app.variant, props.lock.id()) }</span>
+            </div>
+            <div class="ff-status" role="status" aria-live="polite">{ status(&state.phase, stale) }</div>
+            if let Phase::Done(r) = &state.phase {
+                { results(&app, r, *lock_rule, on_rule, stale) }
+            }
+        </div>
+    }
+}
+
+fn phase_word(p: &Phase) -> &'static str {
+    match p {
+        Phase::Idle => "idle",
+        Phase::Running { .. } => "running",
+        Phase::Done(_) => "done",
+        Phase::Cancelled(_) => "cancelled",
+        Phase::Failed(_) => "failed",
+    }
+}
+
+fn tried(p: &FixProgress) -> String {
+    format!(
+        "tried {} of {} candidates, {} clean so far",
+        group(p.tried.into()),
+        group(p.total.into()),
+        group(p.clean.into())
+    )
+}
+
+fn status(phase: &Phase, stale: bool) -> Html {
+    let note =
+        stale.then_some(" These results are for an earlier scenario, variant, function or lock; run the search again.");
+    match phase {
+        Phase::Idle => html! {},
+        Phase::Running { heard: false, .. } => html! { { "Starting the search's worker…" } },
+        Phase::Running { progress, .. } => html! {
+            <>
+                <progress id="ff-progress" max={progress.total.max(1).to_string()} value={progress.tried.to_string()} />
+                { " " }{ tried(progress) }
+            </>
+        },
+        Phase::Cancelled(p) => {
+            html! { <>{ format!("Cancelled: {}. Nothing is reported from a search that did not finish.", tried(p)) }{ note }</> }
+        }
+        Phase::Failed(e) => {
+            html! { <span class="ff-error" id="ff-error">{ format!("The search could not run: {e}") }</span> }
+        }
+        Phase::Done(r) => html! { <span id="ff-summary">{ summary(r) }{ note }</span> },
+    }
+}
+
+fn summary(r: &FixResult) -> String {
+    let g = |n: u64| group(n.into());
+    let mut s = format!(
+        "{} candidates: {} clean, {} of them keeping the lock rule; {} the script cannot express; {:.1} s.",
+        g(r.total),
+        g(r.clean),
+        g(r.clean_lock_rule),
+        g(r.refused),
+        r.millis as f64 / 1000.0
+    );
+    if r.undecided > 0 {
+        s.push_str(&format!(" {} undecided at the state bound (neither clean nor violated).", g(r.undecided)));
+    }
+    if r.clean == 0 {
+        s.push_str(" No patch of this shape makes the scenario clean.");
+    }
+    for (id, rank, kept) in &r.presets {
+        let kept = kept.map(|k| format!(", #{} of those keeping the lock rule", g(k))).unwrap_or_default();
+        s.push_str(&format!(" Preset {id} ranks #{}{kept}.", g(*rank)));
+    }
+    s
+}
+
+fn results(app: &crate::AppContext, r: &FixResult, lock_rule: bool, on_rule: Callback<Event>, stale: bool) -> Html {
+    let list = if lock_rule { &r.top_lock_rule } else { &r.top };
+    html! {
+        <>
+            <label class="ff-rule"><input type="checkbox" id="ff-lock-rule" checked={lock_rule} onchange={on_rule} />
+                { " only those that also keep the lock rule (lists and CDs agree whenever arm_smmu_asid_lock is free)" }</label>
+            <ol class="ff-results" id="ff-results" tabindex="0" aria-label="clean patches found">{ for list.iter().map(|f| found_item(app, f, stale)) }</ol>
+        </>
+    }
+}
+
+fn found_item(app: &crate::AppContext, f: &FixFound, stale: bool) -> Html {
+    let patch = smmu_sim::patch::parse(&f.patch);
+    let load = {
+        let (app, patch) = (app.clone(), patch.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Ok(p) = patch.clone() {
+                app.dispatch(Action::SetPatch(Some(p)))
+            }
+        })
+    };
+    let check = match f.recheck.as_str() {
+        "clean" => format!("re-checked clean over {} interleavings", f.interleavings),
+        "violated" => "NOT clean on a full re-check".to_string(),
+        _ => "the full re-check hit its bound: not confirmed".to_string(),
+    };
+    let rule = if f.keeps_lock_rule { "keeps" } else { "breaks" };
+    let edits: Vec<String> = match &patch {
+        Ok(p) => p.edits.iter().map(|e| e.to_string()).collect(),
+        Err(e) => vec![format!("unreadable patch: {e}")],
+    };
+    html! {
+        <li class="ff-found" data-recheck={f.recheck.clone()}>
+            <div>{ format!("#{} · {} edit(s), the section holds {} step(s), {rule} the lock rule · {check}",
+                group(f.rank.into()), f.size, f.held) }
+                { " " }<button type="button" class="ff-load" onclick={load} disabled={stale || patch.is_err()}>{ "Load" }</button></div>
+            <pre class="ff-edits">{ edits.join("\n") }</pre>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q() -> FixQuery {
+        FixQuery { link: "v2.x".into(), function: "arm_smmu_attach_dev".into(), lock: "arm_smmu_asid_lock".into() }
+    }
+
+    fn progress(tried: u64) -> FixProgress {
+        FixProgress { tried, total: 10, clean: 1 }
+    }
+
+    #[test]
+    fn replies_of_an_earlier_run_and_after_a_cancel_are_ignored() {
+        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q()));
+        let s = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(3))));
+        assert_eq!(s.phase, Phase::Running { progress: progress(3), heard: true });
+        let s = s.reduce(FixAction::Start(2, q()));
+        let s = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(7))));
+        assert_eq!(s.phase, Phase::Running { progress: FixProgress::default(), heard: false });
+        let s = s.reduce(FixAction::Reply(Reply::FixProgress(2, progress(4)))).reduce(FixAction::Cancel);
+        assert_eq!(s.phase, Phase::Cancelled(progress(4)));
+        let s = s.reduce(FixAction::Reply(Reply::FixProgress(2, progress(5))));
+        assert_eq!(s.phase, Phase::Cancelled(progress(4)));
+    }
+
+    #[test]
+    fn a_silent_worker_fails_the_run_but_one_that_answered_does_not() {
+        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q()));
+        assert!(matches!(s.clone().reduce(FixAction::Silence(1)).phase, Phase::Failed(_)));
+        let heard = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(1))));
+        assert_eq!(heard.clone().reduce(FixAction::Silence(1)).phase, heard.phase);
+    }
+}

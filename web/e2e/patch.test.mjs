@@ -22,6 +22,15 @@ test('a link with the 9f7c6891 patch on pre opens patched, and the seed race hol
   // The race's schedule, under pre patched with the fix: CPU1 waits, every invariant holds.
   await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
   await screenshot(page, 'patched-link');
+  // The embed of the same link says it too, with the diff one click away.
+  const embed = await context.newPage();
+  await embed.goto(`${env.server.url}/#embed/${code}`);
+  await waitText(embed, '#embed-root #scenario-patch p', /^patched pre with 5 edits \(runs patched now\)/);
+  await waitText(embed, '#verdict', /^all invariants hold$/);
+  assert.equal(await embed.locator('#patch-text').isVisible(), false);
+  await embed.locator('#scenario-patch summary').click();
+  assert.match(await embed.locator('#patch-text').textContent(), /^@@ .* @@ arm_smmu_attach_dev$/m);
+  await screenshot(embed, 'patched-embed');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,6 +1,8 @@
 //! The explorer benchmark in the browser: the same cases as `cargo bench -p smmu-sim --bench
 //! explore` (seed-race at both granularities, attach-storm-N but 5 PRE), run in headless
-//! Chromium.
+//! Chromium; and patch mode's two costs: find-fix over `arm_smmu_attach_dev` on the seed race,
+//! and one edit (compile the patched scenario and re-run its schedule), as in `cargo bench -p
+//! smmu-sim --bench findfix`.
 //! It prints states, time and states/s; it asserts only the counts, never a speed.
 //! Run with `bash scripts/bench-wasm.sh` (release build).
 #![cfg(target_arch = "wasm32")]
@@ -65,4 +67,35 @@ fn explorer_throughput() {
             }
         }
     }
+}
+
+#[wasm_bindgen_test]
+fn patch_mode_costs() {
+    use smmu_sim::patch::find::Finder;
+    use smmu_sim::patch::{presets, LockName};
+    use smmu_sim::sched::{self, Schedule};
+    let s = builtin::get("seed-race").unwrap();
+    let patched = smmu_sim::Scenario { patch: Some(presets::get("9f7c6891").unwrap().patch()), ..s.clone() };
+    let text = s.default_schedule(Variant::Pre, Granularity::Mail).unwrap_or("").to_string();
+    let (n, start) = (200, now());
+    for _ in 0..n {
+        let w = patched.compile(Variant::Pre, Granularity::Mail).unwrap();
+        sched::run(&w, &Schedule::parse(&text, &w).unwrap()).unwrap();
+    }
+    console_log!(
+        "wasm-bench one edit (compile + run the seed race's schedule) ms {:.3}",
+        (now() - start) / f64::from(n)
+    );
+    let start = now();
+    let mut f =
+        Finder::new(&s, Variant::Pre, Granularity::Mail, "arm_smmu_attach_dev", &[LockName::Asid], 20_000).unwrap();
+    while !f.step(256).done {}
+    let p = f.progress();
+    console_log!(
+        "wasm-bench find-fix seed-race mail arm_smmu_asid_lock: {} candidates, {} clean, s {:.2}",
+        p.total,
+        f.found_count(),
+        (now() - start) / 1000.0
+    );
+    assert_eq!((p.total, f.found_count()), (14_287, 1_441));
 }

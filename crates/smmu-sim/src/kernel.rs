@@ -260,7 +260,8 @@ impl<'a> Builder<'a> {
 
     /// A jump to be patched, taken when `cond` holds.
     pub fn jump_if(&mut self, cond: Cond, part: &'static str) -> Pending {
-        self.push(Kind::JumpIf(cond, 0), false, part, format!("if {cond:?}"));
+        let label = format!("if ({})", cd::cond_text(self, cond));
+        self.push(Kind::JumpIf(cond, 0), false, part, label);
         self.pend()
     }
 
@@ -273,7 +274,8 @@ impl<'a> Builder<'a> {
 
     /// A jump to be patched, taken when `cond` does not hold.
     pub fn jump_unless(&mut self, cond: Cond, part: &'static str) -> Pending {
-        self.push(Kind::JumpUnless(cond, 0), false, part, format!("if !{cond:?}"));
+        let label = format!("if ({})", cd::negated(&cd::cond_text(self, cond)));
+        self.push(Kind::JumpUnless(cond, 0), false, part, label);
         self.pend()
     }
 

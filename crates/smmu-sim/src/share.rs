@@ -6,7 +6,10 @@
 //! from the JSON scenario format, so links made by an older build keep opening; a new layout
 //! gets a new version prefix and its own decoder. `v1` carries what the first scenario format
 //! had; `v2` adds calls (appended to its `Call` enum) and extension records (`Ext`) for what
-//! came later. A link is written in the oldest version that carries it, so a link that needs
+//! came later. `v3` has v2's layout and is written whenever the scenario carries a patch of the
+//! driver's step scripts, so a build from before patch mode says the link is newer instead of
+//! reading it as damaged (v2 links with a patch, written by the first builds of patch mode, still
+//! open). A link is written in the oldest version that carries it, so a link that needs
 //! nothing new still opens in a build that reads only `v1`. Decoding never panics: every failure is a
 //! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
@@ -19,7 +22,7 @@ use crate::variant::{Granularity, Variant};
 use base64::Engine as _;
 
 /// The newest version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 use crate::limits::{MAX_LINK, MAX_PAYLOAD, MAX_TRACE};
 
@@ -490,14 +493,18 @@ fn strip(s: &Scenario) -> Scenario {
     }
 }
 
-/// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks. Refuses a link
+/// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks, or `v3.` when it
+/// carries a patch. Refuses a link
 /// [`decode`] would refuse for its size: a payload over [`MAX_PAYLOAD`] bytes or a code over
 /// [`MAX_LINK`] characters.
 pub fn encode(link: &Link) -> Result<String, LinkError> {
     let w = to_wire(link);
     let written = match to_v1(&w) {
         Some(v1) => postcard::to_allocvec(&v1).map(|b| (1, b)),
-        None => postcard::to_allocvec(&w).map(|b| (2, b)),
+        None => {
+            let version = if w.1.iter().any(|e| matches!(e, wire2::Ext::Patch(..))) { 3 } else { 2 };
+            postcard::to_allocvec(&w).map(|b| (version, b))
+        }
     };
     let (version, bytes) = written.map_err(|_| damaged("the scenario cannot be written"))?;
     if bytes.len() > MAX_PAYLOAD {

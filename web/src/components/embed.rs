@@ -1,11 +1,13 @@
 //! The embed: a compact, read-only view of a permalink for other pages' iframes: the whole
 //! run fitted to the frame's width with its lanes named, the verdict and the first
-//! violation's message, the fix switch and a link to the full playground.
+//! violation's message, the fix switch, a "patched" badge with the diff one click away
+//! when the link carries a patch, and a link to the full playground.
 
 use smmu_sim::check::Invariant;
 use yew::prelude::*;
 
 use super::header::FixSwitch;
+use super::intro::Patched;
 use super::overview::Overview;
 use super::use_app;
 use crate::share;
@@ -49,6 +51,7 @@ pub fn Embed() -> Html {
             if let Some(e) = app.link_error.as_ref().or(app.error.as_ref()) {
                 <div class="error" id="link-error" role="alert"><span>{ e }</span></div>
             }
+            <Patched />
             <section class="embed-run" aria-label="The run">
                 <Overview />
                 if let Some(v) = &first {

@@ -56,7 +56,7 @@ fn Expected() -> Html {
 /// A patched scenario says so, before anything else: which variant runs patched, its edits,
 /// and the diff of the step scripts one click away.
 #[component]
-fn Patched() -> Html {
+pub fn Patched() -> Html {
     let app = use_app();
     let Some(p) = &app.scenario.patch else { return html! {} };
     let shown = if p.base == app.variant { "runs patched now" } else { "the shown variant runs unpatched" };

@@ -34,6 +34,51 @@ pub(super) fn master_name(b: &Builder<'_>, m: MasterArg) -> String {
     }
 }
 
+/// A branch condition as the C source tests it, for labels.
+pub(super) fn cond_text(b: &Builder<'_>, c: crate::program::Cond) -> String {
+    use crate::program::Cond;
+    use crate::state::Stage;
+    let m = |m: crate::ids::MasterId| b.topo.master(m).to_string();
+    match c {
+        Cond::SvaEnabled(x) => format!("{}->sva_enabled", m(x)),
+        Cond::NoOldDomain => "!old_domain".into(),
+        Cond::StageIs(d, st) => {
+            let st = match st {
+                Stage::S1 => "S1",
+                Stage::S2 => "S2",
+                Stage::Bypass => "BYPASS",
+            };
+            format!("{}->stage == ARM_SMMU_DOMAIN_{st}", dom_name(b, d))
+        }
+        Cond::Finalised(d) => format!("{}->smmu", dom_name(b, d)),
+        Cond::Ats(x) => format!("{}->ats_enabled", m(x)),
+        Cond::Cdtab(x) => format!("{}->cd_table.cdtab", m(x)),
+        Cond::CdLive(x, ssid) => format!("CD_{}[{ssid}].q0 & CTXDESC_CD_0_V", master_name(b, x)),
+        Cond::NotFound => "!cd".into(),
+        Cond::FoundShared => "cd->mm".into(),
+        Cond::CursorDone(d) => format!("list_entry_is_head(master, &{}->devices)", dom_name(b, d)),
+        Cond::HaveNotifier => "smmu_mn".into(),
+        Cond::NotifierGone => "!refcount_read(&smmu_mn->refs)".into(),
+        Cond::SteDone => "all STE update phases written".into(),
+        Cond::StePhaseEmpty(x, _) => format!("nothing to store in STE_{} this phase", m(x)),
+        Cond::CtxReferenced => "refcount_read(&cd->refs)".into(),
+        Cond::NewAsid => "new_asid".into(),
+        Cond::HaveCtx => "!IS_ERR(cd)".into(),
+        Cond::Gathered => "gather->pgsize".into(),
+        Cond::NotifiersDone(mm) => format!("no notifier of {} left", b.topo.mm(mm)),
+        Cond::Cleared => "smmu_mn->cleared".into(),
+    }
+}
+
+/// The negation of [`cond_text`]'s text.
+pub(super) fn negated(text: &str) -> String {
+    match text.strip_prefix('!') {
+        Some(rest) if !rest.contains(' ') => rest.to_string(),
+        _ if text.contains(' ') => format!("!({text})"),
+        _ => format!("!{text}"),
+    }
+}
+
 /// `arm_smmu_write_ctx_desc(master, ssid, cd)`.
 pub fn write_ctx_desc(b: &mut Builder<'_>, m: MasterArg, ssid: u8, src: CdSrc) {
     b.func("arm_smmu_write_ctx_desc", File::Main, |b| {

@@ -113,11 +113,11 @@ export function collectErrors(page) {
   return errors;
 }
 
-/** Saves a full-page screenshot to artifacts/<name>.png and returns its path. */
-export async function screenshot(page, name) {
+/** Saves a screenshot (the full page, or just `locator`) to artifacts/<name>.png and returns its path. */
+export async function screenshot(page, name, locator = null) {
   await fs.mkdir(artifacts, { recursive: true });
   const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await (locator ? locator.screenshot({ path: file }) : page.screenshot({ path: file, fullPage: true }));
   return file;
 }
 

@@ -99,7 +99,23 @@ test('find a fix in the worker: progress, cancel, a finished search, and its fir
   await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
   const diff = await page.locator('#pv-diff').textContent();
   for (const line of edits.split('\n')) assert.ok(diff.includes(line), `${line} in the patch view`);
-  await screenshot(page, '12-find-fix');
+  await screenshot(page, '12-find-fix', page.locator('#patch-view'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('dragging a line of the patch view moves it, as the buttons do', async () => {
+  const { page, errors, context } = await openFresh(env);
+  await page.locator('#patch-view > summary').click();
+  const lock = page.locator('#pv-rows li', { hasText: 'asid_lock#1' });
+  await lock.waitFor(PATIENCE);
+  await rerun(page, () => lock.dragTo(page.locator('#pv-rows li').first()));
+  await waitText(page, '#pv-diff', /move arm_smmu_attach_dev asid_lock#1 before sva_check#1/);
+  await waitText(page, '#verdict-live', /deadlock at step/);
+  // Dragged back down below where it came from: a second move, after the line it lands on.
+  const target = page.locator('#pv-rows li', { hasText: 'asid_unlock#1' });
+  await rerun(page, () => page.locator('#pv-rows li', { hasText: 'asid_lock#1' }).dragTo(target));
+  await waitText(page, '#pv-diff', /move arm_smmu_attach_dev asid_lock#1 after asid_unlock#1/);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -69,8 +69,10 @@ fn explorer_throughput() {
     }
 }
 
+/// Async, yielding every 100 ms: a search of several seconds in one task would starve the
+/// test runner's polling of the page.
 #[wasm_bindgen_test]
-fn patch_mode_costs() {
+async fn patch_mode_costs() {
     use smmu_sim::patch::find::Finder;
     use smmu_sim::patch::{presets, LockName};
     use smmu_sim::sched::{self, Schedule};
@@ -89,7 +91,13 @@ fn patch_mode_costs() {
     let start = now();
     let mut f =
         Finder::new(&s, Variant::Pre, Granularity::Mail, "arm_smmu_attach_dev", &[LockName::Asid], 20_000).unwrap();
-    while !f.step(256).done {}
+    let mut slice = now();
+    while !f.step(1).done {
+        if now() - slice > 100.0 {
+            yew::platform::time::sleep(std::time::Duration::ZERO).await;
+            slice = now();
+        }
+    }
     let p = f.progress();
     console_log!(
         "wasm-bench find-fix seed-race mail arm_smmu_asid_lock: {} candidates, {} clean, s {:.2}",

@@ -16,7 +16,7 @@ use crate::source::Src;
 use crate::state::Stage;
 
 /// A domain named by an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DomArg {
     /// A fixed domain of the scenario.
     Id(DomainId),
@@ -31,7 +31,7 @@ pub enum DomArg {
 }
 
 /// A master named by an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MasterArg {
     /// A fixed master.
     Id(MasterId),
@@ -40,7 +40,7 @@ pub enum MasterArg {
 }
 
 /// The descriptor a CD write installs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CdSrc {
     /// `write_ctx_desc(.., NULL)`: clear the slot.
     Clear,
@@ -55,7 +55,7 @@ pub enum CdSrc {
 }
 
 /// The STE a writer aims for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SteTarget {
     /// `arm_smmu_install_ste_for_dev()` (PRE/FIX): derived from `master->domain`.
     FromMaster,
@@ -66,7 +66,7 @@ pub enum SteTarget {
 }
 
 /// Where `tlb_inv_asid()` takes its ASID from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AsidArg {
     /// `regs.asid` (the CPU ASID, i.e. the old value in `share_asid()`).
     Reg,
@@ -80,7 +80,7 @@ pub enum AsidArg {
 
 /// Why a TLB invalidation is issued. Only retirements are subject to invariant 2; every
 /// invalidation resets invariant 3's history of the tag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TlbiPurpose {
     /// The ASID or VMID stops being used for its translation (`share_asid`'s flush of the
     /// old ASID, `arm_smmu_domain_free`).
@@ -94,7 +94,7 @@ pub enum TlbiPurpose {
 }
 
 /// A lock named by an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LockArg {
     /// `arm_smmu_asid_lock`.
     Asid,
@@ -109,7 +109,7 @@ pub enum LockArg {
 }
 
 /// An atomic effect. Each visible one is one step of a thread.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `mutex_lock` / `spin_lock_irqsave`. Blocks while another thread holds it.
     Lock(LockArg),
@@ -241,7 +241,7 @@ pub enum Op {
 }
 
 /// A condition for `JumpIf`, evaluated against the state when the jump is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cond {
     /// `master->sva_enabled`.
     SvaEnabled(MasterId),
@@ -286,7 +286,7 @@ pub enum Cond {
 }
 
 /// An instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// An effect.
     Op(Op),

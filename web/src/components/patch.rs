@@ -1,5 +1,6 @@
 //! The patch view: one function's step script as the edits leave it, with buttons (keyboard
-//! operable) to move, delete and insert lock steps, the presets, and the patch as text.
+//! operable) to move, delete and insert lock steps, lines that drag to move, the presets,
+//! find-fix, and the patch as text.
 
 use smmu_sim::patch::script::{self, Row};
 use smmu_sim::patch::{presets, Anchor, Edit, LockName, Patch, Pos};
@@ -64,6 +65,51 @@ fn row_buttons(app: &crate::AppContext, rows: &[Row], i: usize, func: &str, lock
     }
 }
 
+type DragHandlers = (Callback<DragEvent>, Callback<DragEvent>, Callback<DragEvent>, Callback<DragEvent>);
+
+/// Dragging a line onto another moves it there: above the target when dragged up, below it
+/// when dragged down (the ↑ and ↓ buttons do the same a line at a time).
+fn drag_handlers(
+    app: &crate::AppContext,
+    drag: &UseStateHandle<Option<usize>>,
+    rows: &[Row],
+    i: usize,
+    func: &str,
+) -> DragHandlers {
+    let start = {
+        let drag = drag.clone();
+        Callback::from(move |e: DragEvent| {
+            if let Some(t) = e.data_transfer() {
+                let _ = t.set_data("text/plain", &i.to_string());
+            }
+            drag.set(Some(i))
+        })
+    };
+    let over = Callback::from(|e: DragEvent| e.prevent_default());
+    let end = {
+        let drag = drag.clone();
+        Callback::from(move |_: DragEvent| drag.set(None))
+    };
+    let target = rows[i].anchor().cloned();
+    let anchors: Vec<Option<Anchor>> = rows.iter().map(|r| r.anchor().cloned()).collect();
+    let (app, drag, func) = (app.clone(), drag.clone(), func.to_string());
+    let drop = Callback::from(move |e: DragEvent| {
+        e.prevent_default();
+        let from = drag.as_ref().copied();
+        drag.set(None);
+        let (Some(from), Some(to)) = (from, target.clone()) else { return };
+        let Some(Some(step)) = anchors.get(from).cloned() else { return };
+        if from == i {
+            return;
+        }
+        let to = if i < from { Pos::Before(to) } else { Pos::After(to) };
+        let patch = app.scenario.patch.clone().filter(|p| p.base == app.variant);
+        let edit = Edit::Move { func: func.clone(), step, to };
+        app.dispatch(Action::SetPatch(Some(script::with_edit(patch.as_ref(), app.variant, edit))))
+    });
+    (start, over, drop, end)
+}
+
 fn row_text(row: &Row) -> Html {
     match row {
         Row::Base(a, label) => html! { <><code class="pv-anchor">{ a.to_string() }</code>{ " " }{ label.clone() }</> },
@@ -119,10 +165,13 @@ pub fn PatchView() -> Html {
         let app = app.clone();
         Callback::from(move |_: MouseEvent| app.dispatch(Action::SetPatch(None)))
     };
+    let drag = use_state(|| None::<usize>);
     let items = (0..rows.len()).map(|i| {
         let inserted = matches!(rows[i], Row::Inserted(..));
+        let (start, over, drop, end) = drag_handlers(&app, &drag, &rows, i, shown);
         html! {
-            <li class={classes!(inserted.then_some("inserted"))}>
+            <li class={classes!(inserted.then_some("inserted"), (*drag == Some(i)).then_some("dragging"))}
+                draggable={(!inserted).to_string()} ondragstart={start} ondragover={over} ondrop={drop} ondragend={end}>
                 <span class="pv-text">{ row_text(&rows[i]) }</span>
                 <span class="pv-buttons">{ row_buttons(&app, &rows, i, shown, *lock) }</span>
             </li>

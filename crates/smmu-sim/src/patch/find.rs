@@ -266,7 +266,7 @@ fn shape_key(world: &crate::World) -> u128 {
         let mut h = DefaultHasher::new();
         salt.hash(&mut h);
         for i in world.programs.iter().flat_map(|p| &p.instrs) {
-            format!("{:?}", i.kind).hash(&mut h);
+            i.kind.hash(&mut h);
             i.visible.hash(&mut h);
         }
         h.finish()

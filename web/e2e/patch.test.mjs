@@ -57,8 +57,12 @@ test('the patch view: moving mutex_lock(&arm_smmu_asid_lock) changes the verdict
   // The real fix as a preset: every invariant holds.
   await page.locator('#pv-preset').selectOption('9f7c6891');
   await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);
-  // The inserted lock and unlock steps are marked in the timeline.
+  // The inserted lock and unlock steps are marked in the timeline, and so are the steps of
+  // the detach the preset moved (CPU0's first steps after the sva_lock pair).
   assert.equal(await page.locator('.block.patched').count(), 2);
+  const moved = page.locator('.block.moved');
+  assert.ok((await moved.count()) >= 1, 'the moved detach is marked');
+  assert.match(await moved.first().getAttribute('title'), /moved by the patch/);
   await screenshot(page, '11-patch-view');
   await settled(page);
   const url = page.url();

@@ -217,7 +217,7 @@ impl<'a> Builder<'a> {
         let src = Src { file, func: function, part: patch::INSERTED, variant: self.variant };
         let stack = self.stack.iter().map(|(f, _)| *f).collect();
         let label = format!("{verb}({target})");
-        Ok(Instr { kind: Kind::Op(op), visible: true, quiet: false, function, stack, label, src })
+        Ok(Instr { kind: Kind::Op(op), visible: true, quiet: false, function, stack, label, src, moved: false })
     }
 
     fn push(&mut self, kind: Kind, visible: bool, part: &'static str, label: String) {
@@ -233,7 +233,8 @@ impl<'a> Builder<'a> {
         let (function, file) = *self.stack.last().expect("instruction outside a function");
         let src = Src { file, func: function, part, variant: self.variant };
         let stack = self.stack.iter().map(|(f, _)| *f).collect();
-        self.instrs.push(Instr { kind, visible, quiet: quiet && !visible, function, stack, label, src });
+        let quiet = quiet && !visible;
+        self.instrs.push(Instr { kind, visible, quiet, function, stack, label, src, moved: false });
     }
 
     /// A step at both granularities.

@@ -315,6 +315,8 @@ pub struct Instr {
     pub label: String,
     /// Where in the kernel source this is.
     pub src: Src,
+    /// A patch moved it (it belongs to the subject of a move or swap).
+    pub moved: bool,
 }
 
 /// A compiled thread: its name and program.

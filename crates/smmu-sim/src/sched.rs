@@ -209,9 +209,19 @@ fn too_long() -> String {
 /// Runs a schedule from the initial state and records the trace. Refuses a schedule
 /// [`Schedule::check`] refuses, and a run longer than [`MAX_TRACE`] steps.
 pub fn run(world: &World, schedule: &Schedule) -> Result<Trace, ScheduleError> {
+    run_keeping(world, schedule, true)
+}
+
+/// Whether running `schedule` breaks a safety invariant (a deadlock included): [`run`]'s
+/// verdict without keeping a state per step, for searches that replay many schedules.
+pub fn breaks(world: &World, schedule: &Schedule) -> Result<bool, ScheduleError> {
+    Ok(run_keeping(world, schedule, false)?.safety_violations().next().is_some())
+}
+
+fn run_keeping(world: &World, schedule: &Schedule, keep_states: bool) -> Result<Trace, ScheduleError> {
     schedule.check(world)?;
-    let mut runner =
-        Runner { world, memory: &schedule.1, state: world.initial.clone(), trace: Trace::default(), too_long: false };
+    let (memory, state, trace) = (&schedule.1, world.initial.clone(), Trace::default());
+    let mut runner = Runner { world, memory, state, trace, too_long: false, keep_states };
     let mut pending: VecDeque<Request> = VecDeque::new();
     for (pos, &t) in schedule.0.iter().enumerate() {
         match exec::readiness(world, &runner.state, t) {
@@ -240,6 +250,8 @@ struct Runner<'a> {
     trace: Trace,
     /// Set when a step was refused because the trace holds [`MAX_TRACE`] steps.
     too_long: bool,
+    /// Keep the state after each step in the trace (else `trace.states` stays empty).
+    keep_states: bool,
 }
 
 impl Runner<'_> {
@@ -268,7 +280,9 @@ impl Runner<'_> {
         let mut step = TraceStep::new(t, pc, instr, requested, waited, auto, outcome, violations);
         step.folded = folded.iter().map(|l| l.to_string()).collect();
         self.trace.steps.push(step);
-        self.trace.states.push(self.state.clone());
+        if self.keep_states {
+            self.trace.states.push(self.state.clone());
+        }
     }
 
     /// The image thread `t`'s next step takes: the memory image where the schedule marks it

@@ -57,6 +57,8 @@ pub struct TraceStep {
     pub violations: Vec<Violation>,
     /// Labels of the bookkeeping effects folded into this step (at `mail` granularity).
     pub folded: Vec<String>,
+    /// A patch moved this step from its place in the kernel's order.
+    pub moved: bool,
 }
 
 impl TraceStep {
@@ -85,6 +87,7 @@ impl TraceStep {
             outcome,
             violations,
             folded: Vec::new(),
+            moved: instr.moved,
         }
     }
 }

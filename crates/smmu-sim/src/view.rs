@@ -50,6 +50,8 @@ pub struct Block {
     pub auto: bool,
     /// A step a patch inserted (no kernel line of its own).
     pub patched: bool,
+    /// A step a patch moved from its place in the kernel's order.
+    pub moved: bool,
 }
 
 /// The whole timeline of a trace.
@@ -89,6 +91,7 @@ pub fn blocks(world: &World, trace: &Trace) -> Vec<Block> {
                 waited,
                 auto: s.auto,
                 patched,
+                moved: s.moved,
             };
             nth[lane] += 1;
             b

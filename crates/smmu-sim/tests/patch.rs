@@ -187,3 +187,23 @@ fn find_fix_returns_the_real_patch_on_the_seed_race() {
     // Sizes and held steps never decrease down the ranking.
     assert!(found.windows(2).all(|w| (w[0].size, w[0].held) <= (w[1].size, w[1].held)));
 }
+
+/// The steps a patch moved carry the mark the timeline shows; inserted and untouched ones do
+/// not. Under 9f7c6891 the moved unit is the detach call.
+#[test]
+fn moved_steps_are_marked() {
+    use smmu_sim::view;
+    let s = builtin::get("seed-race").unwrap();
+    let fix = smmu_sim::patch::presets::get("9f7c6891").unwrap().patch();
+    let patched = smmu_sim::Scenario { patch: Some(fix), ..s.clone() };
+    for (scenario, want) in [(&s, false), (&patched, true)] {
+        let w = scenario.compile(Variant::Pre, Granularity::Mail).unwrap();
+        let t = smmu_sim::sched::run(&w, &smmu_sim::sched::Schedule::default()).unwrap();
+        let blocks = view::blocks(&w, &t);
+        let moved: Vec<&str> = blocks.iter().filter(|b| b.moved).map(|b| b.function).collect();
+        let detach =
+            ["arm_smmu_detach_dev"; 3].into_iter().chain(["arm_smmu_install_ste_for_dev", "arm_smmu_write_ctx_desc"]);
+        assert_eq!(moved, if want { detach.collect() } else { Vec::new() });
+        assert!(blocks.iter().all(|b| !(b.moved && b.patched)));
+    }
+}

@@ -7,6 +7,31 @@ use common::*;
 use smmu_sim::sched::{self, Schedule};
 use smmu_sim::{builtin, trace, Granularity, Scenario, Variant};
 
+/// `sched::breaks`, which keeps no states, reads every schedule as `sched::run` does; both
+/// outcomes occur, so the comparison can fail either way.
+#[test]
+fn breaks_agrees_with_a_full_run() {
+    let (mut broke, mut held) = (0, 0);
+    for id in builtin::ids() {
+        for v in Variant::ALL {
+            for g in Granularity::ALL {
+                let w = world(id, v, g);
+                for seed in 0..10 {
+                    let s = sched::random(&w, seed);
+                    let full = sched::run(&w, &s).expect("the schedule runs").safety_violations().next().is_some();
+                    assert_eq!(sched::breaks(&w, &s).expect("the schedule runs"), full, "{id} {v} {g} {seed}");
+                    if full {
+                        broke += 1
+                    } else {
+                        held += 1
+                    }
+                }
+            }
+        }
+    }
+    assert!(broke > 0 && held > 0, "{broke} broke, {held} held");
+}
+
 #[test]
 fn random_schedules_replay_to_identical_traces() {
     for id in builtin::ids() {

@@ -221,6 +221,9 @@ fn tooltip(b: &Block) -> String {
     if b.auto {
         t.push_str("\nrun by the scheduler after the schedule ran out");
     }
+    if b.moved {
+        t.push_str("\nmoved by the patch from its place in the kernel's order");
+    }
     if !b.violations.is_empty() {
         t.push_str(&format!("\nviolates: {}", b.violations.join(", ")));
     }
@@ -244,6 +247,7 @@ fn BlockView(props: &BlockProps) -> Html {
         b.waited.is_some().then_some("waited"),
         b.auto.then_some("auto"),
         b.patched.then_some("patched"),
+        b.moved.then_some("moved"),
         selected.then_some("sel"),
         dragging.then_some("dragging"),
         app.shifted.contains(&i).then_some("shifted"),

@@ -145,10 +145,16 @@ pub(crate) fn apply(
         }
         order.push(Item::Unit(u));
     }
+    let mut moved = vec![false; units.len()];
     for (n, edit) in edits {
         let at = |e: String| format!("edit {n} ({edit}): {e}");
-        edit_order(&mut order, &units, &branches, edit, insert).map_err(at)?;
+        for u in edit_order(&mut order, &units, &branches, edit, insert).map_err(at)? {
+            moved[u] = true;
+        }
         turned(&order, &units, &branches).map_err(at)?;
+    }
+    for unit in units.iter().zip(&moved).filter(|(_, m)| **m).map(|(u, _)| u) {
+        instrs[unit.start..unit.end].iter_mut().for_each(|i| i.moved = true);
     }
     relink(instrs, start, &units, &branches, pending, order);
     Ok(())
@@ -167,47 +173,59 @@ fn place(order: &[Item], units: &[Unit], pos: &Pos) -> Option<usize> {
     }
 }
 
+/// Applies one edit to `order`; returns the units it moved.
 fn edit_order(
     order: &mut Vec<Item>,
     units: &[Unit],
     branches: &[(usize, usize, Target)],
     edit: &Edit,
     insert: &dyn Fn(bool, LockName) -> Result<Instr, String>,
-) -> Result<(), String> {
+) -> Result<Vec<usize>, String> {
     let lands_inside = |u: usize| {
         branches.iter().any(|&(_, from, t)| from != u && matches!(t, Target::In(v, off) if v == u && off > 0))
     };
     match edit {
         Edit::Delete { step, .. } => {
-            let Some(i) = find(order, units, step) else { return Ok(()) };
+            let Some(i) = find(order, units, step) else { return Ok(Vec::new()) };
             let Item::Unit(u) = order[i] else { unreachable!("find returns units") };
             if lands_inside(u) {
                 return Err(format!("a branch of the function lands inside {step}"));
             }
             order.remove(i);
+            Ok(Vec::new())
         }
         Edit::Move { step, to, .. } => {
             if matches!(to, Pos::Before(a) | Pos::After(a) if a == step) {
                 return Err(format!("{step} cannot move relative to itself"));
             }
-            let (Some(i), Some(_)) = (find(order, units, step), place(order, units, to)) else { return Ok(()) };
+            let (Some(i), Some(_)) = (find(order, units, step), place(order, units, to)) else { return Ok(Vec::new()) };
             let item = order.remove(i);
             let j = place(order, units, to).unwrap_or(order.len());
+            let moved = unit_of(&item);
             order.insert(j, item);
+            Ok(moved)
         }
         Edit::Swap { a, b, .. } => {
             if a == b {
                 return Err(format!("{a} cannot swap with itself"));
             }
-            let (Some(i), Some(j)) = (find(order, units, a), find(order, units, b)) else { return Ok(()) };
+            let (Some(i), Some(j)) = (find(order, units, a), find(order, units, b)) else { return Ok(Vec::new()) };
             order.swap(i, j);
+            Ok([unit_of(&order[i]), unit_of(&order[j])].concat())
         }
         Edit::Insert { acquire, lock, at, .. } => {
-            let Some(j) = place(order, units, at) else { return Ok(()) };
+            let Some(j) = place(order, units, at) else { return Ok(Vec::new()) };
             order.insert(j, Item::New(Box::new(insert(*acquire, *lock)?)));
+            Ok(Vec::new())
         }
     }
-    Ok(())
+}
+
+fn unit_of(item: &Item) -> Vec<usize> {
+    match item {
+        Item::Unit(u) => vec![*u],
+        _ => Vec::new(),
+    }
 }
 
 /// Refuses an order in which a branch between units changed direction (a forward branch that

@@ -79,8 +79,14 @@ pub fn translate<'a>(from: &'a Trace, to: &'a World) -> Schedule {
     let mut src = Source { done: vec![false; keys.len()], keys };
     let mut lanes = lanes(from, to);
     let memory = from.schedule().1;
-    let mut runner =
-        Runner { world: to, memory: &memory, state: to.initial.clone(), trace: Trace::default(), too_long: false };
+    let mut runner = Runner {
+        world: to,
+        memory: &memory,
+        state: to.initial.clone(),
+        trace: Trace::default(),
+        too_long: false,
+        keep_states: true,
+    };
     let mut pending: VecDeque<Request> = VecDeque::new();
     let mut intent = Vec::new();
     while intent.len() < MAX_LEN && !runner.too_long {

@@ -116,6 +116,7 @@ test('dragging a line of the patch view moves it, as the buttons do', async () =
   await rerun(page, () => lock.dragTo(page.locator('#pv-rows li').first()));
   await waitText(page, '#pv-diff', /move arm_smmu_attach_dev asid_lock#1 before sva_check#1/);
   await waitText(page, '#verdict-live', /deadlock at step/);
+  await waitText(page, '#pv-rows li.moved', /asid_lock#1/);
   // Dragged back down below where it came from: a second move, after the line it lands on.
   const target = page.locator('#pv-rows li', { hasText: 'asid_unlock#1' });
   await rerun(page, () => page.locator('#pv-rows li', { hasText: 'asid_lock#1' }).dragTo(target));

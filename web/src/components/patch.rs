@@ -65,6 +65,17 @@ fn row_buttons(app: &crate::AppContext, rows: &[Row], i: usize, func: &str, lock
     }
 }
 
+/// Whether the patch moves (or swaps) the step `a` of `func`.
+fn moved_here(patch: Option<&Patch>, func: &str, a: &Anchor) -> bool {
+    patch.is_some_and(|p| {
+        p.edits.iter().any(|e| match e {
+            Edit::Move { func: f, step, .. } => f == func && step == a,
+            Edit::Swap { func: f, a: x, b: y } => f == func && (x == a || y == a),
+            _ => false,
+        })
+    })
+}
+
 type DragHandlers = (Callback<DragEvent>, Callback<DragEvent>, Callback<DragEvent>, Callback<DragEvent>);
 
 /// Dragging a line onto another moves it there: above the target when dragged up, below it
@@ -168,9 +179,15 @@ pub fn PatchView() -> Html {
     let drag = use_state(|| None::<usize>);
     let items = (0..rows.len()).map(|i| {
         let inserted = matches!(rows[i], Row::Inserted(..));
+        let moved = rows[i].anchor().is_some_and(|a| moved_here(patch, shown, a));
         let (start, over, drop, end) = drag_handlers(&app, &drag, &rows, i, shown);
+        let cls = classes!(
+            inserted.then_some("inserted"),
+            moved.then_some("moved"),
+            (*drag == Some(i)).then_some("dragging")
+        );
         html! {
-            <li class={classes!(inserted.then_some("inserted"), (*drag == Some(i)).then_some("dragging"))}
+            <li class={cls}
                 draggable={(!inserted).to_string()} ondragstart={start} ondragover={over} ondrop={drop} ondragend={end}>
                 <span class="pv-text">{ row_text(&rows[i]) }</span>
                 <span class="pv-buttons">{ row_buttons(&app, &rows, i, shown, *lock) }</span>

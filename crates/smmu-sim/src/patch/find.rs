@@ -233,7 +233,8 @@ impl Finder {
             self.seen.insert(key, Verdict::Violated);
             return Some(Verdict::Violated);
         }
-        let mut explorer = Explorer::new(&world, Limits { max_states: self.max_states }).with_reduction(true);
+        let limits = Limits { max_states: self.max_states };
+        let mut explorer = Explorer::new(&world, limits).with_reduction(true).with_graph_limit(0);
         let clean = loop {
             let p = explorer.step(1024);
             if explorer.violated() {

@@ -47,6 +47,19 @@ test('axe finds no violation on the first visit, with the fix, at source granula
   await embed.context.close();
 });
 
+test('axe finds no violation in the patch view, while find-fix runs and with its results', async () => {
+  const { page, context } = await open();
+  await page.locator('#patch-view > summary').click();
+  await page.locator('#pv-rows li').first().waitFor();
+  assert.deepEqual(await audit(page), [], 'the patch view');
+  await page.locator('#ff-run').click();
+  await page.waitForFunction(() => Number(document.querySelector('#ff-progress')?.value) > 0, null, PATIENCE);
+  assert.deepEqual(await audit(page), [], 'find-fix running');
+  await page.waitForFunction(() => document.querySelector('#find-fix').dataset.phase === 'done', null, { timeout: 600000 });
+  assert.deepEqual(await audit(page), [], 'find-fix results');
+  await context.close();
+});
+
 test('keyboard: arrows in the kernel group, Tab in time order, focus kept on a check, verdicts announced', async () => {
   const { page, context } = await open();
   const active = () => page.evaluate(() => document.activeElement?.id);

@@ -206,7 +206,7 @@ fn status(phase: &Phase, stale: bool) -> Html {
         Phase::Running { heard: false, .. } => html! { { "Starting the search's worker…" } },
         Phase::Running { progress, .. } => html! {
             <>
-                <progress id="ff-progress" max={progress.total.max(1).to_string()} value={progress.tried.to_string()} />
+                <progress id="ff-progress" aria-label="candidates tried" max={progress.total.max(1).to_string()} value={progress.tried.to_string()} />
                 { " " }{ tried(progress) }
             </>
         },

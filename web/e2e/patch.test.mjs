@@ -27,6 +27,7 @@ test('a link with the 9f7c6891 patch on pre opens patched, and the seed race hol
   await embed.goto(`${env.server.url}/#embed/${code}`);
   await waitText(embed, '#embed-root #scenario-patch p', /^patched pre with 5 edits \(runs patched now\)/);
   await waitText(embed, '#verdict', /^all invariants hold$/);
+  assert.equal(await embed.locator('.embed-title').textContent(), 'attach_dev racing an SVA bind that shares the old domain\'s ASID');
   assert.equal(await embed.locator('#patch-text').isVisible(), false);
   await embed.locator('#scenario-patch summary').click();
   assert.match(await embed.locator('#patch-text').textContent(), /^@@ .* @@ arm_smmu_attach_dev$/m);

@@ -465,6 +465,8 @@ fn from_wire((w, mut exts): wire2::Link) -> Result<Link, LinkError> {
 
 /// Title, description, group, expected verdicts and default schedules come from the
 /// built-in with the same id, topology and mutations; anything else is a custom scenario.
+/// A patch does not make a scenario custom: the page says it runs patched, and that the
+/// expected verdicts it shows are the unpatched driver's.
 fn restore_prose(s: &mut Scenario) {
     match builtin::get(&s.id) {
         Some(b) if strip(&b) == strip(s) => {
@@ -489,6 +491,7 @@ fn strip(s: &Scenario) -> Scenario {
         schedules: Vec::new(),
         variant: Variant::Pre,
         granularity: Granularity::Mail,
+        patch: None,
         ..s.clone()
     }
 }

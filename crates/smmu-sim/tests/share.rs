@@ -94,6 +94,11 @@ fn patched_links_keep_opening_and_are_written_as_v3() {
         let w = link.scenario.compile(link.variant, link.granularity).unwrap();
         let t = sched::run(&w, &link.schedule).expect("the schedule runs");
         assert_eq!(t.safety_violations().count(), 0, "{name}: the patched driver holds on the race");
+        assert_eq!(
+            link.scenario.title,
+            builtin::get("seed-race").unwrap().title,
+            "{name}: a patch is not a custom scenario"
+        );
         versions.push(&code[..3]);
         assert_eq!(share::encode(&link).unwrap()[..3], *"v3.", "{name}");
     }

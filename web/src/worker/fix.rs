@@ -113,7 +113,20 @@ impl Search {
     pub fn result(&self, millis: u64) -> FixResult {
         let found = self.finder.found();
         let keepers: Vec<(usize, &Found)> = found.iter().enumerate().filter(|(_, f)| f.keeps_lock_rule).collect();
-        let report = |(i, f): (usize, &Found)| self.report(i, f);
+        // The two lists overlap: each shown patch is re-checked once.
+        let mut checked = std::collections::BTreeMap::new();
+        let mut report = |(i, f): (usize, &Found)| {
+            let (recheck, n) = checked.entry(i).or_insert_with(|| self.recheck(f)).clone();
+            FixFound {
+                rank: i as u64 + 1,
+                patch: smmu_sim::patch::print(&f.patch, None),
+                size: f.size as u64,
+                held: f.held as u64,
+                keeps_lock_rule: f.keeps_lock_rule,
+                recheck: recheck.to_string(),
+                interleavings: n,
+            }
+        };
         let p = self.finder.progress();
         let base = found.first().map(|f| f.patch.base);
         let presets = presets::PRESETS
@@ -132,27 +145,19 @@ impl Search {
             clean_lock_rule: keepers.len() as u64,
             undecided: p.undecided as u64,
             refused: p.refused as u64,
-            top: found.iter().enumerate().take(TOP).map(report).collect(),
-            top_lock_rule: keepers.iter().copied().take(TOP).map(report).collect(),
+            top: found.iter().enumerate().take(TOP).map(&mut report).collect(),
+            top_lock_rule: keepers.iter().copied().take(TOP).map(&mut report).collect(),
             presets,
             millis,
         }
     }
 
-    fn report(&self, i: usize, f: &Found) -> FixFound {
-        let (recheck, n) = match find::verify(&self.scenario, &f.patch, self.granularity, RECHECK_STATES) {
+    /// A full re-check of a found patch: its word, and its interleavings when clean.
+    fn recheck(&self, f: &Found) -> (&'static str, String) {
+        match find::verify(&self.scenario, &f.patch, self.granularity, RECHECK_STATES) {
             Ok(Rechecked::Clean { interleavings }) => ("clean", interleavings.to_string()),
             Ok(Rechecked::Violated) => ("violated", String::new()),
             Ok(Rechecked::Incomplete) | Err(_) => ("incomplete", String::new()),
-        };
-        FixFound {
-            rank: i as u64 + 1,
-            patch: smmu_sim::patch::print(&f.patch, None),
-            size: f.size as u64,
-            held: f.held as u64,
-            keeps_lock_rule: f.keeps_lock_rule,
-            recheck: recheck.to_string(),
-            interleavings: n,
         }
     }
 }

@@ -265,7 +265,10 @@ fn found_item(app: &crate::AppContext, f: &FixFound, stale: bool) -> Html {
         })
     };
     let check = match f.recheck.as_str() {
-        "clean" => format!("re-checked clean over {} interleavings", f.interleavings),
+        "clean" => match f.interleavings.parse::<u128>() {
+            Ok(n) => format!("re-checked clean over {} interleavings", group(n)),
+            Err(_) => format!("re-checked clean over {} interleavings", f.interleavings),
+        },
         "violated" => "NOT clean on a full re-check".to_string(),
         _ => "the full re-check hit its bound: not confirmed".to_string(),
     };

@@ -94,3 +94,18 @@ test('keyboard: arrows in the kernel group, Tab in time order, focus kept on a c
   assert.equal(await active(), 'explore');
   await context.close();
 });
+
+test('axe finds no violation in the scenario editor, filled and with a message at a field', async () => {
+  const { page, context } = await open();
+  await page.locator('#editor > summary').click();
+  await page.locator('#ed-masters-0-name').waitFor();
+  assert.deepEqual(await audit(page), [], 'the editor on the seed race');
+  await page.fill('#ed-domains-0-id', '999');
+  await page.press('#ed-domains-0-id', 'Tab');
+  await page.locator('#ed-domains-0-id + .ed-msg').waitFor();
+  assert.deepEqual(await audit(page), [], 'a message at a field');
+  await page.click('#ed-start');
+  await page.locator('#ed-threads .ed-msg').waitFor();
+  assert.deepEqual(await audit(page), [], 'an empty topology');
+  await context.close();
+});

@@ -2,6 +2,7 @@
 
 mod danger;
 mod details;
+mod editor;
 mod embed;
 mod explore;
 mod findfix;
@@ -18,6 +19,7 @@ mod why;
 
 pub use danger::DangerPanel;
 pub use details::Details;
+pub use editor::ScenarioEditor;
 pub use embed::Embed;
 pub use explore::ExplorePanel;
 pub use gallery::Gallery;

@@ -9,6 +9,7 @@
 //! [`worker`] is the check's web worker, built as its own binary (`src/bin/explore_worker.rs`). `src/main.rs` mounts [`App`] on the page body.
 
 pub mod components;
+pub mod editor;
 pub mod gallery;
 pub mod history;
 pub mod hooks;
@@ -21,8 +22,8 @@ pub mod theme;
 pub mod worker;
 
 use components::{
-    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, PatchView, ShareBar, StatePanel,
-    Timeline, WhyPanel,
+    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, PatchView, ScenarioEditor,
+    ShareBar, StatePanel, Timeline, WhyPanel,
 };
 use state::AppState;
 use yew::prelude::*;
@@ -70,6 +71,7 @@ fn Playground() -> Html {
                 <main>
                     <ShareBar />
                     <Intro />
+                    <ScenarioEditor />
                     <PatchView />
                     <Timeline />
                     <div class="panels">

@@ -16,6 +16,7 @@ use smmu_sim::view::{self, Block, Lane};
 use smmu_sim::{builtin, Granularity, Scenario, Variant, World};
 use yew::Reducible;
 
+use crate::editor::{self, Draft};
 use crate::history::{History, Snapshot};
 use crate::moves;
 use crate::worker::Checked;
@@ -125,6 +126,9 @@ pub struct AppState {
     pub move_note: Option<String>,
     /// Blocks of other lanes the last move pushed along, until the next run.
     pub shifted: Rc<Vec<usize>>,
+    /// The scenario editor's draft, once an edit was made since the scenario last changed
+    /// otherwise; `None`: the editor shows the scenario itself.
+    pub editor: Option<Rc<Draft>>,
 }
 
 /// The run a schedule was carried from by a switch of variant: the variant the user made it
@@ -173,6 +177,7 @@ impl PartialEq for AppState {
             && self.history == o.history
             && self.move_note == o.move_note
             && self.shifted == o.shifted
+            && self.editor == o.editor
     }
 }
 
@@ -257,6 +262,9 @@ pub enum Action {
     /// Run the scenario under this patch of the step scripts (`None`: unpatched). A patch
     /// that does not compile is refused with its message, and the old one stays.
     SetPatch(Option<smmu_sim::patch::Patch>),
+    /// An edit in the scenario editor: a valid result becomes the scenario (a fresh run on the
+    /// round-robin schedule), an invalid one stays in the editor with its message at the field.
+    Edit(editor::Edit),
     /// Undo the last edit to the run.
     Undo,
     /// Redo the last undone edit.
@@ -393,6 +401,7 @@ impl AppState {
             history: History::default(),
             move_note: None,
             shifted: Rc::default(),
+            editor: None,
         };
         s.recompile();
         s.intent = s.default_intent();
@@ -576,8 +585,41 @@ impl AppState {
         self.scenario = Rc::new(next);
         self.explore = ExploreState { generation: self.explore.generation + 1, ..ExploreState::default() };
         self.error = None;
+        self.editor = None;
         self.recompile();
         self.rerun();
+    }
+
+    /// The editor's draft: the last one, or the scenario shown.
+    pub fn draft(&self) -> Draft {
+        self.editor.as_deref().cloned().unwrap_or_else(|| editor::draft_of(&self.scenario))
+    }
+
+    fn edit_scenario(&mut self, edit: &editor::Edit) {
+        let base = self.draft().value;
+        let checked = editor::apply(&base, edit).map_err(|e| (base.clone(), e)).and_then(|value| {
+            match editor::check(&value, self.variant, self.granularity) {
+                Ok(s) => Ok((value, s)),
+                Err(e) => Err((value, e)),
+            }
+        });
+        let (value, scenario) = match checked {
+            Ok(ok) => ok,
+            Err((value, e)) => {
+                self.editor = Some(Rc::new(Draft { value, error: Some(e) }));
+                return;
+            }
+        };
+        self.scenario = Rc::new(scenario);
+        self.explore = ExploreState { generation: self.explore.generation + 1, ..ExploreState::default() };
+        self.error = None;
+        self.history = History::default();
+        self.origin = None;
+        self.recompile();
+        self.intent = self.default_intent();
+        self.rerun();
+        self.cursor = self.first_violation();
+        self.editor = Some(Rc::new(Draft { value, error: None }));
     }
 
     fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {
@@ -790,6 +832,7 @@ impl AppState {
             },
             Action::ImportDismiss => s.import_error = None,
             Action::SetPatch(patch) => s.set_patch(patch),
+            Action::Edit(edit) => s.edit_scenario(&edit),
             Action::Undo | Action::Redo => return self.travel(matches!(action, Action::Redo)),
             Action::PickOrder { a, b, what } => {
                 let Some(world) = s.world.clone() else { return self };

@@ -65,43 +65,54 @@ pub fn over(what: &str, n: usize, max: usize) -> String {
 
 fn count(what: &str, n: usize, max: usize) -> Result<(), ScenarioError> {
     if n > max {
-        return Err(ScenarioError(over(what, n, max)));
+        return Err(ScenarioError::new(over(what, n, max)));
     }
     Ok(())
+}
+
+/// [`count`] with the list's path as the field at fault.
+fn count_at(field: String, what: &str, n: usize, max: usize) -> Result<(), ScenarioError> {
+    count(what, n, max).map_err(|e| e.or_at(|| field))
 }
 
 /// Checks every count and name of a scenario against the limits, counts first. Linear in the
 /// scenario's size.
 pub fn check_scenario(s: &Scenario) -> Result<(), ScenarioError> {
-    count("page tables", s.page_tables.len(), MAX_PAGE_TABLES)?;
-    count("processes", s.processes.len(), MAX_PROCESSES)?;
-    count("domains", s.domains.len(), MAX_DOMAINS)?;
-    count("masters", s.masters.len(), MAX_MASTERS)?;
-    count("threads (CPUs and DMA lanes together)", s.threads.len() + s.dma.len(), MAX_THREADS)?;
+    count_at("page_tables".into(), "page tables", s.page_tables.len(), MAX_PAGE_TABLES)?;
+    count_at("processes".into(), "processes", s.processes.len(), MAX_PROCESSES)?;
+    count_at("domains".into(), "domains", s.domains.len(), MAX_DOMAINS)?;
+    count_at("masters".into(), "masters", s.masters.len(), MAX_MASTERS)?;
+    count_at("threads".into(), "threads (CPUs and DMA lanes together)", s.threads.len() + s.dma.len(), MAX_THREADS)?;
     count("default schedules", s.schedules.len(), MAX_DEFAULT_SCHEDULES)?;
-    for p in &s.page_tables {
-        count(&format!("mappings in page table {}", crate::text::quote(&p.name)), p.map.len(), MAX_MAPPINGS)?;
+    for (i, p) in s.page_tables.iter().enumerate() {
+        let what = format!("mappings in page table {}", crate::text::quote(&p.name));
+        count_at(format!("page_tables.{i}.map"), &what, p.map.len(), MAX_MAPPINGS)?;
     }
-    for t in &s.threads {
-        count(&format!("calls in thread {}", crate::text::quote(&t.name)), t.calls.len(), MAX_CALLS)?;
+    for (i, t) in s.threads.iter().enumerate() {
+        let what = format!("calls in thread {}", crate::text::quote(&t.name));
+        count_at(format!("threads.{i}.calls"), &what, t.calls.len(), MAX_CALLS)?;
     }
-    for l in &s.dma {
-        count(&format!("accesses in DMA lane {}", crate::text::quote(&l.name)), l.accesses.len(), MAX_ACCESSES)?;
+    for (i, l) in s.dma.iter().enumerate() {
+        let what = format!("accesses in DMA lane {}", crate::text::quote(&l.name));
+        count_at(format!("dma.{i}.accesses"), &what, l.accesses.len(), MAX_ACCESSES)?;
     }
     let binds = s.threads.iter().flat_map(|t| &t.calls).filter(|c| matches!(c, Call::SvaSetDevPasid { .. }));
     count("sva_set_dev_pasid calls", binds.count(), MAX_SVA_BINDS)?;
-    for m in &s.masters {
+    for (i, m) in s.masters.iter().enumerate() {
         if m.ssids > MAX_SSIDS {
-            return Err(ScenarioError(format!(
-                "master {} has {} SSIDs (the limit is {MAX_SSIDS})",
-                crate::text::quote(&m.name),
-                m.ssids
-            )));
+            return Err(ScenarioError {
+                message: format!(
+                    "master {} has {} SSIDs (the limit is {MAX_SSIDS})",
+                    crate::text::quote(&m.name),
+                    m.ssids
+                ),
+                field: Some(format!("masters.{i}.ssids")),
+            });
         }
     }
     check_mutations(s)?;
     if let Some(p) = &s.patch {
-        p.check_limits().map_err(ScenarioError)?;
+        p.check_limits().map_err(ScenarioError::new)?;
     }
     if let Some(e) = &s.expect {
         e.check()?;
@@ -114,40 +125,59 @@ fn check_mutations(s: &Scenario) -> Result<(), ScenarioError> {
     count("mutations", s.mutations.len(), Mutation::ALL.len())?;
     for (i, m) in s.mutations.iter().enumerate() {
         if s.mutations[..i].contains(m) {
-            return Err(ScenarioError(format!("mutation {} is listed twice", m.id())));
+            return Err(ScenarioError::new(format!("mutation {} is listed twice", m.id())));
         }
     }
     Ok(())
 }
 
 fn check_texts(s: &Scenario) -> Result<(), ScenarioError> {
-    crate::text::check_line("title", &s.title, MAX_TITLE)?;
+    crate::text::check_line("title", &s.title, MAX_TITLE).map_err(|e| e.or_at(|| "title".into()))?;
     crate::text::check_line("group", &s.group, MAX_GROUP)?;
-    crate::text::check_prose("description", &s.description, MAX_DESCRIPTION)?;
+    crate::text::check_prose("description", &s.description, MAX_DESCRIPTION)
+        .map_err(|e| e.or_at(|| "description".into()))?;
     for sch in &s.schedules {
         crate::text::check_prose("default schedule", &sch.schedule, MAX_SCHEDULE * (MAX_NAME + 8))?;
     }
-    let name = |n: &str| crate::text::check_name(n);
-    name(&s.id)?;
-    s.page_tables.iter().try_for_each(|p| name(&p.name))?;
-    s.processes.iter().try_for_each(|p| name(&p.name).and(name(&p.page_table)))?;
-    s.domains.iter().try_for_each(|d| name(&d.name).and(name(&d.page_table)))?;
-    s.masters.iter().try_for_each(|m| name(&m.name).and(m.domain.as_deref().map_or(Ok(()), name)))?;
-    s.dma.iter().try_for_each(|l| name(&l.name).and(name(&l.master)))?;
-    for t in &s.threads {
-        name(&t.name)?;
-        t.calls.iter().try_for_each(|c| call_names(c).into_iter().try_for_each(name))?;
+    let name = |n: &str, field: String| crate::text::check_name(n).map_err(|e| e.or_at(|| field));
+    name(&s.id, "id".into())?;
+    for (i, p) in s.page_tables.iter().enumerate() {
+        name(&p.name, format!("page_tables.{i}.name"))?;
+    }
+    for (i, p) in s.processes.iter().enumerate() {
+        name(&p.name, format!("processes.{i}.name"))?;
+        name(&p.page_table, format!("processes.{i}.page_table"))?;
+    }
+    for (i, d) in s.domains.iter().enumerate() {
+        name(&d.name, format!("domains.{i}.name"))?;
+        name(&d.page_table, format!("domains.{i}.page_table"))?;
+    }
+    for (i, m) in s.masters.iter().enumerate() {
+        name(&m.name, format!("masters.{i}.name"))?;
+        m.domain.as_deref().map_or(Ok(()), |d| name(d, format!("masters.{i}.domain")))?;
+    }
+    for (i, l) in s.dma.iter().enumerate() {
+        name(&l.name, format!("dma.{i}.name"))?;
+        name(&l.master, format!("dma.{i}.master"))?;
+    }
+    for (i, t) in s.threads.iter().enumerate() {
+        name(&t.name, format!("threads.{i}.name"))?;
+        for (c, call) in t.calls.iter().enumerate() {
+            for (arg, n) in call_names(call) {
+                name(n, format!("threads.{i}.calls.{c}.{arg}"))?;
+            }
+        }
     }
     Ok(())
 }
 
-fn call_names(c: &Call) -> Vec<&str> {
+fn call_names(c: &Call) -> Vec<(&'static str, &str)> {
     match c {
-        Call::AttachDev { master, domain } => vec![master, domain],
-        Call::SvaSetDevPasid { master, process, .. } => vec![master, process],
-        Call::SvaRemoveDevPasid { master, .. } | Call::ReleaseDevice { master } => vec![master],
-        Call::DomainFree { domain } | Call::Map { domain, .. } | Call::Unmap { domain, .. } => vec![domain],
-        Call::MmInvalidate { process, .. } | Call::MmRelease { process } => vec![process],
+        Call::AttachDev { master, domain } => vec![("master", master), ("domain", domain)],
+        Call::SvaSetDevPasid { master, process, .. } => vec![("master", master), ("process", process)],
+        Call::SvaRemoveDevPasid { master, .. } | Call::ReleaseDevice { master } => vec![("master", master)],
+        Call::DomainFree { domain } | Call::Map { domain, .. } | Call::Unmap { domain, .. } => vec![("domain", domain)],
+        Call::MmInvalidate { process, .. } | Call::MmRelease { process } => vec![("process", process)],
     }
 }
 

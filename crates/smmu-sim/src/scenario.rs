@@ -278,20 +278,50 @@ pub struct ScheduleSpec {
     pub schedule: String,
 }
 
-/// A scenario that cannot be used, with the reason.
+/// A scenario that cannot be used, with the reason and, where one field is at fault, its
+/// path in the JSON (`masters.1.domain`, `threads.0.calls.2.master`), which the page's
+/// editor shows the message at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError(pub String);
+pub struct ScenarioError {
+    /// The reason, in words.
+    pub message: String,
+    /// The field at fault, as a dotted JSON path; `None` when it is the scenario as a whole.
+    pub field: Option<String>,
+}
+
+impl ScenarioError {
+    /// An error of the scenario as a whole.
+    pub fn new(message: impl Into<String>) -> Self {
+        ScenarioError { message: message.into(), field: None }
+    }
+
+    /// The same error at `field`, unless it already names a field (the innermost one wins).
+    pub fn or_at(self, field: impl FnOnce() -> String) -> Self {
+        ScenarioError { field: self.field.or_else(|| Some(field())), ..self }
+    }
+
+    /// The same error inside `prefix`: its field, if any, is relative to it.
+    pub fn under(self, prefix: &str) -> Self {
+        let field = Some(self.field.map_or_else(|| prefix.to_string(), |f| format!("{prefix}.{f}")));
+        ScenarioError { field, ..self }
+    }
+}
+
+/// `Result::map_err` adapter: put an error at a field (see [`ScenarioError::or_at`]).
+fn at(field: impl FnOnce() -> String) -> impl FnOnce(ScenarioError) -> ScenarioError {
+    move |e| e.or_at(field)
+}
 
 impl std::fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for ScenarioError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
-    Err(ScenarioError(msg.into()))
+    Err(ScenarioError::new(msg.into()))
 }
 
 fn find<T>(items: &[T], name: &str, what: &str, key: impl Fn(&T) -> &str) -> Result<u8, ScenarioError> {
@@ -302,27 +332,45 @@ fn find<T>(items: &[T], name: &str, what: &str, key: impl Fn(&T) -> &str) -> Res
     }
 }
 
-/// Names are non-empty and distinct (n log n).
-fn unique<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), ScenarioError> {
+/// Names are non-empty and distinct (n log n). `field(i)` is the path of the `i`th name.
+fn unique<'a>(
+    names: impl Iterator<Item = &'a str>,
+    what: &str,
+    field: impl Fn(usize) -> String,
+) -> Result<(), ScenarioError> {
     let mut seen = std::collections::BTreeSet::new();
-    for name in names {
+    for (i, name) in names.enumerate() {
         if name.is_empty() {
-            return err(format!("a {what} has an empty name"));
+            return err(format!("a {what} has an empty name")).map_err(at(|| field(i)));
         }
         if !seen.insert(name) {
-            return err(format!("two {what}s are named {}", quote(name)));
+            return err(format!("two {what}s are named {}", quote(name))).map_err(at(|| field(i)));
         }
     }
     Ok(())
 }
 
+/// The path of the `i`th name of a list.
+fn name_at(list: &'static str) -> impl Fn(usize) -> String {
+    move |i| format!("{list}.{i}.name")
+}
+
+/// The path of the `i`th thread's name, counting CPU threads and then DMA lanes.
+fn thread_name_at(cpus: usize) -> impl Fn(usize) -> String {
+    move |i| if i < cpus { format!("threads.{i}.name") } else { format!("dma.{}.name", i - cpus) }
+}
+
 /// No thread is named like another thread's index: a schedule names every thread by its
 /// index as well (`0.1.2`), and could not tell the two apart.
-fn no_index_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Result<(), ScenarioError> {
+fn no_index_names<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    field: impl Fn(usize) -> String,
+) -> Result<(), ScenarioError> {
     let n = names.clone().count();
     for (i, name) in names.enumerate() {
         if let Some(k) = (0..n).find(|k| *k != i && k.to_string() == name) {
-            return err(format!("thread {} is named like thread {k}'s index, which schedules use", quote(name)));
+            return err(format!("thread {} is named like thread {k}'s index, which schedules use", quote(name)))
+                .map_err(at(|| field(i)));
         }
     }
     Ok(())
@@ -336,7 +384,7 @@ impl Scenario {
             return err(format!("the scenario is larger than {} KiB (the limit)", MAX_FILE / 1024));
         }
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError(format!("scenario JSON: {e}")))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::new(format!("scenario JSON: {e}")))?;
         if s.format != FORMAT {
             return err(format!("scenario format {} is not supported (this build reads format {FORMAT})", s.format));
         }
@@ -373,12 +421,13 @@ impl Scenario {
 
     fn topology(&self) -> Result<Topology, ScenarioError> {
         limits::check_scenario(self)?;
-        unique(self.page_tables.iter().map(|p| p.name.as_str()), "page table")?;
-        unique(self.processes.iter().map(|p| p.name.as_str()), "process")?;
-        unique(self.domains.iter().map(|d| d.name.as_str()), "domain")?;
-        unique(self.masters.iter().map(|m| m.name.as_str()), "master")?;
+        unique(self.page_tables.iter().map(|p| p.name.as_str()), "page table", name_at("page_tables"))?;
+        unique(self.processes.iter().map(|p| p.name.as_str()), "process", name_at("processes"))?;
+        unique(self.domains.iter().map(|d| d.name.as_str()), "domain", name_at("domains"))?;
+        unique(self.masters.iter().map(|m| m.name.as_str()), "master", name_at("masters"))?;
         if !(1..=16).contains(&self.asid_bits) {
-            return err(format!("asid_bits {} is out of range 1..=16", self.asid_bits));
+            return err(format!("asid_bits {} is out of range 1..=16", self.asid_bits))
+                .map_err(at(|| "asid_bits".into()));
         }
         let pt = |n: &str| find(&self.page_tables, n, "page table", |p| &p.name).map(PtId);
         let pts = self.page_tables.iter().map(|p| {
@@ -387,13 +436,15 @@ impl Scenario {
             PageTable { name: p.name.clone(), map }
         });
         let mut domains = Vec::new();
-        for d in &self.domains {
-            domains.push(DomainInfo { name: d.name.clone(), stage: d.stage, pt: pt(&d.page_table)? });
+        for (i, d) in self.domains.iter().enumerate() {
+            let pt = pt(&d.page_table).map_err(at(|| format!("domains.{i}.page_table")))?;
+            domains.push(DomainInfo { name: d.name.clone(), stage: d.stage, pt });
         }
         let mut mms: Vec<MmInfo> = Vec::new();
-        for p in &self.processes {
-            check_cpu_asid(p, &mms, self.asid_bits)?;
-            mms.push(MmInfo { name: p.name.clone(), cpu_asid: p.cpu_asid, pgd: pt(&p.page_table)? });
+        for (i, p) in self.processes.iter().enumerate() {
+            check_cpu_asid(p, &mms, self.asid_bits).map_err(at(|| format!("processes.{i}.cpu_asid")))?;
+            let pgd = pt(&p.page_table).map_err(at(|| format!("processes.{i}.page_table")))?;
+            mms.push(MmInfo { name: p.name.clone(), cpu_asid: p.cpu_asid, pgd });
         }
         let mut groups: Vec<String> = Vec::new();
         let mut masters = Vec::new();
@@ -405,7 +456,7 @@ impl Scenario {
             });
             // At most MAX_MASTERS (< 256) groups.
             let group =
-                GroupId::from_index(ix).ok_or_else(|| ScenarioError(limits::over("groups", ix, MAX_MASTERS)))?;
+                GroupId::from_index(ix).ok_or_else(|| ScenarioError::new(limits::over("groups", ix, MAX_MASTERS)))?;
             masters.push(MasterInfo { name: m.name.clone(), ssids: m.ssids.max(1), ats_supported: m.ats, group });
         }
         for (i, a) in self.masters.iter().enumerate() {
@@ -416,7 +467,8 @@ impl Scenario {
                         quote(&b.0.name),
                         quote(&a.name),
                         quote(&groups[masters[i].group.ix()])
-                    ));
+                    ))
+                    .map_err(at(|| format!("masters.{i}.domain")));
                 }
             }
         }
@@ -450,17 +502,20 @@ impl Scenario {
     pub fn compile(&self, variant: Variant, granularity: Granularity) -> Result<World, ScenarioError> {
         let topo = self.topology()?;
         if self.threads.is_empty() && self.dma.is_empty() {
-            return err(format!("a scenario has 1 to {MAX_THREADS} threads (CPUs and DMA lanes together)"));
+            return err(format!("a scenario has 1 to {MAX_THREADS} threads (CPUs and DMA lanes together)"))
+                .map_err(at(|| "threads".into()));
         }
         let names = self.threads.iter().map(|t| t.name.as_str()).chain(self.dma.iter().map(|l| l.name.as_str()));
-        unique(names.clone(), "thread")?;
-        no_index_names(names)?;
+        unique(names.clone(), "thread", thread_name_at(self.threads.len()))?;
+        no_index_names(names, thread_name_at(self.threads.len()))?;
         let mut programs = Vec::new();
-        for t in &self.threads {
-            programs.push(self.cpu_program(&topo, variant, granularity, t)?);
+        for (i, t) in self.threads.iter().enumerate() {
+            programs
+                .push(self.cpu_program(&topo, variant, granularity, t).map_err(|e| e.under(&format!("threads.{i}")))?);
         }
-        for lane in &self.dma {
-            programs.push(self.dma_program(&topo, variant, granularity, lane)?);
+        for (i, lane) in self.dma.iter().enumerate() {
+            programs
+                .push(self.dma_program(&topo, variant, granularity, lane).map_err(|e| e.under(&format!("dma.{i}")))?);
         }
         let initial = self.initial_state(&topo, programs.len())?;
         let mut world = World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone() };
@@ -480,7 +535,7 @@ impl Scenario {
     ) -> Result<Program, ScenarioError> {
         let mut b = Builder::new(topo, v, g, &self.mutations).with_patch(self.patch.as_ref());
         self.emit_calls(&mut b, topo, t)?;
-        let instrs = b.finish().map_err(|e| ScenarioError(format!("thread {}: {e}", quote(&t.name))))?;
+        let instrs = b.finish().map_err(|e| ScenarioError::new(format!("thread {}: {e}", quote(&t.name))))?;
         Ok(Program { name: t.name.clone(), device: false, instrs })
     }
 
@@ -498,9 +553,21 @@ impl Scenario {
     }
 
     fn emit_calls(&self, b: &mut Builder<'_>, topo: &Topology, t: &ThreadSpec) -> Result<(), ScenarioError> {
-        let master = |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId);
-        let domain = |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId);
-        for call in &t.calls {
+        for (c, call) in t.calls.iter().enumerate() {
+            self.emit_call(b, topo, call).map_err(|e| e.under(&format!("calls.{c}")))?;
+        }
+        if t.calls.is_empty() {
+            return err(format!("thread '{}' calls nothing", t.name)).map_err(at(|| "calls".into()));
+        }
+        Ok(())
+    }
+
+    fn emit_call(&self, b: &mut Builder<'_>, topo: &Topology, call: &Call) -> Result<(), ScenarioError> {
+        let master =
+            |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId).map_err(at(|| "master".into()));
+        let domain =
+            |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId).map_err(at(|| "domain".into()));
+        {
             match call {
                 Call::AttachDev { master: m, domain: d } => {
                     let (m, d) = (master(m)?, domain(d)?);
@@ -510,10 +577,10 @@ impl Scenario {
                     })
                 }
                 Call::SvaSetDevPasid { master: m, pasid, process } => {
-                    let mm = find(&self.processes, process, "process", |p| &p.name).map(MmId)?;
+                    let mm = self.process(process)?;
                     let m = master(m)?;
                     let group = topo.group_of(m);
-                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
+                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
                     kernel::core_call(b, m, CoreFn::AttachPasid, |b| {
                         group.iter().for_each(|g| kernel::sva_set_dev_pasid(b, *g, *pasid, mm))
                     })
@@ -521,7 +588,7 @@ impl Scenario {
                 Call::SvaRemoveDevPasid { master: m, pasid } => {
                     let m = master(m)?;
                     let group = topo.group_of(m);
-                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid))?;
+                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
                     kernel::core_call(b, m, CoreFn::DetachPasid, |b| {
                         group.iter().for_each(|g| kernel::sva_remove_dev_pasid(b, *g, *pasid))
                     })
@@ -531,8 +598,12 @@ impl Scenario {
                     kernel::core_call(b, m, CoreFn::Release, |b| kernel::release_device(b, m))
                 }
                 Call::DomainFree { domain: d } => kernel::domain_free(b, domain(d)?),
-                Call::Map { domain: d, iova, pa } => kernel::map(b, paging(topo, domain(d)?)?, *iova, *pa),
-                Call::Unmap { domain: d, iova } => kernel::unmap(b, paging(topo, domain(d)?)?, *iova),
+                Call::Map { domain: d, iova, pa } => {
+                    kernel::map(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova, *pa)
+                }
+                Call::Unmap { domain: d, iova } => {
+                    kernel::unmap(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova)
+                }
                 Call::MmInvalidate { process, va } => kernel::mm_invalidate(b, self.process(process)?, *va),
                 Call::MmRelease { process } => {
                     let mm = self.process(process)?;
@@ -540,14 +611,11 @@ impl Scenario {
                 }
             }
         }
-        if t.calls.is_empty() {
-            return err(format!("thread '{}' calls nothing", t.name));
-        }
         Ok(())
     }
 
     fn process(&self, name: &str) -> Result<MmId, ScenarioError> {
-        find(&self.processes, name, "process", |p| &p.name).map(MmId)
+        find(&self.processes, name, "process", |p| &p.name).map(MmId).map_err(at(|| "process".into()))
     }
 
     /// `mm_get_enqcmd_pasid(mm)`: the one PASID of a process, the one its first bind uses
@@ -564,14 +632,15 @@ impl Scenario {
     }
 
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
-        let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId)?;
+        let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId).map_err(at(|| "master".into()))?;
         let mut b = Builder::new(topo, v, g, &self.mutations).with_patch(self.patch.as_ref());
         if l.accesses.is_empty() {
-            return err(format!("DMA lane '{}' has no accesses", l.name));
+            return err(format!("DMA lane '{}' has no accesses", l.name)).map_err(at(|| "accesses".into()));
         }
-        for (ssid, iova) in &l.accesses {
+        for (i, (ssid, iova)) in l.accesses.iter().enumerate() {
             if *ssid >= topo.masters[m.ix()].ssids {
-                return err(format!("DMA lane '{}': ssid {ssid} is beyond {}'s CD table", l.name, l.master));
+                return err(format!("DMA lane '{}': ssid {ssid} is beyond {}'s CD table", l.name, l.master))
+                    .map_err(at(|| format!("accesses.{i}")));
             }
             if l.walk_only {
                 kernel::walk(&mut b, m, *ssid, *iova);
@@ -579,13 +648,13 @@ impl Scenario {
                 kernel::dma(&mut b, m, *ssid, *iova);
             }
         }
-        let instrs = b.finish().map_err(|e| ScenarioError(format!("DMA lane {}: {e}", quote(&l.name))))?;
+        let instrs = b.finish().map_err(|e| ScenarioError::new(format!("DMA lane {}: {e}", quote(&l.name))))?;
         Ok(Program { name: l.name.clone(), device: true, instrs })
     }
 
     fn initial_state(&self, topo: &Topology, n_threads: usize) -> Result<State, ScenarioError> {
         let mut ctxs = vec![CtxDesc::default(); topo.domains.len()];
-        let mut xa = Vec::new();
+        let mut xa: Vec<(u16, CtxId)> = Vec::new();
         let mut vmids = Vec::new();
         let mut domains = Vec::new();
         for (i, d) in self.domains.iter().enumerate() {
@@ -593,18 +662,30 @@ impl Scenario {
             let mut vmid = 0;
             match (d.stage, d.id) {
                 (Stage::S1, Some(asid)) => {
-                    if asid == 0 || asid > topo.asid_max() || xa.iter().any(|(a, _)| *a == asid) {
-                        return err(format!("domain '{}': ASID {asid} is out of range or taken", d.name));
+                    let field = || format!("domains.{i}.id");
+                    if asid == 0 || asid > topo.asid_max() {
+                        let (max, bits) = (topo.asid_max(), self.asid_bits);
+                        let why =
+                            format!("ASID {asid} is out of range 1..={max} (asid_bits {bits}; ASID 0 is reserved)");
+                        return err(format!("domain {}: {why}", quote(&d.name))).map_err(at(field));
+                    }
+                    if let Some((_, c)) = xa.iter().find(|(a, _)| *a == asid) {
+                        let other = quote(&self.domains[c.ix()].name);
+                        return err(format!("domain {}: ASID {asid} is taken by domain {other}", quote(&d.name)))
+                            .map_err(at(field));
                     }
                     xa.push((
                         asid,
-                        CtxId::from_index(i).ok_or_else(|| ScenarioError(limits::over("domains", i, MAX_DOMAINS)))?,
+                        CtxId::from_index(i)
+                            .ok_or_else(|| ScenarioError::new(limits::over("domains", i, MAX_DOMAINS)))?,
                     ));
                     ctxs[i] = CtxDesc { asid, ttb0: Some(topo.domains[i].pt), mm: None, refs: 1 };
                 }
                 (Stage::S2, Some(v)) => {
                     if v == 0 || vmids.contains(&v) {
-                        return err(format!("domain '{}': VMID {v} is 0 or taken", d.name));
+                        let why = if v == 0 { "VMID 0 is reserved".to_string() } else { format!("VMID {v} is taken") };
+                        return err(format!("domain {}: {why}", quote(&d.name)))
+                            .map_err(at(|| format!("domains.{i}.id")));
                     }
                     vmids.push(v);
                     vmid = v;
@@ -617,8 +698,11 @@ impl Scenario {
         vmids.sort();
         let mut masters = Vec::new();
         for (i, m) in self.masters.iter().enumerate() {
-            let id = MasterId::from_index(i).ok_or_else(|| ScenarioError(limits::over("masters", i, MAX_MASTERS)))?;
-            masters.push(self.initial_master(topo, &mut domains, &ctxs, id, m)?);
+            let id =
+                MasterId::from_index(i).ok_or_else(|| ScenarioError::new(limits::over("masters", i, MAX_MASTERS)))?;
+            masters.push(
+                self.initial_master(topo, &mut domains, &ctxs, id, m).map_err(at(|| format!("masters.{i}.domain")))?,
+            );
         }
         Ok(State {
             masters,

@@ -9,7 +9,9 @@
 //! came later. `v3` has v2's layout and is written whenever the scenario carries a patch of the
 //! driver's step scripts, so a build from before patch mode says the link is newer instead of
 //! reading it as damaged (v2 links with a patch, written by the first builds of patch mode, still
-//! open). A link is written in the oldest version that carries it, so a link that needs
+//! open). `v4`, the same layout again, is written when the link carries the title of a
+//! scenario made in the editor (an `Ext` a v3 build does not know). A link is written in the
+//! oldest version that carries it, so a link that needs
 //! nothing new still opens in a build that reads only `v1`. Decoding never panics: every failure is a
 //! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
@@ -22,7 +24,7 @@ use crate::variant::{Granularity, Variant};
 use base64::Engine as _;
 
 /// The newest version this build writes and reads.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 use crate::limits::{MAX_LINK, MAX_PAYLOAD, MAX_TRACE};
 
@@ -148,6 +150,8 @@ mod wire2 {
         Memory(Vec<(u8, u16)>),
         /// The scenario's patch: (base variant code, edit lines).
         Patch(u8, Vec<String>),
+        /// The title of a scenario that is no built-in (one made in the editor), from v4.
+        Title(String),
     }
 
     /// The v2 payload.
@@ -242,7 +246,22 @@ fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
         let base = Variant::ALL.iter().position(|v| *v == p.base).map_or(u8::MAX, |i| i as u8);
         out.push(wire2::Ext::Patch(base, p.edits.iter().map(|e| e.to_string()).collect()));
     }
+    if custom_title(s) {
+        out.push(wire2::Ext::Title(s.title.clone()));
+    }
     out
+}
+
+/// Whether a scenario's title travels: its id is no built-in's (a changed built-in opens as
+/// "<id> (custom)", since its title would claim what it no longer is), and its title is its
+/// own (not the one a link without a title gets).
+fn custom_title(s: &Scenario) -> bool {
+    builtin::get(&s.id).is_none() && !s.title.is_empty() && s.title != untitled(&s.id)
+}
+
+/// The title of a custom scenario whose link carries none.
+fn untitled(id: &str) -> String {
+    format!("{id} (custom)")
 }
 
 fn patch_from_wire(base: u8, edits: Vec<String>) -> Result<crate::patch::Patch, LinkError> {
@@ -268,6 +287,12 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
                 l.walk_only = true;
             }
             wire2::Ext::Memory(_) => return Err(damaged("a second set of memory-image marks")),
+            wire2::Ext::Title(title) => {
+                if !s.title.is_empty() {
+                    return Err(damaged("a second title"));
+                }
+                s.title = title;
+            }
             wire2::Ext::Patch(base, edits) => {
                 if s.patch.is_some() {
                     return Err(damaged("a second patch"));
@@ -458,7 +483,7 @@ fn from_wire((w, mut exts): wire2::Link) -> Result<Link, LinkError> {
         schedules: Vec::new(),
     };
     apply_exts(&mut scenario, exts)?;
-    crate::limits::check_scenario(&scenario).map_err(|e| damaged(e.0))?;
+    crate::limits::check_scenario(&scenario).map_err(|e| damaged(e.message))?;
     restore_prose(&mut scenario);
     Ok(Link { scenario, variant, granularity, schedule: Schedule(schedule.collect(), memory), cursor: w.cursor })
 }
@@ -478,7 +503,8 @@ fn restore_prose(s: &mut Scenario) {
             s.variant = b.variant;
             s.granularity = b.granularity;
         }
-        _ => s.title = format!("{} (custom)", s.id),
+        _ if !s.title.is_empty() => {}
+        _ => s.title = untitled(&s.id),
     }
 }
 
@@ -496,8 +522,8 @@ fn strip(s: &Scenario) -> Scenario {
     }
 }
 
-/// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks, or `v3.` when it
-/// carries a patch. Refuses a link
+/// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks, `v3.` when it
+/// carries a patch, or `v4.` when it carries a custom scenario's title. Refuses a link
 /// [`decode`] would refuse for its size: a payload over [`MAX_PAYLOAD`] bytes or a code over
 /// [`MAX_LINK`] characters.
 pub fn encode(link: &Link) -> Result<String, LinkError> {
@@ -505,7 +531,14 @@ pub fn encode(link: &Link) -> Result<String, LinkError> {
     let written = match to_v1(&w) {
         Some(v1) => postcard::to_allocvec(&v1).map(|b| (1, b)),
         None => {
-            let version = if w.1.iter().any(|e| matches!(e, wire2::Ext::Patch(..))) { 3 } else { 2 };
+            let has = |f: fn(&wire2::Ext) -> bool| w.1.iter().any(f);
+            let version = if has(|e| matches!(e, wire2::Ext::Title(..))) {
+                4
+            } else if has(|e| matches!(e, wire2::Ext::Patch(..))) {
+                3
+            } else {
+                2
+            };
             postcard::to_allocvec(&w).map(|b| (version, b))
         }
     };

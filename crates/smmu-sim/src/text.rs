@@ -34,7 +34,7 @@ pub fn quote(s: &str) -> String {
 }
 
 fn bad(msg: String) -> Result<(), ScenarioError> {
-    Err(ScenarioError(msg))
+    Err(ScenarioError::new(msg))
 }
 
 /// A name: non-empty, at most [`MAX_NAME`] characters, no control characters.

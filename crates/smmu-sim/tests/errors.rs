@@ -137,7 +137,7 @@ fn a_group_moves_as_a_whole() {
     let mut split = s.clone();
     split.masters[1].domain = None;
     let e = split.compile(Variant::Fix, Granularity::Mail).unwrap_err();
-    assert!(e.0.contains("share iommu group"), "{e}");
+    assert!(e.message.contains("share iommu group"), "{e}");
 }
 
 /// CPU ASIDs are what arm64 can hand out: non-zero, within asid_bits, one per process.
@@ -154,6 +154,6 @@ fn cpu_asids_are_checked() {
     twice.processes.push(q);
     for (s, needle) in [(zero, "out of range"), (wide, "out of range"), (twice, "same CPU ASID")] {
         let e = s.compile(Variant::Pre, Granularity::Mail).unwrap_err();
-        assert!(e.0.contains(needle), "{e}");
+        assert!(e.message.contains(needle), "{e}");
     }
 }

@@ -104,7 +104,7 @@ fn s2_unmap_invalidates_by_vmid_and_map_installs_a_new_page() {
     let bypass =
         json.replace(r#""stage": "s2", "page_table": "PT_s", "id": 7"#, r#""stage": "bypass", "page_table": "PT_s""#);
     let e = smmu_sim::Scenario::from_json(&bypass).unwrap().compile(Variant::Fix, Granularity::Mail).unwrap_err();
-    assert!(e.0.contains("identity domain"), "{e}");
+    assert!(e.message.contains("identity domain"), "{e}");
 }
 
 /// The default schedule is the window: A's second DMA hits the entry of the unmapped page.

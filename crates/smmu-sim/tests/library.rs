@@ -172,7 +172,7 @@ fn scenario_files_refuse_unknown_and_repeated_mutations() {
     assert_eq!(with(r#"["no-cd-clear"]"#).unwrap().mutations, [Mutation::NoCdClear]);
     assert!(with(r#"["no-such-change"]"#).is_err());
     let twice = with(r#"["no-cd-clear", "no-cd-clear"]"#).unwrap_err();
-    assert!(twice.0.contains("twice"), "{twice}");
+    assert!(twice.message.contains("twice"), "{twice}");
 }
 
 /// A range of names written `X1..X3`: `true` when `text` has two dots between letters or digits.

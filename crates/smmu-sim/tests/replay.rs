@@ -74,7 +74,7 @@ fn bad_schedules_are_errors() {
         ("--", "unknown thread"),
     ] {
         let e = Schedule::parse(text, &w).unwrap_err();
-        assert!(e.0.contains(needle), "{text}: {e}");
+        assert!(e.to_string().contains(needle), "{text}: {e}");
     }
     assert_eq!(Schedule::parse("", &w).unwrap(), Schedule::default(), "empty means run to completion");
 }
@@ -107,7 +107,7 @@ fn bad_scenarios_are_errors() {
     for (json, needle) in cases {
         let result = Scenario::from_json(&json).and_then(|s| s.compile(Variant::Pre, Granularity::Mail));
         let e = result.map(|_| ()).unwrap_err();
-        assert!(e.0.contains(needle), "expected '{needle}' in: {e}");
+        assert!(e.to_string().contains(needle), "expected '{needle}' in: {e}");
     }
 }
 

@@ -111,7 +111,7 @@ fn newer_and_malformed_links_are_errors() {
     for bad in ["", "#", "v1.", "v1.!!!", "x1.AAAA", "v0.AAAA", "vx.AAAA", "v1.AAAA", "hello"] {
         assert!(matches!(share::decode(bad), Err(LinkError::Damaged(_))), "{bad:?}");
     }
-    let msg = share::decode("v4.AAAA").unwrap_err().to_string();
+    let msg = share::decode("v5.AAAA").unwrap_err().to_string();
     assert!(msg.contains("newer version"), "{msg}");
 }
 
@@ -243,4 +243,35 @@ fn a_walk_only_lane_travels_in_a_v2_link() {
     let back = share::decode(&code).unwrap();
     assert!(back.scenario.dma[0].walk_only && !back.scenario.dma[1].walk_only);
     assert_eq!(back.schedule, link.schedule);
+}
+
+/// A scenario made in the editor carries its title, in a v4 link (a v3 build says "newer");
+/// one without a title of its own is written as before and opens titled by its id.
+#[test]
+fn an_edited_scenario_keeps_its_title_in_a_v4_link() {
+    for line in include_str!("vectors/links-v4.txt").lines().filter(|l| !l.trim().is_empty()) {
+        let (name, code) = line.split_once('\t').unwrap();
+        assert!(code.starts_with("v4."), "{name}");
+        let link = share::decode(code).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(link.scenario.title, "Two masters, a bind and an attach", "{name}");
+        assert_eq!(share::encode(&link).unwrap(), code, "{name}: written the same way");
+        let w = link.scenario.compile(link.variant, link.granularity).unwrap();
+        assert!(!sched::run(&w, &link.schedule).expect("the schedule runs").steps.is_empty(), "{name}");
+    }
+    let mut s = builtin::get("seed-race").unwrap();
+    s.id = "custom".into();
+    s.title = "custom (custom)".into();
+    let link = Link {
+        scenario: s,
+        variant: Variant::Pre,
+        granularity: Granularity::Mail,
+        schedule: Default::default(),
+        cursor: None,
+    };
+    let code = share::encode(&link).unwrap();
+    assert!(code.starts_with("v1."), "{code}");
+    assert_eq!(share::decode(&code).unwrap().scenario.title, "custom (custom)");
+    // A built-in's own title never travels: it comes from the build.
+    let seed = Link { scenario: builtin::get("seed-race").unwrap(), ..link };
+    assert!(share::encode(&seed).unwrap().starts_with("v1."));
 }

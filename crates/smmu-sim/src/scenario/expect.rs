@@ -102,13 +102,13 @@ impl Expected {
 fn check_list(v: Variant, g: Granularity, list: &[Invariant]) -> Result<(), ScenarioError> {
     for (i, inv) in list.iter().enumerate() {
         if !inv.is_safety() {
-            return Err(ScenarioError(format!(
+            return Err(ScenarioError::new(format!(
                 "expect.{v}: {} is not a safety invariant (only those are expected)",
                 inv.id()
             )));
         }
         if list[..i].contains(inv) {
-            return Err(ScenarioError(format!("expect.{v} ({g}) names {} twice", inv.id())));
+            return Err(ScenarioError::new(format!("expect.{v} ({g}) names {} twice", inv.id())));
         }
     }
     Ok(())
@@ -120,7 +120,7 @@ mod tests {
 
     fn parse(text: &str) -> Result<Expect, String> {
         let e: Expect = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        e.check().map_err(|e| e.0)?;
+        e.check().map_err(|e| e.message)?;
         Ok(e)
     }
 

@@ -1,0 +1,367 @@
+//! The scenario editor's model: a draft scenario as JSON, edited one field at a time by its
+//! path (`masters.1.domain`, the same paths [`smmu_sim::scenario::ScenarioError`] names), and
+//! checked on every edit by the same loader and compiler the JSON import uses. An edit that
+//! leaves the draft valid becomes the page's scenario; one that does not keeps the draft with
+//! the message at the field at fault, and the page keeps the last valid scenario.
+
+use serde_json::{json, Value};
+use smmu_sim::scenario::ScenarioError;
+use smmu_sim::{builtin, Granularity, Scenario, Variant};
+
+/// The id an edited scenario takes, so that it is never mistaken for the built-in it started
+/// from (whose expected verdicts and prose no longer apply).
+pub const EDITED_ID: &str = "custom";
+
+/// How a field's text becomes a JSON value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A name or other text.
+    Text,
+    /// Text whose empty value means "none" (`null`).
+    OptText,
+    /// A decimal number.
+    Num,
+    /// A decimal number or nothing (`null`).
+    OptNum,
+    /// An address: hexadecimal with `0x`, or decimal.
+    Addr,
+    /// A checkbox: `true` or `false`.
+    Check,
+    /// Page table mappings: `iova=pa` pairs, separated by commas or spaces.
+    Map,
+    /// DMA accesses: `ssid:iova` pairs, separated by commas or spaces.
+    Accesses,
+}
+
+/// One edit of the draft.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Set the field at `path` from the text the user typed, read as `input`.
+    Set {
+        /// The field's dotted path.
+        path: String,
+        /// How to read the text.
+        input: Input,
+        /// What the user entered.
+        text: String,
+    },
+    /// Append a new item of its kind to the list at `path` (`masters`, `threads.0.calls`);
+    /// for calls, `kind` is the function (`attach_dev`).
+    Add {
+        /// The list's dotted path.
+        path: String,
+        /// For calls, the function to call; otherwise unused.
+        kind: String,
+    },
+    /// Remove the item at `path` (`masters.1`).
+    Remove {
+        /// The item's dotted path.
+        path: String,
+    },
+    /// Start over from an empty topology (`None`) or from a built-in scenario.
+    Start(Option<String>),
+}
+
+/// The draft being edited, and why it is not the page's scenario, if it is not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    /// The scenario as JSON.
+    pub value: Value,
+    /// Why the draft does not compile, at its field.
+    pub error: Option<ScenarioError>,
+}
+
+/// The calls the palette offers, as the JSON names them, with the C function each runs.
+pub const CALLS: [(&str, &str); 9] = [
+    ("attach_dev", "arm_smmu_attach_dev"),
+    ("sva_set_dev_pasid", "arm_smmu_sva_set_dev_pasid"),
+    ("sva_remove_dev_pasid", "arm_smmu_sva_remove_dev_pasid"),
+    ("release_device", "arm_smmu_release_device"),
+    ("domain_free", "arm_smmu_domain_free"),
+    ("map", "iommu_map → arm_smmu_map_pages"),
+    ("unmap", "iommu_unmap → arm_smmu_unmap_pages"),
+    ("mm_invalidate", "arm_smmu_mm_arch_invalidate_secondary_tlbs"),
+    ("mm_release", "arm_smmu_mm_release"),
+];
+
+/// A scenario with no objects at all.
+pub fn empty() -> Value {
+    json!({
+        "format": smmu_sim::scenario::FORMAT, "id": EDITED_ID, "title": "A new scenario", "description": "",
+        "variant": "pre", "granularity": "mail", "asid_bits": 8, "page_tables": [], "processes": [],
+        "domains": [], "masters": [], "threads": [], "dma": []
+    })
+}
+
+/// The draft of a scenario, to edit.
+pub fn draft_of(s: &Scenario) -> Draft {
+    Draft { value: serde_json::to_value(s).unwrap_or_else(|_| empty()), error: None }
+}
+
+fn pointer(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{}", path.replace('.', "/"))
+    }
+}
+
+/// The value at a dotted path, if any.
+pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    v.pointer(&pointer(path))
+}
+
+/// The names of the items of a top-level list (`masters`), to choose from.
+pub fn names(v: &Value, list: &str) -> Vec<String> {
+    let items = v.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    items.iter().filter_map(|i| i.get("name")?.as_str().map(String::from)).collect()
+}
+
+/// `prefix` followed by the first number that makes a name no item of `list` has.
+fn fresh(v: &Value, list: &str, prefix: &str) -> String {
+    let taken = names(v, list);
+    (0..).map(|n| format!("{prefix}{n}")).find(|n| !taken.contains(n)).unwrap_or_default()
+}
+
+fn first(v: &Value, list: &str) -> Value {
+    names(v, list).into_iter().next().map_or(Value::Null, Value::String)
+}
+
+/// A new item for the list at `path`, filled from the objects that exist.
+fn new_item(v: &Value, path: &str, kind: &str) -> Result<Value, String> {
+    let free_asid = (1u64..).find(|a| {
+        let used = v["processes"].as_array().into_iter().flatten().any(|p| p["cpu_asid"].as_u64() == Some(*a));
+        !used
+    });
+    Ok(match path {
+        "page_tables" => json!({ "name": fresh(v, "page_tables", "PT"), "map": [[0x1000, 0xa000]] }),
+        "processes" => {
+            json!({ "name": fresh(v, "processes", "P"), "cpu_asid": free_asid, "page_table": first(v, "page_tables") })
+        }
+        "domains" => {
+            json!({ "name": fresh(v, "domains", "d"), "stage": "s1", "page_table": first(v, "page_tables"), "id": null })
+        }
+        "masters" => {
+            json!({ "name": fresh(v, "masters", "M"), "domain": null, "sva": false, "ats": false, "ssids": 2 })
+        }
+        "threads" => json!({ "name": fresh_thread(v), "calls": [] }),
+        "dma" => json!({ "name": fresh(v, "dma", "DMA"), "master": first(v, "masters"), "accesses": [[0, 0x1000]] }),
+        p if p.starts_with("threads.") && p.ends_with(".calls") => new_call(v, kind)?,
+        p => return Err(format!("nothing can be added at {p}")),
+    })
+}
+
+/// CPU names count CPU threads only, but must differ from the DMA lanes' names too.
+fn fresh_thread(v: &Value) -> String {
+    let mut taken = names(v, "threads");
+    taken.extend(names(v, "dma"));
+    (0..).map(|n| format!("CPU{n}")).find(|n| !taken.contains(n)).unwrap_or_default()
+}
+
+fn new_call(v: &Value, kind: &str) -> Result<Value, String> {
+    let (m, d, p) = (first(v, "masters"), first(v, "domains"), first(v, "processes"));
+    Ok(match kind {
+        "attach_dev" => json!({ "fn": kind, "master": m, "domain": d }),
+        "sva_set_dev_pasid" => json!({ "fn": kind, "master": m, "pasid": 1, "process": p }),
+        "sva_remove_dev_pasid" => json!({ "fn": kind, "master": m, "pasid": 1 }),
+        "release_device" => json!({ "fn": kind, "master": m }),
+        "domain_free" => json!({ "fn": kind, "domain": d }),
+        "map" => json!({ "fn": kind, "domain": d, "iova": 0x1000, "pa": 0xb000 }),
+        "unmap" => json!({ "fn": kind, "domain": d, "iova": 0x1000 }),
+        "mm_invalidate" => json!({ "fn": kind, "process": p, "va": 0x1000 }),
+        "mm_release" => json!({ "fn": kind, "process": p }),
+        k => return Err(format!("the model has no call {k}")),
+    })
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    parsed.map_err(|_| format!("{} is not a number", smmu_sim::text::quote(t)))
+}
+
+fn pairs(text: &str, sep: char, what: &str) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for item in text.split([',', ' ', '\n']).filter(|s| !s.is_empty()) {
+        let Some((a, b)) = item.split_once(sep) else {
+            return Err(format!("{} is not {what}", smmu_sim::text::quote(item)));
+        };
+        out.push(json!([number(a)?, number(b)?]));
+    }
+    Ok(Value::Array(out))
+}
+
+/// The JSON value of a field's text.
+pub fn parse(input: Input, text: &str) -> Result<Value, String> {
+    let t = text.trim();
+    Ok(match input {
+        Input::Text => json!(t),
+        Input::OptText | Input::OptNum if t.is_empty() => Value::Null,
+        Input::OptText => json!(t),
+        Input::Num | Input::OptNum | Input::Addr => json!(number(t)?),
+        Input::Check => json!(t == "true"),
+        Input::Map => pairs(t, '=', "a mapping iova=pa")?,
+        Input::Accesses => pairs(t, ':', "an access ssid:iova")?,
+    })
+}
+
+/// The text a field shows for its value.
+pub fn show(input: Input, v: Option<&Value>) -> String {
+    let hex = |n: &Value| n.as_u64().map_or_else(String::new, |n| format!("{n:#x}"));
+    let list = |sep: &str, first_hex: bool| {
+        let items = v.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let item = |p: &Value| {
+            let a = if first_hex { hex(&p[0]) } else { p[0].to_string() };
+            format!("{a}{sep}{}", hex(&p[1]))
+        };
+        items.iter().map(item).collect::<Vec<_>>().join(", ")
+    };
+    match (input, v) {
+        (Input::Map, _) => list("=", true),
+        (Input::Accesses, _) => list(":", false),
+        (_, None | Some(Value::Null)) => String::new(),
+        (Input::Addr, Some(n)) => hex(n),
+        (_, Some(Value::String(s))) => s.clone(),
+        (_, Some(other)) => other.to_string(),
+    }
+}
+
+/// Applies an edit to a draft's JSON; the message says why it could not be made.
+pub fn apply(value: &Value, edit: &Edit) -> Result<Value, ScenarioError> {
+    let mut v = value.clone();
+    match edit {
+        Edit::Start(None) => return Ok(empty()),
+        Edit::Start(Some(id)) => {
+            let s = builtin::get(id).ok_or_else(|| ScenarioError::new(format!("no built-in scenario {id}")))?;
+            return Ok(draft_of(&s).value);
+        }
+        Edit::Set { path, input, text } => {
+            let new = parse(*input, text).map_err(|m| ScenarioError::new(m).or_at(|| path.clone()))?;
+            let slot = v.pointer_mut(&pointer(path)).ok_or_else(|| missing(path))?;
+            *slot = new;
+        }
+        Edit::Add { path, kind } => {
+            let item = new_item(&v, path, kind).map_err(|m| ScenarioError::new(m).or_at(|| path.clone()))?;
+            v.pointer_mut(&pointer(path)).and_then(Value::as_array_mut).ok_or_else(|| missing(path))?.push(item);
+        }
+        Edit::Remove { path } => {
+            let (list, ix) = path.rsplit_once('.').ok_or_else(|| missing(path))?;
+            let ix: usize = ix.parse().map_err(|_| missing(path))?;
+            let items = v.pointer_mut(&pointer(list)).and_then(Value::as_array_mut).ok_or_else(|| missing(path))?;
+            if ix >= items.len() {
+                return Err(missing(path));
+            }
+            items.remove(ix);
+        }
+    }
+    Ok(v)
+}
+
+fn missing(path: &str) -> ScenarioError {
+    ScenarioError::new(format!("the draft has no field {path}"))
+}
+
+/// The scenario a draft describes, loaded as an import is and compiled for `variant` and
+/// `granularity`: the same limits and messages. An edited scenario carries no expected
+/// verdicts, the built-in's id or its default schedules (round-robin runs instead).
+pub fn check(value: &Value, variant: Variant, granularity: Granularity) -> Result<Scenario, ScenarioError> {
+    let mut v = value.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("expect");
+        o.insert("schedules".into(), json!([]));
+        let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+        if id.is_empty() || builtin::get(id).is_some() {
+            o.insert("id".into(), json!(EDITED_ID));
+        }
+    }
+    let s = Scenario::from_json(&v.to_string())?;
+    s.compile(variant, granularity)?;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &Value, path: &str, input: Input, text: &str) -> Value {
+        apply(v, &Edit::Set { path: path.into(), input, text: text.into() }).unwrap()
+    }
+
+    fn add(v: &Value, path: &str, kind: &str) -> Value {
+        apply(v, &Edit::Add { path: path.into(), kind: kind.into() }).unwrap()
+    }
+
+    /// The scenario the page's E2E test builds by clicking: two masters, one SVA bind, one attach.
+    fn from_scratch() -> Value {
+        let mut v = empty();
+        for list in ["page_tables", "page_tables", "processes", "domains", "domains", "masters", "masters"] {
+            v = add(&v, list, "");
+        }
+        v = set(&v, "domains.0.id", Input::OptNum, "1");
+        v = set(&v, "processes.0.cpu_asid", Input::Num, "1");
+        v = set(&v, "masters.0.domain", Input::OptText, "d0");
+        v = set(&v, "masters.1.sva", Input::Check, "true");
+        v = add(&v, "threads", "");
+        v = add(&v, "threads.0.calls", "attach_dev");
+        v = set(&v, "threads.0.calls.0.domain", Input::Text, "d1");
+        v = add(&v, "threads", "");
+        v = add(&v, "threads.1.calls", "sva_set_dev_pasid");
+        set(&v, "threads.1.calls.0.master", Input::Text, "M1")
+    }
+
+    #[test]
+    fn a_scenario_built_from_scratch_compiles() {
+        let s = check(&from_scratch(), Variant::Pre, Granularity::Mail).unwrap();
+        assert_eq!(s.masters.len(), 2);
+        assert_eq!(s.threads[0].name, "CPU0");
+        assert_eq!(s.threads[1].name, "CPU1");
+        assert_eq!(s.id, EDITED_ID);
+    }
+
+    #[test]
+    fn an_empty_topology_asks_for_a_thread() {
+        let e = check(&empty(), Variant::Pre, Granularity::Mail).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("threads"));
+    }
+
+    #[test]
+    fn bad_text_is_refused_at_its_field() {
+        let v = from_scratch();
+        let e = apply(&v, &Edit::Set { path: "domains.0.id".into(), input: Input::OptNum, text: "one".into() });
+        let e = e.unwrap_err();
+        assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("domains.0.id"), "'one' is not a number"));
+        let e = apply(&v, &Edit::Set { path: "page_tables.0.map".into(), input: Input::Map, text: "0x1000".into() });
+        assert_eq!(e.unwrap_err().message, "'0x1000' is not a mapping iova=pa");
+    }
+
+    #[test]
+    fn fields_show_what_they_parse() {
+        for (input, text) in
+            [(Input::Map, "0x1000=0xa000, 0x2000=0xb000"), (Input::Accesses, "1:0x1000"), (Input::Addr, "0x1000")]
+        {
+            assert_eq!(show(input, Some(&parse(input, text).unwrap())), text);
+        }
+        assert_eq!(parse(Input::OptNum, " ").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn an_edited_built_in_loses_its_id_and_expectations() {
+        let v = apply(&empty(), &Edit::Start(Some("seed-race".into()))).unwrap();
+        let v = set(&v, "masters.0.ats", Input::Check, "true");
+        let s = check(&v, Variant::Pre, Granularity::Mail).unwrap();
+        assert_eq!((s.id.as_str(), s.expect.is_none(), s.schedules.is_empty()), (EDITED_ID, true, true));
+        assert!(s.masters[0].ats);
+    }
+
+    #[test]
+    fn removing_a_referenced_object_is_an_error_at_the_reference() {
+        let v = from_scratch();
+        let v = apply(&v, &Edit::Remove { path: "domains.1".into() }).unwrap();
+        let e = check(&v, Variant::Pre, Granularity::Mail).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("threads.0.calls.0.domain"), "{e}");
+        assert!(apply(&v, &Edit::Remove { path: "domains.7".into() }).is_err());
+    }
+}

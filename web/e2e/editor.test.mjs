@@ -104,6 +104,13 @@ test('a race built from scratch in the editor runs, checks as the CLI does, and 
   assert.equal(await page.locator('#ed-domains-0-id').getAttribute('aria-invalid'), 'true');
   assert.match(await page.locator('#ed-error').textContent(), /\(at domains\.0\.id\)/);
   assert.equal(await page.locator('#app-root').getAttribute('data-runs'), runs, 'nothing re-ran');
+  // The unfinished draft survives a reload, message and all.
+  await page.waitForFunction(() => localStorage.getItem('smmu-playground.draft.v1')?.includes('300'), null, PATIENCE);
+  await page.reload();
+  await page.locator('.block').first().waitFor(PATIENCE);
+  await page.click('#editor summary');
+  assert.equal(await page.locator('#ed-domains-0-id').inputValue(), '300');
+  await waitText(page, '#ed-domains-0-id + .ed-msg', /ASID 300 is out of range/);
   await rerun(page, () => type(page, 'ed-domains-0-id', '1'));
   await page.locator('#ed-status').waitFor();
 
@@ -120,6 +127,13 @@ test('a race built from scratch in the editor runs, checks as the CLI does, and 
   assert.equal(await again.locator('#ed-masters-1-sva').isChecked(), true);
   assert.equal(await again.locator('#ed-threads-1-calls-0-master').inputValue(), 'M1');
   assertVerdicts(await explored(again), want);
+  // A corrupt saved draft is dropped with a notice; the saved session still opens.
+  await again.evaluate(() => localStorage.setItem('smmu-playground.draft.v1', '{"masters": [1,'));
+  await again.goto(env.server.url + '/');
+  await again.locator('.block').first().waitFor(PATIENCE);
+  await waitText(again, '#link-error', /The unfinished scenario saved in this browser could not be restored: it is not JSON/);
+  await again.click('#editor summary');
+  assert.equal(await again.locator('#ed-title').inputValue(), BUILT.title, 'the session is the built scenario');
   assert.deepEqual(errors, []);
   assert.deepEqual(errors2, []);
   await context.close();

@@ -98,7 +98,7 @@ test('find a fix in the worker: progress, cancel, a finished search, and its fir
   assert.equal(await ff.locator('.ff-found[data-recheck="clean"]').count(), 10);
   // Those keeping the lock rule, then load the first: the seed race holds under it.
   await page.locator('#ff-lock-rule').check();
-  await waitText(page, '#ff-results .ff-found div', /^#\d[\d,]* · \d edit\(s\), .* keeps the lock rule · re-checked clean over \d{1,3}(,\d{3})* interleavings$/);
+  await waitText(page, '#ff-results .ff-found div', /^#\d[\d,]* · \d edit\(s\), .* keeps the lock rule · re-checked clean over \d{1,3}(,\d{3})* interleavings Load$/);
   const edits = await ff.locator('.ff-found .ff-edits').first().textContent();
   await rerun(page, () => ff.locator('.ff-load').first().click());
   await waitText(page, '#verdict-live', /^pre · seed-race: every invariant holds$/);

@@ -39,6 +39,8 @@ async function runs(page) {
  * re-simulated page (`dom`), and to the next animation frame after it is painted (`frame`).
  */
 async function dragTo(page, block, column) {
+  // The mouse only reaches what is in the viewport: a lane low on the page is scrolled to.
+  await block.scrollIntoViewIfNeeded();
   const box = await block.boundingBox();
   const index = Number(await block.getAttribute('data-index'));
   const trackLeft = box.x - 4 - index * COL;

@@ -240,8 +240,20 @@ pub fn apply(value: &Value, edit: &Edit) -> Result<Value, ScenarioError> {
         }
         Edit::Set { path, input, text } => {
             let new = parse(*input, text).map_err(|m| ScenarioError::new(m).or_at(|| path.clone()))?;
+            // A rename onto a name another object has is refused by the loader, and renames no
+            // reference; nor does renaming it away again, so renaming it back loses nothing.
+            let unique = |l: &str| {
+                let taken = names(&v, l);
+                let old = get(&v, path).and_then(Value::as_str).unwrap_or_default();
+                let count = |n: &str| taken.iter().filter(|x| *x == n).count();
+                count(old) == 1 && new.as_str().is_some_and(|n| count(n) == 0)
+            };
+            let list = renamed_list(path).filter(|l| unique(l));
             let slot = v.pointer_mut(&pointer(path)).ok_or_else(|| missing(path))?;
-            *slot = new;
+            let old = std::mem::replace(slot, new.clone());
+            if let (Some(list), Value::String(old), Value::String(new)) = (list, old, new) {
+                rename(&mut v, list, &old, &new);
+            }
         }
         Edit::Add { path, kind } => {
             let item = new_item(&v, path, kind).map_err(|m| ScenarioError::new(m).or_at(|| path.clone()))?;
@@ -258,6 +270,42 @@ pub fn apply(value: &Value, edit: &Edit) -> Result<Value, ScenarioError> {
         }
     }
     Ok(v)
+}
+
+/// The list whose item's name `path` is (`masters.1.name` → `masters`), for the lists other
+/// objects refer to by name.
+fn renamed_list(path: &str) -> Option<&str> {
+    let mut parts = path.split('.');
+    let (list, ix, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let referred = ["page_tables", "processes", "domains", "masters"].contains(&list);
+    (referred && ix.parse::<usize>().is_ok() && name == "name" && parts.next().is_none()).then_some(list)
+}
+
+/// Renames the references to an object of `list` from `old` to `new`, so that a rename keeps
+/// every call, lane and object that named it.
+fn rename(v: &mut Value, list: &str, old: &str, new: &str) {
+    let (holders, key): (&[&str], &str) = match list {
+        "page_tables" => (&["processes", "domains"], "page_table"),
+        "processes" => (&["calls"], "process"),
+        "domains" => (&["masters", "calls"], "domain"),
+        _ => (&["calls", "dma"], "master"),
+    };
+    let mut objects: Vec<&mut Value> = Vec::new();
+    let Some(o) = v.as_object_mut() else { return };
+    for (k, items) in o.iter_mut() {
+        let Some(items) = items.as_array_mut() else { continue };
+        if k == "threads" && holders.contains(&"calls") {
+            let calls = items.iter_mut().filter_map(|t| t.get_mut("calls")?.as_array_mut());
+            objects.extend(calls.flatten());
+        } else if holders.contains(&k.as_str()) {
+            objects.extend(items.iter_mut());
+        }
+    }
+    for field in objects.into_iter().filter_map(|o| o.get_mut(key)) {
+        if field.as_str() == Some(old) {
+            *field = Value::String(new.to_string());
+        }
+    }
 }
 
 fn missing(path: &str) -> ScenarioError {
@@ -280,6 +328,21 @@ pub fn check(value: &Value, variant: Variant, granularity: Granularity) -> Resul
     let s = Scenario::from_json(&v.to_string())?;
     s.compile(variant, granularity)?;
     Ok(s)
+}
+
+/// An unfinished scenario saved as JSON text, read back: at most [`smmu_sim::limits::MAX_FILE`]
+/// bytes of a JSON object; its error, if it still does not compile, is shown at its field.
+pub fn restore(text: &str, variant: Variant, granularity: Granularity) -> Result<Draft, String> {
+    let max = smmu_sim::limits::MAX_FILE;
+    if text.len() > max {
+        return Err(format!("it is larger than {} KiB (the limit)", max / 1024));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("it is not JSON ({e})"))?;
+    if !value.is_object() {
+        return Err("it is not a scenario".into());
+    }
+    let error = check(&value, variant, granularity).err();
+    Ok(Draft { value, error })
 }
 
 #[cfg(test)]
@@ -322,6 +385,25 @@ mod tests {
     }
 
     #[test]
+    fn the_palette_offers_every_call_as_the_loader_reads_it() {
+        let v = from_scratch();
+        let mut kinds = Vec::new();
+        for (kind, _) in CALLS {
+            let call: smmu_sim::scenario::Call = serde_json::from_value(new_call(&v, kind).unwrap()).unwrap();
+            kinds.push(std::mem::discriminant(&call));
+        }
+        kinds.dedup();
+        assert_eq!(kinds.len(), CALLS.len(), "one call of each kind");
+        let all = add(&v, "threads", "");
+        let all = CALLS.iter().fold(all, |v, (k, _)| add(&v, "threads.2.calls", k));
+        assert_eq!(items_of(&all, "threads.2.calls"), CALLS.len());
+    }
+
+    fn items_of(v: &Value, path: &str) -> usize {
+        get(v, path).and_then(Value::as_array).map_or(0, Vec::len)
+    }
+
+    #[test]
     fn an_empty_topology_asks_for_a_thread() {
         let e = check(&empty(), Variant::Pre, Granularity::Mail).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("threads"));
@@ -354,6 +436,39 @@ mod tests {
         let s = check(&v, Variant::Pre, Granularity::Mail).unwrap();
         assert_eq!((s.id.as_str(), s.expect.is_none(), s.schedules.is_empty()), (EDITED_ID, true, true));
         assert!(s.masters[0].ats);
+    }
+
+    #[test]
+    fn a_rename_keeps_every_reference() {
+        let v = from_scratch();
+        let v = set(&v, "masters.1.name", Input::Text, "B");
+        let v = set(&v, "domains.1.name", Input::Text, "y");
+        let v = set(&v, "page_tables.0.name", Input::Text, "PT_z");
+        let v = set(&v, "processes.0.name", Input::Text, "P");
+        let s = check(&v, Variant::Pre, Granularity::Mail).unwrap();
+        let calls: Vec<String> = s.threads.iter().flat_map(|t| &t.calls).map(|c| format!("{c:?}")).collect();
+        assert!(calls[0].contains("domain: \"y\""), "{calls:?}");
+        assert!(calls[1].contains("master: \"B\"") && calls[1].contains("process: \"P\""), "{calls:?}");
+        assert!(s.domains.iter().all(|d| d.page_table == "PT_z"));
+        assert_eq!(s.masters[0].domain.as_deref(), Some("d0"), "other names stay");
+        // A rename onto another object's name is the loader's error at that name.
+        let clash = set(&v, "masters.1.name", Input::Text, "M0");
+        let e = check(&clash, Variant::Pre, Granularity::Mail).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("masters.1.name"));
+        let back = check(&set(&clash, "masters.1.name", Input::Text, "B"), Variant::Pre, Granularity::Mail).unwrap();
+        assert_eq!(back, s, "renaming it back gives the scenario before the clash");
+    }
+
+    #[test]
+    fn an_unfinished_scenario_is_restored_and_a_corrupt_one_refused() {
+        let text = empty().to_string();
+        let d = restore(&text, Variant::Pre, Granularity::Mail).unwrap();
+        assert_eq!(d.error.and_then(|e| e.field).as_deref(), Some("threads"));
+        for bad in ["{", "[1]", "\"x\""] {
+            assert!(restore(bad, Variant::Pre, Granularity::Mail).is_err(), "{bad}");
+        }
+        let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(smmu_sim::limits::MAX_FILE));
+        assert!(restore(&huge, Variant::Pre, Granularity::Mail).unwrap_err().contains("larger than"));
     }
 
     #[test]

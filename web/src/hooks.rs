@@ -297,6 +297,22 @@ pub fn location_hash() -> String {
     hash.trim_start_matches('#').to_string()
 }
 
+/// Keeps the editor's draft in local storage while it does not compile, and forgets it once
+/// it does (the session's link then holds the scenario). The embed never saves.
+#[hook]
+pub fn use_draft_autosave(state: &UseReducerHandle<AppState>, embed: bool) {
+    let draft = state.editor.clone();
+    // The first render shows what was restored (or a link that wins over the saved draft,
+    // which must not erase it): only later changes are saved.
+    let mounted = use_mut_ref(|| false);
+    use_effect_with(draft, move |draft| {
+        if !embed && std::mem::replace(&mut *mounted.borrow_mut(), true) {
+            let unfinished = draft.as_ref().filter(|d| d.error.is_some()).map(|d| d.value.to_string());
+            crate::storage::save_draft(unfinished.as_deref());
+        }
+    });
+}
+
 /// Keeps the permalink of what the page shows in the address bar (an edit of the run adds a
 /// history entry, a cursor move replaces it, so stepping does not flood the back button),
 /// and opens a link pasted into it or reached with Back and Forward.

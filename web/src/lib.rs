@@ -50,9 +50,14 @@ pub fn App() -> Html {
 fn Playground() -> Html {
     // The route is fixed at load: a link opened later (hashchange) stays in the same mode.
     let embed = use_memo((), |_| route::parse(&hooks::location_hash()).embed);
-    let state = use_reducer_eq(|| AppState::initial(&hooks::location_hash(), storage::load().as_deref()));
+    let state = use_reducer_eq(|| {
+        let (hash, session) = (hooks::location_hash(), storage::load());
+        let draft = storage::load_draft();
+        AppState::initial(&hash, session.as_deref()).with_saved_draft(&hash, draft.as_deref(), session.as_deref())
+    });
     hooks::use_global_keys(state.dispatcher());
     hooks::use_permalink(&state, *embed);
+    hooks::use_draft_autosave(&state, *embed);
     hooks::use_focus_and_scroll(&state);
     hooks::use_explorer(&state);
     if *embed {

@@ -325,6 +325,24 @@ impl AppState {
         }
     }
 
+    /// The page with the editor's unfinished scenario saved in this browser restored, when the
+    /// address carries no link or the saved session's own (a reload); one that cannot be read
+    /// is dropped with a notice. The saved text is untrusted: it is size-checked and then
+    /// loaded like any scenario JSON.
+    pub fn with_saved_draft(mut self, hash: &str, saved: Option<&str>, session: Option<&str>) -> Self {
+        let route = crate::route::parse(hash);
+        let own = route.link.is_empty() || session.is_some_and(|s| s.trim() == route.link);
+        let Some(text) = saved.filter(|_| own && !route.embed) else { return self };
+        match editor::restore(text, self.variant, self.granularity) {
+            Ok(draft) => self.editor = Some(Rc::new(draft)),
+            Err(e) => {
+                self.link_error =
+                    Some(format!("The unfinished scenario saved in this browser could not be restored: {e}"));
+            }
+        }
+        self
+    }
+
     fn from_decoded(link: Link) -> Self {
         let mut s = AppState::with_scenario(Rc::new(link.scenario), link.variant, link.granularity);
         s.intent = link.schedule;
@@ -704,6 +722,7 @@ impl AppState {
                     return Rc::new(s);
                 };
                 s.scenario = Rc::new(sc);
+                s.editor = None;
                 s.cursor = None;
                 s.set_view(s.variant, s.granularity, false);
                 s.cursor = s.first_violation();
@@ -983,6 +1002,34 @@ mod tests {
             assert_eq!((t.scenario.id.as_str(), t.variant), ("seed-race", Variant::Pre), "{corrupt}");
         }
         assert_eq!(AppState::initial("", Some("  ")).link_error, None, "nothing saved is a first visit");
+    }
+
+    #[test]
+    fn the_editor_applies_valid_edits_keeps_invalid_ones_and_restores_an_unfinished_draft() {
+        use crate::editor::{Edit, Input};
+        let s = Rc::new(AppState::default());
+        let set = |path: &str, text: &str| {
+            Action::Edit(Edit::Set { path: path.into(), input: Input::Check, text: text.into() })
+        };
+        let t = reduce(s.clone(), set("masters.0.ats", "true"));
+        assert!(t.scenario.masters[0].ats && t.scenario.id == "custom" && t.runs > s.runs, "a valid edit applies");
+        let bad = Action::Edit(Edit::Set { path: "domains.0.id".into(), input: Input::OptNum, text: "0".into() });
+        let u = reduce(t.clone(), bad);
+        assert_eq!((u.runs, Rc::ptr_eq(&u.scenario, &t.scenario)), (t.runs, true), "an invalid one is not applied");
+        let field = u.editor.as_ref().and_then(|d| d.error.clone()).and_then(|e| e.field);
+        assert_eq!(field.as_deref(), Some("domains.0.id"));
+        let saved = u.editor.as_ref().unwrap().value.to_string();
+        let back = AppState::default().with_saved_draft("", Some(&saved), None);
+        assert_eq!(back.editor.as_ref().map(|d| d.value.to_string()), Some(saved.clone()), "restored");
+        let reload = AppState::default().with_saved_draft("#v1.abc", Some(&saved), Some("v1.abc"));
+        assert!(reload.editor.is_some(), "a reload of the session's own link restores it");
+        let linked = AppState::default().with_saved_draft("#v1.abc", Some(&saved), Some("v1.other"));
+        assert!(linked.editor.is_none(), "another link wins over the saved draft");
+        let corrupt = AppState::default().with_saved_draft("", Some("{\"masters\": [1,"), None);
+        let notice = corrupt.link_error.unwrap_or_default();
+        assert!(corrupt.editor.is_none() && notice.contains("unfinished scenario"), "{notice}");
+        let other = reduce(u, Action::Scenario("release-race".into()));
+        assert!(other.editor.is_none(), "another scenario closes the draft");
     }
 
     #[test]

@@ -24,3 +24,22 @@ pub fn save(link: &str) {
         let _ = s.set_item(KEY, link);
     }
 }
+
+/// The local-storage key of an unfinished scenario: the editor's draft while it does not
+/// compile (a valid one is the session's scenario, saved in its link).
+pub const DRAFT_KEY: &str = "smmu-playground.draft.v1";
+
+/// The saved unfinished scenario, if there is one.
+pub fn load_draft() -> Option<String> {
+    storage()?.get_item(DRAFT_KEY).ok().flatten()
+}
+
+/// Saves the unfinished scenario, or forgets it (`None`); a refused write is skipped.
+pub fn save_draft(json: Option<&str>) {
+    if let Some(s) = storage() {
+        let _ = match json {
+            Some(j) => s.set_item(DRAFT_KEY, j),
+            None => s.remove_item(DRAFT_KEY),
+        };
+    }
+}

@@ -99,6 +99,9 @@ test('a race built from scratch in the editor runs, checks as the CLI does, and 
 
   // A bad value is refused at its field, and the page keeps the last valid scenario.
   const runs = await page.locator('#app-root').getAttribute('data-runs');
+  await type(page, 'ed-domains-0-id', 'one');
+  await waitText(page, '#ed-domains-0-id + .ed-msg', "'one' is not a number");
+  assert.equal(await page.locator('#ed-domains-0-id').inputValue(), 'one', 'what was typed stays');
   await type(page, 'ed-domains-0-id', '300');
   await waitText(page, '#ed-domains-0-id + .ed-msg', /ASID 300 is out of range 1\.\.=255 \(asid_bits 8/);
   assert.equal(await page.locator('#ed-domains-0-id').getAttribute('aria-invalid'), 'true');

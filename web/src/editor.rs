@@ -69,6 +69,24 @@ pub struct Draft {
     pub value: Value,
     /// Why the draft does not compile, at its field.
     pub error: Option<ScenarioError>,
+    /// Text typed into a field that could not be read (path, text): the field keeps showing
+    /// it beside its message, so nothing typed is lost.
+    pub typed: Option<(String, String)>,
+}
+
+impl Draft {
+    /// A draft with its error, if any.
+    pub fn new(value: Value, error: Option<ScenarioError>) -> Draft {
+        Draft { value, error, typed: None }
+    }
+
+    /// What a field shows: the text typed into it if that could not be read, else its value.
+    pub fn shown(&self, input: Input, path: &str) -> String {
+        match &self.typed {
+            Some((p, text)) if p == path => text.clone(),
+            _ => show(input, get(&self.value, path)),
+        }
+    }
 }
 
 /// The calls the palette offers, as the JSON names them, with the C function each runs.
@@ -95,7 +113,7 @@ pub fn empty() -> Value {
 
 /// The draft of a scenario, to edit.
 pub fn draft_of(s: &Scenario) -> Draft {
-    Draft { value: serde_json::to_value(s).unwrap_or_else(|_| empty()), error: None }
+    Draft::new(serde_json::to_value(s).unwrap_or_else(|_| empty()), None)
 }
 
 fn pointer(path: &str) -> String {
@@ -342,7 +360,7 @@ pub fn restore(text: &str, variant: Variant, granularity: Granularity) -> Result
         return Err("it is not a scenario".into());
     }
     let error = check(&value, variant, granularity).err();
-    Ok(Draft { value, error })
+    Ok(Draft::new(value, error))
 }
 
 #[cfg(test)]
@@ -415,6 +433,9 @@ mod tests {
         let e = apply(&v, &Edit::Set { path: "domains.0.id".into(), input: Input::OptNum, text: "one".into() });
         let e = e.unwrap_err();
         assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("domains.0.id"), "'one' is not a number"));
+        let typed = Draft { typed: Some(("domains.0.id".into(), "one".into())), ..Draft::new(v.clone(), Some(e)) };
+        assert_eq!(typed.shown(Input::OptNum, "domains.0.id"), "one", "what was typed stays in its field");
+        assert_eq!(typed.shown(Input::OptNum, "domains.1.id"), "");
         let e = apply(&v, &Edit::Set { path: "page_tables.0.map".into(), input: Input::Map, text: "0x1000".into() });
         assert_eq!(e.unwrap_err().message, "'0x1000' is not a mapping iova=pa");
     }

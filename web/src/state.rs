@@ -615,16 +615,21 @@ impl AppState {
 
     fn edit_scenario(&mut self, edit: &editor::Edit) {
         let base = self.draft().value;
-        let checked = editor::apply(&base, edit).map_err(|e| (base.clone(), e)).and_then(|value| {
-            match editor::check(&value, self.variant, self.granularity) {
-                Ok(s) => Ok((value, s)),
-                Err(e) => Err((value, e)),
+        let value = match editor::apply(&base, edit) {
+            Ok(value) => value,
+            Err(e) => {
+                let typed = match edit {
+                    editor::Edit::Set { path, text, .. } => Some((path.clone(), text.clone())),
+                    _ => None,
+                };
+                self.editor = Some(Rc::new(Draft { typed, ..Draft::new(base, Some(e)) }));
+                return;
             }
-        });
-        let (value, scenario) = match checked {
-            Ok(ok) => ok,
-            Err((value, e)) => {
-                self.editor = Some(Rc::new(Draft { value, error: Some(e) }));
+        };
+        let scenario = match editor::check(&value, self.variant, self.granularity) {
+            Ok(s) => s,
+            Err(e) => {
+                self.editor = Some(Rc::new(Draft::new(value, Some(e))));
                 return;
             }
         };
@@ -637,7 +642,7 @@ impl AppState {
         self.intent = self.default_intent();
         self.rerun();
         self.cursor = self.first_violation();
-        self.editor = Some(Rc::new(Draft { value, error: None }));
+        self.editor = Some(Rc::new(Draft::new(value, None)));
     }
 
     fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {

@@ -104,7 +104,7 @@ fn field(app: &crate::AppContext, draft: &Draft, path: String, col: &Col) -> Htm
     let id = field_id(&path);
     let msg = message_at(draft, &path);
     let invalid = msg.is_some().then_some("true");
-    let shown = editor::show(input, v);
+    let shown = draft.shown(input, &path);
     let options = |names: Vec<String>, none: bool| {
         let none = none.then(|| html! { <option value="" selected={shown.is_empty()}>{ "(none)" }</option> });
         let known = names.contains(&shown) || shown.is_empty();

@@ -135,9 +135,11 @@ pub fn names(v: &Value, list: &str) -> Vec<String> {
     items.iter().filter_map(|i| i.get("name")?.as_str().map(String::from)).collect()
 }
 
-/// `prefix` followed by the first number that makes a name no item of `list` has.
+/// `prefix` followed by the first number that makes a name no item of `list` has (CPU
+/// threads and DMA lanes share one namespace, so either list means both).
 fn fresh(v: &Value, list: &str, prefix: &str) -> String {
-    let taken = names(v, list);
+    let lists: &[&str] = if matches!(list, "threads" | "dma") { &["threads", "dma"] } else { &[list] };
+    let taken: Vec<String> = lists.iter().flat_map(|l| names(v, l)).collect();
     (0..).map(|n| format!("{prefix}{n}")).find(|n| !taken.contains(n)).unwrap_or_default()
 }
 
@@ -162,18 +164,11 @@ fn new_item(v: &Value, path: &str, kind: &str) -> Result<Value, String> {
         "masters" => {
             json!({ "name": fresh(v, "masters", "M"), "domain": null, "sva": false, "ats": false, "ssids": 2 })
         }
-        "threads" => json!({ "name": fresh_thread(v), "calls": [] }),
+        "threads" => json!({ "name": fresh(v, "threads", "CPU"), "calls": [] }),
         "dma" => json!({ "name": fresh(v, "dma", "DMA"), "master": first(v, "masters"), "accesses": [[0, 0x1000]] }),
         p if p.starts_with("threads.") && p.ends_with(".calls") => new_call(v, kind)?,
         p => return Err(format!("nothing can be added at {p}")),
     })
-}
-
-/// CPU names count CPU threads only, but must differ from the DMA lanes' names too.
-fn fresh_thread(v: &Value) -> String {
-    let mut taken = names(v, "threads");
-    taken.extend(names(v, "dma"));
-    (0..).map(|n| format!("CPU{n}")).find(|n| !taken.contains(n)).unwrap_or_default()
 }
 
 fn new_call(v: &Value, kind: &str) -> Result<Value, String> {

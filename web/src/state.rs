@@ -633,16 +633,12 @@ impl AppState {
                 return;
             }
         };
-        self.scenario = Rc::new(scenario);
-        self.explore = ExploreState { generation: self.explore.generation + 1, ..ExploreState::default() };
-        self.error = None;
-        self.history = History::default();
-        self.origin = None;
-        self.recompile();
-        self.intent = self.default_intent();
-        self.rerun();
-        self.cursor = self.first_violation();
-        self.editor = Some(Rc::new(Draft::new(value, None)));
+        // As an import does: a fresh page for the scenario; earlier counts do not apply.
+        let mut t = AppState::with_scenario(Rc::new(scenario), self.variant, self.granularity);
+        t.explore = ExploreState { generation: self.explore.generation + 1, ..ExploreState::default() };
+        t.runs = self.runs + 1;
+        t.editor = Some(Rc::new(Draft::new(value, None)));
+        *self = t;
     }
 
     fn set_view(&mut self, variant: Variant, granularity: Granularity, keep_intent: bool) {

@@ -567,48 +567,46 @@ impl Scenario {
             |n: &str| find(&self.masters, n, "master", |m| &m.name).map(MasterId).map_err(at(|| "master".into()));
         let domain =
             |n: &str| find(&self.domains, n, "domain", |d| &d.name).map(DomainId).map_err(at(|| "domain".into()));
-        {
-            match call {
-                Call::AttachDev { master: m, domain: d } => {
-                    let (m, d) = (master(m)?, domain(d)?);
-                    let group = topo.group_of(m);
-                    kernel::core_call(b, m, CoreFn::AttachGroup, |b| {
-                        group.iter().for_each(|g| kernel::attach_dev(b, *g, d))
-                    })
-                }
-                Call::SvaSetDevPasid { master: m, pasid, process } => {
-                    let mm = self.process(process)?;
-                    let m = master(m)?;
-                    let group = topo.group_of(m);
-                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
-                    kernel::core_call(b, m, CoreFn::AttachPasid, |b| {
-                        group.iter().for_each(|g| kernel::sva_set_dev_pasid(b, *g, *pasid, mm))
-                    })
-                }
-                Call::SvaRemoveDevPasid { master: m, pasid } => {
-                    let m = master(m)?;
-                    let group = topo.group_of(m);
-                    group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
-                    kernel::core_call(b, m, CoreFn::DetachPasid, |b| {
-                        group.iter().for_each(|g| kernel::sva_remove_dev_pasid(b, *g, *pasid))
-                    })
-                }
-                Call::ReleaseDevice { master: m } => {
-                    let m = master(m)?;
-                    kernel::core_call(b, m, CoreFn::Release, |b| kernel::release_device(b, m))
-                }
-                Call::DomainFree { domain: d } => kernel::domain_free(b, domain(d)?),
-                Call::Map { domain: d, iova, pa } => {
-                    kernel::map(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova, *pa)
-                }
-                Call::Unmap { domain: d, iova } => {
-                    kernel::unmap(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova)
-                }
-                Call::MmInvalidate { process, va } => kernel::mm_invalidate(b, self.process(process)?, *va),
-                Call::MmRelease { process } => {
-                    let mm = self.process(process)?;
-                    kernel::mm_release(b, mm, self.pasid_of(process))
-                }
+        match call {
+            Call::AttachDev { master: m, domain: d } => {
+                let (m, d) = (master(m)?, domain(d)?);
+                let group = topo.group_of(m);
+                kernel::core_call(b, m, CoreFn::AttachGroup, |b| {
+                    group.iter().for_each(|g| kernel::attach_dev(b, *g, d))
+                })
+            }
+            Call::SvaSetDevPasid { master: m, pasid, process } => {
+                let mm = self.process(process)?;
+                let m = master(m)?;
+                let group = topo.group_of(m);
+                group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
+                kernel::core_call(b, m, CoreFn::AttachPasid, |b| {
+                    group.iter().for_each(|g| kernel::sva_set_dev_pasid(b, *g, *pasid, mm))
+                })
+            }
+            Call::SvaRemoveDevPasid { master: m, pasid } => {
+                let m = master(m)?;
+                let group = topo.group_of(m);
+                group.iter().try_for_each(|g| check_pasid(topo, *g, *pasid)).map_err(at(|| "pasid".into()))?;
+                kernel::core_call(b, m, CoreFn::DetachPasid, |b| {
+                    group.iter().for_each(|g| kernel::sva_remove_dev_pasid(b, *g, *pasid))
+                })
+            }
+            Call::ReleaseDevice { master: m } => {
+                let m = master(m)?;
+                kernel::core_call(b, m, CoreFn::Release, |b| kernel::release_device(b, m))
+            }
+            Call::DomainFree { domain: d } => kernel::domain_free(b, domain(d)?),
+            Call::Map { domain: d, iova, pa } => {
+                kernel::map(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova, *pa)
+            }
+            Call::Unmap { domain: d, iova } => {
+                kernel::unmap(b, paging(topo, domain(d)?).map_err(at(|| "domain".into()))?, *iova)
+            }
+            Call::MmInvalidate { process, va } => kernel::mm_invalidate(b, self.process(process)?, *va),
+            Call::MmRelease { process } => {
+                let mm = self.process(process)?;
+                kernel::mm_release(b, mm, self.pasid_of(process))
             }
         }
         Ok(())

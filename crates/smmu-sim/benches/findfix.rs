@@ -21,10 +21,11 @@ fn find(g: Granularity, locks: &[LockName]) {
     let rank = found.iter().position(|x| x.patch == real).map_or("absent".to_string(), |r| format!("#{}", r + 1));
     let which = if locks.is_empty() { "every lock".to_string() } else { locks.iter().map(|l| l.id()).collect() };
     println!(
-        "find-fix seed-race {g:?} ({which}): {} candidates, {} clean, {} undecided, real patch {rank}, {:.2} s",
+        "find-fix seed-race {g:?} ({which}): {} candidates, {} clean, {} undecided, {} inferred, real patch {rank}, {:.2} s",
         p.total,
         found.len(),
         p.undecided,
+        p.inferred,
         start.elapsed().as_secs_f64()
     );
 }

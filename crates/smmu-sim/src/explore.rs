@@ -48,6 +48,7 @@ pub use shrink::shrink;
 pub use verdict::{Bound, Tally, Verdict};
 
 pub(crate) use counts::safety_mask;
+pub(crate) use reduce::local_instrs;
 
 use crate::check::{self, Invariant};
 use crate::exec::{self, Image, Outcome, Readiness};
@@ -359,6 +360,11 @@ impl<'w> Explorer<'w> {
     /// "violated" whatever the rest of the search finds.
     pub fn violated(&self) -> bool {
         Invariant::ALL.iter().any(|inv| inv.is_safety() && self.first[*inv as usize].is_some())
+    }
+
+    /// Whether some path so far breaks `inv`.
+    pub fn broke(&self, inv: Invariant) -> bool {
+        self.first[inv as usize].is_some()
     }
 
     /// Runs to the end.

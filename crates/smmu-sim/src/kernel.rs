@@ -57,6 +57,8 @@ pub struct Builder<'a> {
     args: (Option<MasterId>, Option<DomainId>),
     /// When set, every emitted function's units: (function, anchor, label).
     recorded: Option<Vec<patch::UnitInfo>>,
+    /// When set, where each emission of the named function lies.
+    emissions: Option<(&'static str, Vec<patch::Emission>)>,
 }
 
 /// A jump whose target is not known yet.
@@ -81,6 +83,7 @@ impl<'a> Builder<'a> {
             patch_error: None,
             args: (None, None),
             recorded: None,
+            emissions: None,
         }
     }
 
@@ -99,6 +102,17 @@ impl<'a> Builder<'a> {
     /// The units recorded so far.
     pub fn recorded(&self) -> &[patch::UnitInfo] {
         self.recorded.as_deref().unwrap_or_default()
+    }
+
+    /// Records where each emission of `func` lies ([`Builder::emissions`]).
+    pub(crate) fn recording_emissions(mut self, func: &'static str) -> Self {
+        self.emissions = Some((func, Vec::new()));
+        self
+    }
+
+    /// The emissions recorded so far.
+    pub(crate) fn emissions(&self) -> &[patch::Emission] {
+        self.emissions.as_ref().map_or(&[], |(_, e)| e.as_slice())
     }
 
     /// Names the master and domain of the driver call being emitted (for inserted locks).
@@ -154,6 +168,9 @@ impl<'a> Builder<'a> {
     fn edit(&mut self, name: &'static str, start: usize, calls: &[patch::Call]) {
         if self.too_long || self.patch_error.is_some() {
             return;
+        }
+        if let Some((_, out)) = self.emissions.as_mut().filter(|(f, _)| *f == name) {
+            out.push(patch::Emission { start, end: self.instrs.len(), calls: calls.to_vec() });
         }
         if let Some(rec) = &mut self.recorded {
             for u in patch::units(&self.instrs, start, calls) {

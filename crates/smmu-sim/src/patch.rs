@@ -14,6 +14,7 @@
 //! deadlocks or leaves a lock unbalanced is a verdict of the checker, not an error here.
 
 mod apply;
+mod bracket;
 mod catalogue;
 pub mod find;
 pub mod presets;
@@ -21,6 +22,7 @@ pub mod script;
 mod text;
 
 pub(crate) use apply::{apply, units, Call};
+pub(crate) use bracket::{Body, Emission};
 pub use catalogue::{catalogue, check, Catalogue, StepInfo};
 pub use text::{diff, parse, print};
 

@@ -7,7 +7,7 @@
 use crate::ids::{CtxId, DomainId, GroupId, LockId, MasterId, MmId, PtId, ThreadId};
 use crate::kernel::{self, Builder, CoreFn};
 use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
-use crate::patch::{Patch, UnitInfo};
+use crate::patch::{Body, Patch, UnitInfo};
 use crate::program::Program;
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
 use crate::ste::Ste;
@@ -548,6 +548,26 @@ impl Scenario {
             let mut b = Builder::new(&topo, v, g, &self.mutations).recording();
             self.emit_calls(&mut b, &topo, t)?;
             out.extend_from_slice(b.recorded());
+        }
+        Ok(out)
+    }
+
+    /// Each emission of `func` in the CPU threads, unpatched, as a body of its own; none at
+    /// all when one of them branches back before itself.
+    pub(crate) fn bodies(&self, v: Variant, g: Granularity, func: &'static str) -> Result<Vec<Body>, ScenarioError> {
+        let topo = self.topology()?;
+        let world = Scenario { patch: None, ..self.clone() }.compile(v, g)?;
+        let local = crate::explore::local_instrs(&world);
+        let mut out = Vec::new();
+        for (t, (spec, program)) in self.threads.iter().zip(&world.programs).enumerate() {
+            let mut b = Builder::new(&topo, v, g, &self.mutations).recording_emissions(func);
+            self.emit_calls(&mut b, &topo, spec)?;
+            let emissions = b.emissions().to_vec();
+            let same = b.finish().ok().as_ref() == Some(&program.instrs);
+            let bodies: Option<Vec<_>> =
+                emissions.iter().map(|e| same.then(|| Body::of(&program.instrs, &local[t], e)).flatten()).collect();
+            let Some(bodies) = bodies else { return Ok(Vec::new()) };
+            out.extend(bodies);
         }
         Ok(out)
     }

@@ -215,7 +215,14 @@ pub fn run(world: &World, schedule: &Schedule) -> Result<Trace, ScheduleError> {
 /// Whether running `schedule` breaks a safety invariant (a deadlock included): [`run`]'s
 /// verdict without keeping a state per step, for searches that replay many schedules.
 pub fn breaks(world: &World, schedule: &Schedule) -> Result<bool, ScheduleError> {
-    Ok(run_keeping(world, schedule, false)?.safety_violations().next().is_some())
+    Ok(broken(world, schedule)?.iter().any(|i| i.is_safety()))
+}
+
+/// The invariants (the lock rule and deadlock freedom included) that running `schedule`
+/// breaks, in report order, each once.
+pub fn broken(world: &World, schedule: &Schedule) -> Result<Vec<Invariant>, ScheduleError> {
+    let trace = run_keeping(world, schedule, false)?;
+    Ok(Invariant::ALL.into_iter().filter(|i| trace.violations.iter().any(|v| v.invariant == *i)).collect())
 }
 
 fn run_keeping(world: &World, schedule: &Schedule, keep_states: bool) -> Result<Trace, ScheduleError> {

@@ -376,6 +376,26 @@ impl Footprints {
     }
 }
 
+/// Per thread and instruction: whether it is *local*, no lock step, writing nothing the
+/// checker reads and nothing any other thread's program touches, nor reading what one
+/// writes. Such an instruction commutes with every step of every other thread, so where it
+/// runs among them changes no verdict.
+pub(crate) fn local_instrs(world: &World) -> Vec<Vec<bool>> {
+    let fps: Vec<Vec<Fp>> =
+        world.programs.iter().map(|p| p.instrs.iter().map(|i| instr_fp(i.kind)).collect()).collect();
+    let all: Vec<Fp> = fps.iter().map(|f| f.iter().fold(Fp::default(), |a, b| a.union(*b))).collect();
+    let others =
+        |t: usize| all.iter().enumerate().filter(|(u, _)| *u != t).fold(Fp::default(), |a, (_, b)| a.union(*b));
+    let locks = u128::MAX << LOCKS;
+    fps.iter()
+        .enumerate()
+        .map(|(t, f)| {
+            let o = others(t);
+            f.iter().map(|fp| (fp.r | fp.w) & locks == 0 && fp.w & VISIBLE == 0 && !fp.conflicts(o)).collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,16 @@
 //! move that changes nothing (before the unit's own successor) is skipped, and so is a
 //! candidate whose programs equal one already checked (its verdict is that one's).
 //!
-//! While searching, a candidate is first run along the counterexamples of earlier ones (a
-//! violation there is a violation); otherwise its search stops at its first violation and
-//! uses partial-order reduction and ASID symmetry, which keep every verdict exact. [`recheck`] runs a found
-//! patch through a full exhaustive search of its own.
+//! While searching, a candidate's verdict is first taken, where [`super::bracket`] proves it
+//! follows, from one of the same lock and move already checked: a section that holds the lock
+//! wherever a violated one does is violated too, and one that widens a clean section's end
+//! over steps that take no lock is clean. Otherwise the candidate is run along the
+//! counterexamples of earlier ones (a violation there is a violation); otherwise its search
+//! stops at its first violation and uses partial-order reduction and ASID symmetry, which
+//! keep every verdict exact. [`recheck`] runs a found patch through a full exhaustive search
+//! of its own.
 
+use super::bracket::{self, Body, Held};
 use super::{Edit, LockName, Patch, Pos, UnitInfo};
 use crate::check::Invariant;
 use crate::explore::{Explorer, Limits, Summary};
@@ -52,6 +57,8 @@ pub struct Progress {
     pub undecided: usize,
     /// Candidates the script cannot express (a move that would make a branch a loop).
     pub refused: usize,
+    /// Candidates whose verdict followed from another's, without a search of their own.
+    pub inferred: usize,
     /// Whether the search is over.
     pub done: bool,
 }
@@ -59,16 +66,24 @@ pub struct Progress {
 /// What a candidate's search found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
-    Violated,
+    /// `safety`: an invariant other than deadlock freedom breaks.
+    Violated {
+        safety: bool,
+    },
     Refused,
-    Clean { keeps_lock_rule: bool },
+    Clean {
+        keeps_lock_rule: bool,
+    },
 }
+
+/// A candidate's move: a unit before another (or to the end).
+type Move = Option<(usize, Option<usize>)>;
 
 /// One candidate, before it is turned into edits.
 #[derive(Clone, Debug)]
 struct Candidate {
     lock: LockName,
-    moved: Option<(usize, Option<usize>)>,
+    moved: Move,
     p: usize,
     q: usize,
 }
@@ -92,6 +107,19 @@ pub struct Finder {
     /// Counterexamples of earlier candidates, most recently useful first: most candidates
     /// break the same way, and replaying a schedule is far cheaper than a search.
     witnesses: Vec<Schedule>,
+    /// Every emission of the function, for [`bracket::held`]; empty turns inference off.
+    bodies: Vec<Body>,
+    /// Per lock and move, the sections checked: violated (a safety invariant) and clean
+    /// (keeping the lock rule).
+    known: BTreeMap<(usize, Move), Known>,
+    inferred: usize,
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    violated: Vec<Held>,
+    /// With the start of the section and whether it keeps the lock rule.
+    clean: Vec<(usize, Held, bool)>,
 }
 
 /// Counterexamples kept for replay.
@@ -124,6 +152,7 @@ impl Finder {
             return Err(format!("{} candidates; the limit is {MAX_CANDIDATES}", candidates.len()));
         }
         let scenario = Scenario { patch: None, ..scenario.clone() };
+        let bodies = scenario.bodies(variant, granularity, func).map_err(|e| e.to_string())?;
         let (seen, found) = (BTreeMap::new(), Vec::new());
         Ok(Finder {
             scenario,
@@ -140,7 +169,17 @@ impl Finder {
             refused: 0,
             first_undecided: None,
             witnesses: Vec::new(),
+            bodies,
+            known: BTreeMap::new(),
+            inferred: 0,
         })
+    }
+
+    /// Turns off taking verdicts from other candidates (every candidate is then checked on
+    /// its own; the results are the same, which a test holds).
+    pub fn without_inference(mut self) -> Self {
+        self.bodies.clear();
+        self
     }
 
     /// Tries up to `budget` candidates.
@@ -150,12 +189,12 @@ impl Finder {
             let index = self.next;
             self.next += 1;
             let patch = self.patch_of(&c);
-            match self.clean(&patch) {
+            match self.verdict(&c, &patch) {
                 Some(Verdict::Clean { keeps_lock_rule }) => {
                     let (size, held) = (1 + usize::from(c.moved.is_some()), c.q - c.p);
                     self.found.push(Found { patch, size, held, index, keeps_lock_rule });
                 }
-                Some(Verdict::Violated) => {}
+                Some(Verdict::Violated { .. }) => {}
                 Some(Verdict::Refused) => self.refused += 1,
                 None => {
                     self.undecided += 1;
@@ -178,6 +217,7 @@ impl Finder {
             total: self.candidates.len(),
             undecided: self.undecided,
             refused: self.refused,
+            inferred: self.inferred,
             done: self.next == self.candidates.len(),
         }
     }
@@ -219,30 +259,81 @@ impl Finder {
         Patch { base: self.variant, edits }
     }
 
-    /// The patched scenario's verdict; `None` when its search hit the state bound.
-    fn clean(&mut self, patch: &Patch) -> Option<Verdict> {
+    /// A candidate's verdict: taken from a checked one where that follows, else checked.
+    fn verdict(&mut self, c: &Candidate, patch: &Patch) -> Option<Verdict> {
+        let lock = LockName::ALL.iter().position(|l| *l == c.lock).unwrap_or(usize::MAX);
+        let held = if self.bodies.is_empty() { None } else { bracket::held(&self.bodies, self.func, patch, c.lock) };
+        let Some(held) = held else { return self.check(patch) };
+        let known = self.known.entry((lock, c.moved)).or_default();
+        if known.violated.iter().any(|w| held.implies_violation(w)) {
+            self.inferred += 1;
+            return Some(Verdict::Violated { safety: true });
+        }
+        if let Some(&(.., keeps)) = known.clean.iter().find(|(p, n, _)| *p == c.p && n.implies_clean(&held)) {
+            let keeps_lock_rule = if keeps { Some(true) } else { self.keeps_lock_rule(patch) };
+            if let Some(keeps_lock_rule) = keeps_lock_rule {
+                self.inferred += 1;
+                return Some(Verdict::Clean { keeps_lock_rule });
+            }
+        }
+        let v = self.check(patch);
+        let known = self.known.entry((lock, c.moved)).or_default();
+        match v {
+            Some(Verdict::Violated { safety: true }) => known.violated.push(held),
+            Some(Verdict::Clean { keeps_lock_rule }) => known.clean.push((c.p, held, keeps_lock_rule)),
+            _ => {}
+        }
+        v
+    }
+
+    /// Whether a patch known to be clean keeps the lock rule: a counterexample's replay or a
+    /// search that stops where the rule first breaks. `None` when that search hit the bound.
+    fn keeps_lock_rule(&mut self, patch: &Patch) -> Option<bool> {
+        let s = Scenario { patch: Some(patch.clone()), ..self.scenario.clone() };
+        let world = s.compile(self.variant, self.granularity).ok()?;
+        let breaks = |w: &Schedule| sched::broken(&world, w).is_ok_and(|b| b.contains(&Invariant::Lock));
+        if self.witnesses.iter().any(breaks) {
+            return Some(false);
+        }
+        let limits = Limits { max_states: self.max_states };
+        let mut explorer = Explorer::new(&world, limits).with_reduction(true).with_graph_limit(0);
+        loop {
+            let p = explorer.step(1024);
+            if explorer.broke(Invariant::Lock) {
+                return Some(false);
+            }
+            if p.done {
+                return (!explorer.summary().limit_hit).then_some(true);
+            }
+        }
+    }
+
+    /// The patched scenario's verdict by replay or search; `None` when its search hit the
+    /// state bound.
+    fn check(&mut self, patch: &Patch) -> Option<Verdict> {
         let s = Scenario { patch: Some(patch.clone()), ..self.scenario.clone() };
         let Ok(world) = s.compile(self.variant, self.granularity) else { return Some(Verdict::Refused) };
         let key = shape_key(&world);
         if let Some(&v) = self.seen.get(&key) {
             return Some(v);
         }
-        if let Some(i) = self.witnesses.iter().position(|w| breaks(&world, w)) {
+        if let Some((i, v)) = self.witnesses.iter().enumerate().find_map(|(i, w)| breaks(&world, w).map(|v| (i, v))) {
             let w = self.witnesses.remove(i);
             self.witnesses.insert(0, w);
-            self.seen.insert(key, Verdict::Violated);
-            return Some(Verdict::Violated);
+            self.seen.insert(key, v);
+            return Some(v);
         }
         let limits = Limits { max_states: self.max_states };
         let mut explorer = Explorer::new(&world, limits).with_reduction(true).with_graph_limit(0);
         let clean = loop {
             let p = explorer.step(1024);
             if explorer.violated() {
-                if let Some(w) = explorer.summary().shortest {
+                let s = explorer.summary();
+                if let Some(w) = s.shortest {
                     self.witnesses.insert(0, w);
                     self.witnesses.truncate(WITNESSES);
                 }
-                break Some(Verdict::Violated);
+                break Some(violated(s.by_invariant.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i)));
             }
             if p.done {
                 let s = explorer.summary();
@@ -275,9 +366,15 @@ fn shape_key(world: &crate::World) -> u128 {
     (u128::from(digest(0)) << 64) | u128::from(digest(1))
 }
 
-/// Whether running `schedule` in `world` breaks a safety invariant or deadlocks.
-fn breaks(world: &crate::World, schedule: &Schedule) -> bool {
-    sched::breaks(world, schedule).unwrap_or(false)
+/// What running `schedule` in `world` breaks, if it breaks a safety invariant or deadlocks.
+fn breaks(world: &crate::World, schedule: &Schedule) -> Option<Verdict> {
+    let broken = sched::broken(world, schedule).unwrap_or_default();
+    broken.iter().any(|i| i.is_safety()).then(|| violated(broken.into_iter()))
+}
+
+/// The verdict of a search or run that broke `broken` (safety invariants among them).
+fn violated(mut broken: impl Iterator<Item = Invariant>) -> Verdict {
+    Verdict::Violated { safety: broken.any(|i| i.is_safety() && i != Invariant::Deadlock) }
 }
 
 /// The units in script order without the function's own steps of `lock`.
@@ -290,7 +387,7 @@ fn enumerate(units: &[UnitInfo], locks: &[LockName]) -> Vec<Candidate> {
     for &lock in locks {
         let order = section_order(units, lock);
         let n = order.len();
-        let mut moves: Vec<Option<(usize, Option<usize>)>> = vec![None];
+        let mut moves: Vec<Move> = vec![None];
         for (k, &u) in order.iter().enumerate() {
             for (j, &b) in order.iter().enumerate() {
                 if j != k && j != k + 1 {

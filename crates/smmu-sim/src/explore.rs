@@ -48,7 +48,7 @@ pub use shrink::shrink;
 pub use verdict::{Bound, Tally, Verdict};
 
 pub(crate) use counts::safety_mask;
-pub(crate) use reduce::local_instrs;
+pub(crate) use reduce::{local_instrs, lock_slots, LockOrder};
 
 use crate::check::{self, Invariant};
 use crate::exec::{self, Image, Outcome, Readiness};

@@ -558,16 +558,29 @@ impl Scenario {
         let topo = self.topology()?;
         let world = Scenario { patch: None, ..self.clone() }.compile(v, g)?;
         let local = crate::explore::local_instrs(&world);
-        let mut out = Vec::new();
-        for (t, (spec, program)) in self.threads.iter().zip(&world.programs).enumerate() {
+        let mut per_thread = Vec::new();
+        for (spec, program) in self.threads.iter().zip(&world.programs) {
             let mut b = Builder::new(&topo, v, g, &self.mutations).recording_emissions(func);
             self.emit_calls(&mut b, &topo, spec)?;
             let emissions = b.emissions().to_vec();
-            let same = b.finish().ok().as_ref() == Some(&program.instrs);
-            let bodies: Option<Vec<_>> =
-                emissions.iter().map(|e| same.then(|| Body::of(&program.instrs, &local[t], e)).flatten()).collect();
-            let Some(bodies) = bodies else { return Ok(Vec::new()) };
-            out.extend(bodies);
+            if b.finish().ok().as_ref() != Some(&program.instrs) {
+                return Ok(Vec::new());
+            }
+            per_thread.push(emissions);
+        }
+        let mut running = per_thread.iter().enumerate().filter(|(_, e)| !e.is_empty()).map(|(t, _)| t);
+        let order = match (running.next(), running.next()) {
+            (Some(t), None) => Some(crate::explore::LockOrder::of(&world, t)),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        for (t, emissions) in per_thread.iter().enumerate() {
+            for e in emissions {
+                let Some(body) = Body::of(&world.programs[t].instrs, &local[t], order.as_ref(), e) else {
+                    return Ok(Vec::new());
+                };
+                out.push(body);
+            }
         }
         Ok(out)
     }

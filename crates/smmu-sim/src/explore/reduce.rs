@@ -396,6 +396,69 @@ pub(crate) fn local_instrs(world: &World) -> Vec<Vec<bool>> {
         .collect()
 }
 
+/// The order in which some threads may take locks: `a → b` when one of them may take `b`
+/// while holding `a` (lock slots as in the footprints; a lock named at run time stands for
+/// every lock it could be). Taking a lock only ever adds to what a thread may hold; a
+/// release forgets the lock only when it names one lock.
+#[derive(Clone, Debug)]
+pub(crate) struct LockOrder {
+    /// Per lock slot, every slot reachable from it by one or more edges.
+    reach: Vec<u128>,
+}
+
+impl LockOrder {
+    /// The order of every thread of `world` but `skip`.
+    pub(crate) fn of(world: &World, skip: usize) -> LockOrder {
+        let mut next = vec![0u128; 128];
+        for p in world.programs.iter().enumerate().filter(|(t, _)| *t != skip).map(|(_, p)| p) {
+            let n = p.instrs.len();
+            let mut held: Vec<Option<u128>> = vec![None; n + 1];
+            let mut todo = vec![0];
+            held[0] = Some(0);
+            while let Some(i) = todo.pop() {
+                let (Some(instr), Some(h)) = (p.instrs.get(i), held[i]) else { continue };
+                let out = match instr.kind {
+                    Kind::Op(Op::Lock(l)) => {
+                        let b = lock_bits(l).0;
+                        (0..128).filter(|x| h >> x & 1 == 1).for_each(|x| next[x] |= b);
+                        h | b
+                    }
+                    Kind::Op(Op::Unlock(l)) if lock_bits(l).0.count_ones() == 1 => h & !lock_bits(l).0,
+                    _ => h,
+                };
+                for s in successors(p, i).chain((i + 1 >= n).then_some(n)) {
+                    let joined = held[s].map_or(out, |x| x | out);
+                    if held[s] != Some(joined) {
+                        held[s] = Some(joined);
+                        todo.push(s);
+                    }
+                }
+            }
+        }
+        let mut reach = next.clone();
+        loop {
+            let grown: Vec<u128> =
+                reach.iter().map(|r| (0..128).filter(|x| r >> x & 1 == 1).fold(*r, |a, x| a | next[x])).collect();
+            if grown == reach {
+                return LockOrder { reach };
+            }
+            reach = grown;
+        }
+    }
+
+    /// Whether some chain of those threads leads from holding lock `from` to waiting for one
+    /// of the locks `to` (slots, as [`lock_slots`] gives them).
+    pub(crate) fn leads(&self, from: LockArg, to: u128) -> bool {
+        let b = lock_bits(from).0;
+        (0..128).filter(|x| b >> x & 1 == 1).any(|x| self.reach[x] & to != 0)
+    }
+}
+
+/// The lock slots a lock may be.
+pub(crate) fn lock_slots(l: LockArg) -> u128 {
+    lock_bits(l).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

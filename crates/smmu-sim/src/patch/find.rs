@@ -152,7 +152,8 @@ impl Finder {
             return Err(format!("{} candidates; the limit is {MAX_CANDIDATES}", candidates.len()));
         }
         let scenario = Scenario { patch: None, ..scenario.clone() };
-        let bodies = scenario.bodies(variant, granularity, func).map_err(|e| e.to_string())?;
+        // A scenario that does not compile has every candidate refused: nothing to infer.
+        let bodies = scenario.bodies(variant, granularity, func).unwrap_or_default();
         let (seen, found) = (BTreeMap::new(), Vec::new());
         Ok(Finder {
             scenario,

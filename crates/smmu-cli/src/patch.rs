@@ -123,7 +123,7 @@ pub(crate) fn find_fix(
         rows.push((i + 1, f, verified, n));
     }
     let head = format!(
-        "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound, {} the script cannot express; {:.2} s",
+        "{} candidates for {function} on {} ({}, {}): {} clean{}, {} undecided at the state bound, {} the script cannot express, {} verdicts taken from other candidates; {:.2} s",
         progress.total,
         scenario.id,
         world.variant,
@@ -132,6 +132,7 @@ pub(crate) fn find_fix(
         if o.lock_rule { " keeping the lock rule" } else { "" },
         progress.undecided,
         progress.refused,
+        progress.inferred,
         elapsed.as_secs_f64()
     );
     let rank_line = wanted.as_ref().map(|_| match rank {
@@ -151,7 +152,8 @@ pub(crate) fn find_fix(
             .collect();
         let v = serde_json::json!({
             "scenario": scenario.id, "variant": world.variant.name(), "function": function,
-            "candidates": progress.total, "undecided": progress.undecided, "refused": progress.refused, "clean": found.len(),
+            "candidates": progress.total, "undecided": progress.undecided, "refused": progress.refused,
+            "inferred": progress.inferred, "clean": found.len(),
             "rank_of_given": rank, "elapsed_ms": elapsed.as_millis() as u64, "found": rows,
         });
         emit(&format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON values serialise")));

@@ -10,13 +10,14 @@
 //! candidate whose programs equal one already checked (its verdict is that one's).
 //!
 //! While searching, a candidate's verdict is first taken, where [`super::bracket`] proves it
-//! follows, from one of the same lock and move already checked: a section that holds the lock
-//! wherever a violated one does is violated too, and one that widens a clean section's end
-//! over steps that take no lock is clean. Otherwise the candidate is run along the
-//! counterexamples of earlier ones (a violation there is a violation); otherwise its search
-//! stops at its first violation and uses partial-order reduction and ASID symmetry, which
-//! keep every verdict exact. [`recheck`] runs a found patch through a full exhaustive search
-//! of its own.
+//! follows, from one of the same lock and move already checked: a section that holds the
+//! lock wherever a violated one does is violated too, and one that widens a clean section's
+//! end over steps that take no lock a cycle of waits could pass through is clean (it keeps
+//! the lock rule if the narrow one does; else that alone is checked). Otherwise the
+//! candidate is run along the counterexamples of earlier ones (a violation there is a
+//! violation); otherwise its search stops at its first violation and uses partial-order
+//! reduction and ASID symmetry, which keep every verdict exact. [`recheck`] runs a found
+//! patch through a full exhaustive search of its own.
 
 use super::bracket::{self, Body, Held};
 use super::{Edit, LockName, Patch, Pos, UnitInfo};
@@ -109,8 +110,8 @@ pub struct Finder {
     witnesses: Vec<Schedule>,
     /// Every emission of the function, for [`bracket::held`]; empty turns inference off.
     bodies: Vec<Body>,
-    /// Per lock and move, the sections checked: violated (a safety invariant) and clean
-    /// (keeping the lock rule).
+    /// Per lock and move, the sections checked and found violated (a safety invariant, not
+    /// only a deadlock) or clean.
     known: BTreeMap<(usize, Move), Known>,
     inferred: usize,
 }

@@ -87,6 +87,29 @@ pub(crate) fn run(cmd: &PatchCmd) -> Result<ExitCode, Usage> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Shards a search over the machine's cores (at most [`MAX_SEARCH_THREADS`]) and runs them
+/// side by side; the result is the whole search's, whatever the number of cores.
+fn search_on_every_core(finder: smmu_sim::patch::find::Finder) -> smmu_sim::patch::find::Merged {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_SEARCH_THREADS);
+    let shards: Vec<_> = (0..n).map(|k| finder.clone().shard(k, n)).collect();
+    let done: Vec<_> = std::thread::scope(|s| {
+        let running: Vec<_> = shards
+            .into_iter()
+            .map(|mut f| {
+                s.spawn(move || {
+                    while !f.step(256).done {}
+                    f
+                })
+            })
+            .collect();
+        running.into_iter().map(|h| h.join().expect("a search thread does not panic")).collect()
+    });
+    smmu_sim::patch::find::merged(&done)
+}
+
+/// Most threads one find-fix search runs on.
+const MAX_SEARCH_THREADS: usize = 8;
+
 /// What `find-fix` reports beyond the search itself.
 pub(crate) struct FindOpts {
     pub max_states: u64,
@@ -107,12 +130,12 @@ pub(crate) fn find_fix(
     let (scenario, world) = crate::load(target)?;
     let locks: Vec<LockName> = locks.iter().map(|l| l.parse().map_err(Usage)).collect::<Result<_, _>>()?;
     let wanted = o.rank_of.as_deref().map(|p| read(p, Some(&scenario))).transpose()?;
-    let mut finder =
+    let finder =
         Finder::new(&scenario, world.variant, world.granularity, function, &locks, o.max_states).map_err(Usage)?;
     let start = std::time::Instant::now();
-    while !finder.step(256).done {}
-    let (progress, elapsed) = (finder.progress(), start.elapsed());
-    let found: Vec<_> = finder.found().into_iter().filter(|f| f.keeps_lock_rule || !o.lock_rule).collect();
+    let result = search_on_every_core(finder);
+    let (progress, elapsed) = (result.progress, start.elapsed());
+    let found: Vec<_> = result.found.into_iter().filter(|f| f.keeps_lock_rule || !o.lock_rule).collect();
     let rank = wanted.as_ref().and_then(|w| found.iter().position(|f| f.patch == *w)).map(|i| i + 1);
     let mut rows = Vec::new();
     for (i, f) in found.iter().take(o.top).enumerate() {
@@ -162,7 +185,7 @@ pub(crate) fn find_fix(
         if let Some(line) = &rank_line {
             emit(&format!("{line}\n"));
         }
-        if let Some(p) = finder.first_undecided() {
+        if let Some(p) = &result.first_undecided {
             let edits: Vec<String> = p.edits.iter().map(|e| e.to_string()).collect();
             emit(&format!("first undecided candidate: {}\n", edits.join("; ")));
         }

@@ -30,6 +30,32 @@ fn find(g: Granularity, locks: &[LockName]) {
     );
 }
 
+/// The same search split over two threads, as the CLI runs it on a 2-core machine.
+fn find_on_two_threads(g: Granularity, locks: &[LockName]) {
+    let s = builtin::get("seed-race").expect("built-in");
+    let start = Instant::now();
+    let f = Finder::new(&s, Variant::Pre, g, "arm_smmu_attach_dev", locks, 20_000).expect("finder");
+    let shards: Vec<Finder> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..2)
+            .map(|k| {
+                let mut f = f.clone().shard(k, 2);
+                scope.spawn(move || {
+                    while !f.step(256).done {}
+                    f
+                })
+            })
+            .collect();
+        running.into_iter().map(|h| h.join().expect("no panic")).collect()
+    });
+    let m = smmu_sim::patch::find::merged(&shards);
+    println!(
+        "find-fix seed-race {g:?} on 2 threads: {} candidates, {} clean, {:.2} s",
+        m.progress.total,
+        m.found.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
+
 fn edit_cost() {
     let s = builtin::get("seed-race").expect("built-in");
     let patched = Scenario { patch: Some(presets::get("9f7c6891").expect("preset").patch()), ..s.clone() };
@@ -51,6 +77,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     edit_cost();
     find(Granularity::Mail, &[LockName::Asid]);
+    find_on_two_threads(Granularity::Mail, &[LockName::Asid]);
     if args.iter().any(|a| a == "--all-locks") {
         find(Granularity::Mail, &[]);
     }

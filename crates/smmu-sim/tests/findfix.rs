@@ -62,3 +62,26 @@ fn inferred_verdicts_change_no_result_on_share_asid() {
     same_both_ways("seed-race", Granularity::Mail, "arm_smmu_share_asid", LockName::Asid, usize::MAX);
     same_both_ways("seed-race", Granularity::Source, "arm_smmu_alloc_shared_cd", LockName::Asid, usize::MAX);
 }
+
+/// A search split into shards (run one after the other here; the CLI runs them side by
+/// side) gives the whole search's result: the same patches, ranks and counts.
+#[test]
+fn shards_merged_are_the_whole_search() {
+    use smmu_sim::patch::find::merged;
+    let s = builtin::get("seed-race").unwrap();
+    let new =
+        || Finder::new(&s, Variant::Pre, Granularity::Mail, "arm_smmu_attach_dev", &[LockName::Asid], 20_000).unwrap();
+    let (whole, p) = search(new(), usize::MAX);
+    let shards: Vec<Finder> = (0..3)
+        .map(|k| {
+            let mut f = new().shard(k, 3);
+            while !f.step(1024).done {}
+            f
+        })
+        .collect();
+    assert!(shards.iter().all(|f| f.progress().total < p.total), "each shard has a part");
+    let m = merged(&shards);
+    assert_eq!(m.found, whole);
+    let counts = |p: &Progress| (p.tried, p.total, p.refused, p.undecided, p.done);
+    assert_eq!(counts(&m.progress), counts(&p));
+}

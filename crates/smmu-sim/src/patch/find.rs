@@ -83,6 +83,10 @@ type Move = Option<(usize, Option<usize>)>;
 /// One candidate, before it is turned into edits.
 #[derive(Clone, Debug)]
 struct Candidate {
+    /// Its place in the enumeration, from 0.
+    index: usize,
+    /// Its lock and move, numbered in enumeration order.
+    group: usize,
     lock: LockName,
     moved: Move,
     p: usize,
@@ -90,7 +94,7 @@ struct Candidate {
 }
 
 /// A resumable search (the page runs it a slice at a time in its worker).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Finder {
     scenario: Scenario,
     variant: Variant,
@@ -104,7 +108,7 @@ pub struct Finder {
     found: Vec<Found>,
     undecided: usize,
     refused: usize,
-    first_undecided: Option<Patch>,
+    first_undecided: Option<(usize, Patch)>,
     /// Counterexamples of earlier candidates, most recently useful first: most candidates
     /// break the same way, and replaying a schedule is far cheaper than a search.
     witnesses: Vec<Schedule>,
@@ -116,7 +120,7 @@ pub struct Finder {
     inferred: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Known {
     violated: Vec<Held>,
     /// With the start of the section and whether it keeps the lock rule.
@@ -188,7 +192,7 @@ impl Finder {
     pub fn step(&mut self, budget: usize) -> Progress {
         for _ in 0..budget {
             let Some(c) = self.candidates.get(self.next).cloned() else { break };
-            let index = self.next;
+            let index = c.index;
             self.next += 1;
             let patch = self.patch_of(&c);
             match self.verdict(&c, &patch) {
@@ -200,7 +204,7 @@ impl Finder {
                 Some(Verdict::Refused) => self.refused += 1,
                 None => {
                     self.undecided += 1;
-                    self.first_undecided.get_or_insert(patch);
+                    self.first_undecided.get_or_insert((index, patch));
                 }
             }
         }
@@ -209,7 +213,16 @@ impl Finder {
 
     /// The first candidate whose search hit the state bound, if any.
     pub fn first_undecided(&self) -> Option<&Patch> {
-        self.first_undecided.as_ref()
+        self.first_undecided.as_ref().map(|(_, p)| p)
+    }
+
+    /// Keeps only the candidates of every `n`-th lock and move, from the `k`-th: `n` such
+    /// searches (`k` = 0..n), run side by side, try every candidate once between them, and
+    /// since each keeps a lock and move whole, every verdict it takes from another candidate
+    /// is still at hand. [`merged`] puts their results together. Call before the first step.
+    pub fn shard(mut self, k: usize, n: usize) -> Self {
+        self.candidates.retain(|c| c.group % n.max(1) == k);
+        self
     }
 
     /// Where the search is.
@@ -386,6 +399,7 @@ fn section_order(units: &[UnitInfo], lock: LockName) -> Vec<usize> {
 
 fn enumerate(units: &[UnitInfo], locks: &[LockName]) -> Vec<Candidate> {
     let mut out = Vec::new();
+    let mut group = 0;
     for &lock in locks {
         let order = section_order(units, lock);
         let n = order.len();
@@ -403,12 +417,42 @@ fn enumerate(units: &[UnitInfo], locks: &[LockName]) -> Vec<Candidate> {
         for moved in moves {
             for p in 0..n {
                 for q in p + 1..=n {
-                    out.push(Candidate { lock, moved, p, q });
+                    out.push(Candidate { index: out.len(), group, lock, moved, p, q });
                 }
             }
+            group += 1;
         }
     }
     out
+}
+
+/// The results of finished searches of the shards of one search ([`Finder::shard`]), as
+/// the whole search would give them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Merged {
+    /// The clean patches, ranked as [`Finder::found`] ranks them.
+    pub found: Vec<Found>,
+    /// The counts, summed.
+    pub progress: Progress,
+    /// The first candidate in enumeration order whose search hit the state bound.
+    pub first_undecided: Option<Patch>,
+}
+
+/// Puts the results of the shards of one search together.
+pub fn merged(shards: &[Finder]) -> Merged {
+    let mut found: Vec<Found> = shards.iter().flat_map(|f| f.found.iter().cloned()).collect();
+    found.sort_by_key(|f| (f.size, f.held, f.index));
+    let mut progress = Progress { done: true, ..Progress::default() };
+    for p in shards.iter().map(Finder::progress) {
+        progress.tried += p.tried;
+        progress.total += p.total;
+        progress.undecided += p.undecided;
+        progress.refused += p.refused;
+        progress.inferred += p.inferred;
+        progress.done &= p.done;
+    }
+    let first_undecided = shards.iter().filter_map(|f| f.first_undecided.as_ref()).min_by_key(|(i, _)| *i);
+    Merged { found, progress, first_undecided: first_undecided.map(|(_, p)| p.clone()) }
 }
 
 /// A full exhaustive check of a patched scenario (no early stop, no reduction).

@@ -22,6 +22,8 @@ const FILES: &[(&str, &str)] = &[
     ("two-bonds-unbind", include_str!("../scenarios/two-bonds-unbind.json")),
     ("unmap-during-asid-change", include_str!("../scenarios/unmap-during-asid-change.json")),
     ("sva-unbind-reuse", include_str!("../scenarios/sva-unbind-reuse.json")),
+    ("ste-fetch", include_str!("../scenarios/ste-fetch.json")),
+    ("ste-fetch-q0-first", include_str!("../scenarios/ste-fetch-q0-first.json")),
 ];
 
 /// Ids of the `attach-storm-N` family, smallest first.

@@ -36,22 +36,42 @@ pub enum Invariant {
     /// entry walked from that table.
     #[serde(rename = "unmap")]
     Unmap,
-    /// Some thread can still run.
-    #[serde(rename = "deadlock")]
-    Deadlock,
     /// A thread releases only a lock it holds, and finishes holding none.
     #[serde(rename = "lockuse")]
     LockUse,
+    /// The SMMU never uses an entry that is neither the old one nor the new one on the bits it
+    /// uses, nor an illegal one other than the invalid entry a disruptive writer makes.
+    #[serde(rename = "torn")]
+    Torn,
+    /// Some thread can still run. Last: it is the only one a transition never violates (the
+    /// path counts give every other one a lane by its bit, see `explore/counts.rs`).
+    #[serde(rename = "deadlock")]
+    Deadlock,
+}
+
+/// A set of invariants, by [`Invariant::bit`].
+pub type Mask = u16;
+
+/// The invariants a transition violated, in the eight low bits of a [`Mask`]: every
+/// invariant but `deadlock` (the last), which only a terminal state has. The explorer keeps a
+/// byte per transition.
+pub type EdgeMask = u8;
+
+/// A transition's [`Mask`] as an [`EdgeMask`].
+pub fn edge_mask(m: Mask) -> EdgeMask {
+    debug_assert!(m < 1 << (Invariant::Deadlock as u8), "no transition violates deadlock");
+    m as EdgeMask
 }
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 9] = [
         Invariant::Inv1,
         Invariant::Inv2,
         Invariant::Inv3,
         Invariant::Dma,
         Invariant::Unmap,
+        Invariant::Torn,
         Invariant::Lock,
         Invariant::Deadlock,
         Invariant::LockUse,
@@ -68,6 +88,7 @@ impl Invariant {
             Invariant::Unmap => "unmap",
             Invariant::Deadlock => "deadlock",
             Invariant::LockUse => "lockuse",
+            Invariant::Torn => "torn",
         }
     }
 
@@ -87,6 +108,7 @@ impl Invariant {
             Invariant::Lock => "Whenever arm_smmu_asid_lock is free, each master is on a domain's devices list iff its live CD[0] holds that domain's ASID and page table.",
             Invariant::Deadlock => "While some thread has steps left, some thread can run.",
             Invariant::LockUse => "A thread releases only a lock it holds, and finishes holding none.",
+            Invariant::Torn => "An SMMU fetch of an STE, read qword by qword while the driver rewrites it, gives on the bits it uses either the entry before the write or its target; never a mix, and never an illegal entry other than the V=0 one a disruptive write makes on purpose.",
         }
     }
 
@@ -103,6 +125,9 @@ impl Invariant {
             Invariant::LockUse => {
                 "mutex_unlock() by the owner only (kernel/locking/mutex.c); lockdep's bad unlock balance and lock held at return"
             }
+            Invariant::Torn => {
+                "the comment above arm_smmu_write_ste() @71b0aa10: 'HW is only required to have a 64 bit atomicity with stores from the CPU, while entries are many 64 bit values big'; KUnit's arm_smmu_entry_differs_in_used_bits()"
+            }
         }
     }
 
@@ -113,7 +138,7 @@ impl Invariant {
     }
 
     /// Bit in masks.
-    pub fn bit(self) -> u8 {
+    pub fn bit(self) -> Mask {
         1 << (self as u8)
     }
 }
@@ -193,7 +218,7 @@ pub(crate) fn collect_live_refs(state: &State, out: &mut Vec<LiveRef>) {
         let master = MasterId(i as u8);
         for ste in ms.ste.images() {
             match ste.config() {
-                SteConfig::S2 { vmid, pt } => {
+                SteConfig::S2 { vmid, pt: Some(pt) } => {
                     out.push(LiveRef { tag: Tag::Vmid(vmid), pt, master, ssid: 0, ste: true })
                 }
                 SteConfig::S1 { ssid0 } => {
@@ -363,6 +388,19 @@ fn bit(pt: PtId) -> u32 {
     1 << pt.0
 }
 
+fn fetch_message(world: &World, f: &crate::exec::Fetch, fault: crate::ste::fetch::Fault) -> String {
+    use crate::ste::fetch::Fault;
+    let why = match fault {
+        Fault::Torn => "on the bits it uses, neither the STE before the write nor its target",
+        Fault::Invalid => "V=0 although the writer never invalidates it on purpose (C_BAD_STE)",
+        Fault::Illegal => "a reserved Config (C_BAD_STE)",
+    };
+    format!(
+        "the SMMU {} — {why}",
+        crate::trace::fetch_text(world, f).replacen("read", &format!("read STE_{} as", world.topo.master(f.master)), 1)
+    )
+}
+
 /// Checks the state after a step and updates the checker's bookkeeping in it.
 /// Returns the mask of invariants this step violated; with `messages`, also the violations.
 pub fn after_step(
@@ -371,7 +409,7 @@ pub fn after_step(
     outcome: &Outcome,
     step: usize,
     messages: Option<&mut Vec<Violation>>,
-) -> u8 {
+) -> Mask {
     let mut live = Vec::new();
     live_refs_into(state, &mut live);
     after_step_in(world, state, outcome, step, messages, &live)
@@ -388,8 +426,8 @@ pub(crate) fn after_step_in(
     step: usize,
     mut messages: Option<&mut Vec<Violation>>,
     live: &[LiveRef],
-) -> u8 {
-    let mut mask = 0u8;
+) -> Mask {
+    let mut mask: Mask = 0;
     let mut report = |inv: Invariant, msg: &dyn Fn() -> (String, Vec<Object>)| {
         mask |= inv.bit();
         if let Some(out) = messages.as_deref_mut() {
@@ -410,6 +448,11 @@ pub(crate) fn after_step_in(
                 Vec::new(),
             )
         });
+    }
+    if let Some(f) = outcome.fetch {
+        if let Some(fault) = f.read.fault {
+            report(Invariant::Torn, &|| (fetch_message(world, &f, fault), vec![Object::Ste(f.master)]));
+        }
     }
     if let Some(tag) = outcome.retire {
         if let Some(r) = live.iter().find(|r| r.tag == tag) {
@@ -460,7 +503,7 @@ pub(crate) fn after_step_in(
         }
     }
     let before = state.broken;
-    let mut now = 0u8;
+    let mut now: Mask = 0;
     if let Some(pair) = inv1(live) {
         now |= Invariant::Inv1.bit();
         if before & Invariant::Inv1.bit() == 0 {
@@ -481,6 +524,6 @@ pub(crate) fn after_step_in(
 }
 
 /// Which state invariants hold in a state (for the status of every invariant at a cursor).
-pub fn broken_now(state: &State) -> u8 {
+pub fn broken_now(state: &State) -> Mask {
     state.broken
 }

@@ -24,7 +24,10 @@ pub fn ste_text(world: &World, c: SteConfig) -> String {
         SteConfig::Bypass => "bypass".into(),
         SteConfig::S1 { ssid0: true } => "S1 → CD table (S1DSS=SSID0)".into(),
         SteConfig::S1 { ssid0: false } => "S1 → CD table".into(),
-        SteConfig::S2 { vmid, pt } => format!("S2 VMID {vmid} {}", world.topo.pt(pt)),
+        SteConfig::S2 { vmid, pt: Some(pt) } if pt.ix() < world.topo.pts.len() => {
+            format!("S2 VMID {vmid} {}", world.topo.pt(pt))
+        }
+        SteConfig::S2 { vmid, .. } => format!("S2 VMID {vmid}, S2TTB at no table"),
     }
 }
 

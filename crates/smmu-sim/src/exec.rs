@@ -7,9 +7,9 @@
 mod inval;
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, ThreadId};
-use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget, TlbiPurpose};
-use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, Tag, TlbEntry};
-use crate::ste::{self, Ste, SteConfig};
+use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget, StoreOrder, TlbiPurpose};
+use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, SteWrite, Tag, TlbEntry};
+use crate::ste::{self, Ste, SteConfig, WriteMode};
 use crate::world::World;
 
 /// How a device transaction ended.
@@ -89,6 +89,17 @@ pub struct Outcome {
     /// A lock released by a thread that does not hold it, or held when its thread finished
     /// (only a patched driver does either).
     pub misuse: Option<LockMisuse>,
+    /// An SMMU fetch of an STE.
+    pub fetch: Option<Fetch>,
+}
+
+/// An SMMU fetch of a master's STE and what it read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fetch {
+    /// The master.
+    pub master: MasterId,
+    /// The read ([`ste::fetch::read`]).
+    pub read: ste::fetch::Read,
 }
 
 /// A lock used against its rules.
@@ -397,6 +408,7 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
         Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova, image)),
+        Op::FetchSte(m) => outcome.fetch = Some(fetch_ste(state, m)),
         Op::TlbiAsid(arg, purpose) => {
             let asid = asid_of(state, &regs, arg);
             let retire = retires(state, &regs, purpose);
@@ -480,6 +492,17 @@ fn cd_op(state: &mut State, regs: &Regs, op: Op) {
     }
 }
 
+/// The SMMU reads `m`'s STE, judged against the writer of it in progress, if any: one whose
+/// phases are not all done. (Whether a writer with nothing left to store counts as running
+/// does not matter: memory is synced and equal to its target, which the rule accepts.)
+fn fetch_ste(state: &State, m: MasterId) -> Fetch {
+    let slot = &state.masters[m.ix()].ste;
+    let running = |r: &Regs| r.ste_phase < ste::phases(r.ste_mode);
+    let mut write = state.threads.iter().filter(|t| running(&t.regs)).filter_map(|t| t.regs.ste_write);
+    let write = write.find(|w| w.master == m);
+    Fetch { master: m, read: ste::fetch::read(&slot.hw, &slot.mem, write.as_ref()) }
+}
+
 fn ste_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
     match op {
         Op::SteInstall(m, t) => {
@@ -488,10 +511,19 @@ fn ste_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
             slot.mem = target;
             slot.sync();
         }
-        Op::SteBegin(m, t) => {
+        Op::SteBegin(m, t, order) => {
             let target = ste_target(world, state, regs, m, t);
-            regs.ste_mode = ste::write_mode(&state.masters[m.ix()].ste.mem, &target);
+            let before = state.masters[m.ix()].ste.mem;
+            regs.ste_mode = match ste::write_mode(&before, &target) {
+                WriteMode::Direct => WriteMode::Direct,
+                _ if order == StoreOrder::Q0First => WriteMode::Q0First,
+                mode => mode,
+            };
             regs.ste_phase = 0;
+            if world.fetches {
+                let disruptive = regs.ste_mode == WriteMode::Disruptive;
+                regs.ste_write = Some(SteWrite { master: m, before, target, disruptive });
+            }
         }
         Op::SteStore(m, t) => {
             let target = ste_target(world, state, regs, m, t);
@@ -706,7 +738,8 @@ fn route(state: &State, m: MasterId, ssid: u8, image: Image) -> Result<Option<(T
         SteConfig::Invalid => Err("invalid STE"),
         SteConfig::Abort => Err("abort STE"),
         SteConfig::Bypass => Ok(None),
-        SteConfig::S2 { vmid, pt } => Ok(Some((Tag::Vmid(vmid), pt))),
+        SteConfig::S2 { vmid, pt: Some(pt) } => Ok(Some((Tag::Vmid(vmid), pt))),
+        SteConfig::S2 { pt: None, .. } => Err("S2TTB points at no table"),
         SteConfig::S1 { ssid0 } => {
             if ssid == 0 && !ssid0 {
                 return Err("S1DSS does not use CD[0]");

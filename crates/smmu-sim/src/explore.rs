@@ -50,7 +50,7 @@ pub use verdict::{Bound, Tally, Verdict};
 pub(crate) use counts::safety_mask;
 pub(crate) use reduce::{local_instrs, lock_slots, LockOrder};
 
-use crate::check::{self, Invariant};
+use crate::check::{self, Invariant, Mask};
 use crate::exec::{self, Image, Outcome, Readiness};
 use crate::ids::ThreadId;
 use crate::sched::Schedule;
@@ -498,7 +498,7 @@ impl<'w> Explorer<'w> {
         let fp = (self.fingerprint)(&self.next.bytes[at..]);
         self.index.touch(fp);
         let len = (self.next.bytes.len() - at) as u32;
-        Staged { at, len, fp, choice: graph::choice_byte(t, image == Image::Memory), pc, mask }
+        Staged { at, len, fp, choice: graph::choice_byte(t, image == Image::Memory), pc, mask: check::edge_mask(mask) }
     }
 
     /// Decodes the node at `range` of the current layer into `scratch.base` and `work`: only
@@ -529,7 +529,7 @@ impl<'w> Explorer<'w> {
         full == self.next.bytes[at..]
     }
 
-    fn record_first(&mut self, mask: u8, parent: u32, thread: u8) {
+    fn record_first(&mut self, mask: Mask, parent: u32, thread: u8) {
         if mask == 0 {
             return;
         }
@@ -567,7 +567,7 @@ impl<'w> Explorer<'w> {
     /// Adds a staged transition's target to the next layer: its id, or `None` at the state
     /// limit. The next layer's arena is kept up to `end`; a new target is moved there.
     fn push(&mut self, s: &Staged, end: &mut usize, parent: u32, counts: &Counts) -> Option<u32> {
-        let (choice, mask, fp) = (s.choice, s.mask, s.fp);
+        let (choice, mask, fp) = (s.choice, Mask::from(s.mask), s.fp);
         self.record_first(mask, parent, choice);
         let mut overflow = false;
         let bytes = &self.next.bytes[s.at..s.at + s.len as usize];

@@ -16,7 +16,7 @@ mod ste;
 mod sva;
 
 pub use attach::{attach_dev, release_device};
-pub use device::{dma, walk};
+pub use device::{dma, fetch_ste, walk};
 pub use domain::domain_free;
 pub use mm::{mm_invalidate, mm_release};
 pub use pgtable::{map, unmap};
@@ -141,6 +141,14 @@ impl<'a> Builder<'a> {
             first.quiet = false;
         }
         Ok(self.instrs)
+    }
+
+    /// The order the STE writer stores in.
+    pub fn store_order(&self) -> crate::program::StoreOrder {
+        match self.mutated(Mutation::SteQ0First) {
+            true => crate::program::StoreOrder::Q0First,
+            false => crate::program::StoreOrder::Kernel,
+        }
     }
 
     /// Whether every store is its own step.

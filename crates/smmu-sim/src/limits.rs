@@ -95,6 +95,8 @@ pub fn check_scenario(s: &Scenario) -> Result<(), ScenarioError> {
     for (i, l) in s.dma.iter().enumerate() {
         let what = format!("accesses in DMA lane {}", crate::text::quote(&l.name));
         count_at(format!("dma.{i}.accesses"), &what, l.accesses.len(), MAX_ACCESSES)?;
+        let what = format!("fetches in DMA lane {}", crate::text::quote(&l.name));
+        count_at(format!("dma.{i}.fetches"), &what, l.fetches.len(), MAX_ACCESSES)?;
     }
     let binds = s.threads.iter().flat_map(|t| &t.calls).filter(|c| matches!(c, Call::SvaSetDevPasid { .. }));
     count("sva_set_dev_pasid calls", binds.count(), MAX_SVA_BINDS)?;

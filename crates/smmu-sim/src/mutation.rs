@@ -21,11 +21,16 @@ pub enum Mutation {
     /// `arm_smmu_domain_free` of an S2 domain calls `ida_free` on its VMID before
     /// `free_io_pgtable_ops` issues `TLBI_S12_VMALL`.
     VmidFreeBeforeFlush,
+    /// `arm_smmu_write_ste()` stores the target's qword 0 first and syncs, then stores the
+    /// other qwords and syncs (a deliberately broken writer, for the `torn` rule; at `mail`
+    /// granularity an STE install is one step and nothing changes).
+    SteQ0First,
 }
 
 impl Mutation {
     /// Every mutation, in the order the file format lists them.
-    pub const ALL: [Mutation; 3] = [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush];
+    pub const ALL: [Mutation; 4] =
+        [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush, Mutation::SteQ0First];
 
     /// The name in scenario files.
     pub fn id(self) -> &'static str {
@@ -33,6 +38,7 @@ impl Mutation {
             Mutation::CdBeforeList => "cd-before-list",
             Mutation::NoCdClear => "no-cd-clear",
             Mutation::VmidFreeBeforeFlush => "vmid-free-before-flush",
+            Mutation::SteQ0First => "ste-q0-first",
         }
     }
 
@@ -42,6 +48,7 @@ impl Mutation {
             Mutation::CdBeforeList => "attach_dev writes CD[0] before list_add to the new domain's devices list",
             Mutation::NoCdClear => "CD[0] is not cleared between the old domain and the new one",
             Mutation::VmidFreeBeforeFlush => "domain_free releases the VMID before TLBI_S12_VMALL",
+            Mutation::SteQ0First => "arm_smmu_write_ste stores qword 0 of the new STE first, then the others",
         }
     }
 }

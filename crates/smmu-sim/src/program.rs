@@ -65,6 +65,15 @@ pub enum SteTarget {
     Abort,
 }
 
+/// The order in which `arm_smmu_write_ste()` stores an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StoreOrder {
+    /// The kernel's used-bits writer.
+    Kernel,
+    /// The `ste-q0-first` mutation: qword 0 first (one store and a sync), then the rest.
+    Q0First,
+}
+
 /// Where `tlb_inv_asid()` takes its ASID from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AsidArg {
@@ -148,7 +157,7 @@ pub enum Op {
     /// A whole STE install as one step.
     SteInstall(MasterId, SteTarget),
     /// Start of `arm_smmu_write_ste()`: choose hitless or disruptive.
-    SteBegin(MasterId, SteTarget),
+    SteBegin(MasterId, SteTarget, StoreOrder),
     /// One `entry_set()` phase's qword stores.
     SteStore(MasterId, SteTarget),
     /// `CFGI_STE` + `CMD_SYNC`, then the writer moves to its next phase.
@@ -212,6 +221,10 @@ pub enum Op {
     CursorReset,
     /// A device transaction: STE → CD → IOTLB hit, or walk and fill.
     Dma(MasterId, u8, u64),
+    /// The SMMU fetches a master's STE from memory (a configuration-cache fill): each qword
+    /// single-copy atomically, in any order. Nothing keeps what it read; the checker's `torn`
+    /// rule judges it.
+    FetchSte(MasterId),
     /// A walk with no transaction (the SMMU caching a translation ahead of use): the same
     /// STE → CD → IOTLB path as [`Op::Dma`], filling the IOTLB on a miss, but nothing is
     /// translated for the device, so there is nothing to check.

@@ -8,7 +8,7 @@ use crate::ids::{CtxId, DomainId, GroupId, LockId, MasterId, MmId, PtId, ThreadI
 use crate::kernel::{self, Builder, CoreFn};
 use crate::limits::{self, MAX_DOMAINS, MAX_FILE, MAX_MASTERS, MAX_THREADS};
 use crate::patch::{Body, Patch, UnitInfo};
-use crate::program::Program;
+use crate::program::{Kind, Op, Program};
 use crate::state::{Cd, CtxDesc, Domain, Master, Slot, Stage, State, Thread};
 use crate::ste::Ste;
 use crate::text::quote;
@@ -263,6 +263,19 @@ pub struct DmaSpec {
     /// race needs the device to issue DMA at all.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub walk_only: bool,
+    /// Configuration fetches the SMMU makes for this master before the lane's accesses:
+    /// `"ste"` reads its STE qword by qword ([`crate::program::Op::FetchSte`]), where the
+    /// `torn` rule judges what it read. A lane may have fetches and no accesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetches: Vec<FetchSpec>,
+}
+
+/// A configuration fetch of a lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FetchSpec {
+    /// The master's STE.
+    #[serde(rename = "ste")]
+    Ste,
 }
 
 /// A default schedule for one granularity.
@@ -518,7 +531,9 @@ impl Scenario {
                 .push(self.dma_program(&topo, variant, granularity, lane).map_err(|e| e.under(&format!("dma.{i}")))?);
         }
         let initial = self.initial_state(&topo, programs.len())?;
-        let mut world = World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone() };
+        let fetches = programs.iter().flat_map(|p| &p.instrs).any(|i| matches!(i.kind, Kind::Op(Op::FetchSte(_))));
+        let mut world =
+            World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone(), fetches };
         let mut state = initial;
         crate::exec::settle(&world, &mut state);
         crate::check::init(&world, &mut state);
@@ -665,8 +680,13 @@ impl Scenario {
     fn dma_program(&self, topo: &Topology, v: Variant, g: Granularity, l: &DmaSpec) -> Result<Program, ScenarioError> {
         let m = find(&self.masters, &l.master, "master", |m| &m.name).map(MasterId).map_err(at(|| "master".into()))?;
         let mut b = Builder::new(topo, v, g, &self.mutations).with_patch(self.patch.as_ref());
-        if l.accesses.is_empty() {
+        if l.accesses.is_empty() && l.fetches.is_empty() {
             return err(format!("DMA lane '{}' has no accesses", l.name)).map_err(at(|| "accesses".into()));
+        }
+        for f in &l.fetches {
+            match f {
+                FetchSpec::Ste => kernel::fetch_ste(&mut b, m),
+            }
         }
         for (i, (ssid, iova)) in l.accesses.iter().enumerate() {
             if *ssid >= topo.masters[m.ix()].ssids {

@@ -10,21 +10,21 @@
 //! driver's step scripts, so a build from before patch mode says the link is newer instead of
 //! reading it as damaged (v2 links with a patch, written by the first builds of patch mode, still
 //! open). `v4`, the same layout again, is written when the link carries the title of a
-//! scenario made in the editor (an `Ext` a v3 build does not know). A link is written in the
-//! oldest version that carries it, so a link that needs
-//! nothing new still opens in a build that reads only `v1`. Decoding never panics: every failure is a
+//! scenario made in the editor (an `Ext` a v3 build does not know), and `v5` when a lane makes
+//! SMMU configuration fetches (`Ext::Fetches`). A link is written in the oldest version that
+//! carries it, so a link that needs nothing new still opens in a build that reads only `v1`. Decoding never panics: every failure is a
 //! [`LinkError`] that says whether the link is damaged, too large or from a newer version.
 
 use crate::builtin;
 use crate::scenario::{
-    Call, DmaSpec, DomainSpec, MasterSpec, Mutation, PageTableSpec, ProcessSpec, Scenario, ThreadSpec,
+    Call, DmaSpec, DomainSpec, FetchSpec, MasterSpec, Mutation, PageTableSpec, ProcessSpec, Scenario, ThreadSpec,
 };
 use crate::sched::Schedule;
 use crate::variant::{Granularity, Variant};
 use base64::Engine as _;
 
 /// The newest version this build writes and reads.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 use crate::limits::{MAX_LINK, MAX_PAYLOAD, MAX_TRACE};
 
@@ -152,6 +152,8 @@ mod wire2 {
         Patch(u8, Vec<String>),
         /// The title of a scenario that is no built-in (one made in the editor), from v4.
         Title(String),
+        /// A DMA lane's configuration fetches (by index): codes of `super::FETCH_CODES`.
+        Fetches(u8, Vec<u8>),
     }
 
     /// The v2 payload.
@@ -220,7 +222,15 @@ fn call_from_v1(c: wire::Call) -> wire2::Call {
 
 /// The wire code of each mutation, frozen: a mutation's code is its index here, and new
 /// mutations are appended.
-const MUTATION_CODES: [Mutation; 3] = [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush];
+const MUTATION_CODES: [Mutation; 4] =
+    [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush, Mutation::SteQ0First];
+
+/// Fetch codes of links: append only.
+const FETCH_CODES: [FetchSpec; 1] = [FetchSpec::Ste];
+
+fn fetch_code(f: FetchSpec) -> u8 {
+    FETCH_CODES.iter().position(|x| *x == f).map_or(u8::MAX, |i| i as u8)
+}
 
 fn mutation_code(m: Mutation) -> u8 {
     MUTATION_CODES.iter().position(|x| *x == m).map_or(u8::MAX, |i| i as u8)
@@ -240,6 +250,9 @@ fn exts_of(s: &Scenario) -> Vec<wire2::Ext> {
     for (i, l) in s.dma.iter().enumerate() {
         if let (true, Ok(i)) = (l.walk_only, u8::try_from(i)) {
             out.push(wire2::Ext::WalkOnly(i));
+        }
+        if let (false, Ok(i)) = (l.fetches.is_empty(), u8::try_from(i)) {
+            out.push(wire2::Ext::Fetches(i, l.fetches.iter().map(|f| fetch_code(*f)).collect()));
         }
     }
     if let Some(p) = &s.patch {
@@ -285,6 +298,15 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
             wire2::Ext::WalkOnly(l) => {
                 let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a walk names a missing DMA lane"))?;
                 l.walk_only = true;
+            }
+            wire2::Ext::Fetches(l, codes) => {
+                let l = s.dma.get_mut(usize::from(l)).ok_or_else(|| damaged("a fetch names a missing DMA lane"))?;
+                if !l.fetches.is_empty() || codes.len() > crate::limits::MAX_ACCESSES {
+                    return Err(damaged("a lane's fetches twice, or too many"));
+                }
+                for c in codes {
+                    l.fetches.push(*FETCH_CODES.get(usize::from(c)).ok_or_else(|| damaged("an unknown fetch"))?);
+                }
             }
             wire2::Ext::Memory(_) => return Err(damaged("a second set of memory-image marks")),
             wire2::Ext::Title(title) => {
@@ -478,7 +500,7 @@ fn from_wire((w, mut exts): wire2::Link) -> Result<Link, LinkError> {
         dma: w
             .dma
             .into_iter()
-            .map(|(name, master, accesses)| DmaSpec { name, master, accesses, walk_only: false })
+            .map(|(name, master, accesses)| DmaSpec { name, master, accesses, walk_only: false, fetches: Vec::new() })
             .collect(),
         schedules: Vec::new(),
     };
@@ -523,7 +545,8 @@ fn strip(s: &Scenario) -> Scenario {
 }
 
 /// Encodes a link as `v1.<base64url>`, or `v2.` when it needs what v1 lacks, `v3.` when it
-/// carries a patch, or `v4.` when it carries a custom scenario's title. Refuses a link
+/// carries a patch, `v4.` when it carries a custom scenario's title, or `v5.` when a lane
+/// fetches configuration. Refuses a link
 /// [`decode`] would refuse for its size: a payload over [`MAX_PAYLOAD`] bytes or a code over
 /// [`MAX_LINK`] characters.
 pub fn encode(link: &Link) -> Result<String, LinkError> {
@@ -532,7 +555,9 @@ pub fn encode(link: &Link) -> Result<String, LinkError> {
         Some(v1) => postcard::to_allocvec(&v1).map(|b| (1, b)),
         None => {
             let has = |f: fn(&wire2::Ext) -> bool| w.1.iter().any(f);
-            let version = if has(|e| matches!(e, wire2::Ext::Title(..))) {
+            let version = if has(|e| matches!(e, wire2::Ext::Fetches(..))) {
+                5
+            } else if has(|e| matches!(e, wire2::Ext::Title(..))) {
                 4
             } else if has(|e| matches!(e, wire2::Ext::Patch(..))) {
                 3

@@ -173,6 +173,20 @@ pub struct Unmapped {
     pub pa: u64,
 }
 
+/// What an STE writer in progress started from and aims for, kept for the `torn` rule only
+/// in worlds with an SMMU fetch (elsewhere nothing reads it, and it stays `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SteWrite {
+    /// The master whose STE is written.
+    pub master: MasterId,
+    /// The entry in memory when `arm_smmu_write_ste()` began.
+    pub before: Ste,
+    /// The target.
+    pub target: Ste,
+    /// Whether the writer goes through V=0 on purpose (the disruptive path).
+    pub disruptive: bool,
+}
+
 /// Thread-local registers of a running kernel function (its C locals).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Regs {
@@ -196,6 +210,8 @@ pub struct Regs {
     pub ste_mode: WriteMode,
     /// STE writer: current phase.
     pub ste_phase: u8,
+    /// STE writer: its start and target (worlds with an SMMU fetch only).
+    pub ste_write: Option<SteWrite>,
     /// The page an unmap in progress has cleared from its table (`iommu_iotlb_gather`):
     /// set by the PTE clear, gone when the unmap returns.
     pub unmap: Option<Unmapped>,
@@ -252,7 +268,7 @@ pub struct State {
     /// Threads, by [`ThreadId`].
     pub threads: Vec<Thread>,
     /// State invariants broken in this state (bits of [`crate::check::Invariant::bit`]).
-    pub broken: u8,
+    pub broken: crate::check::Mask,
 }
 
 impl Master {

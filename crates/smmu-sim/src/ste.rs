@@ -12,6 +12,7 @@
 use crate::ids::{MasterId, PtId};
 
 pub mod cd;
+pub mod fetch;
 pub mod kunit;
 pub mod layout;
 pub mod writer;
@@ -21,8 +22,8 @@ use writer::{Disrupt, Writer};
 
 /// `STRTAB_STE_0_V`.
 pub const V: u64 = 1;
-const CFG_SHIFT: u32 = 1;
-const CFG_MASK: u64 = 0b111 << CFG_SHIFT;
+pub(crate) const CFG_SHIFT: u32 = 1;
+pub(crate) const CFG_MASK: u64 = 0b111 << CFG_SHIFT;
 const S1FMT: u64 = 0b11 << 4;
 const S1CTXPTR: u64 = ((1u64 << 46) - 1) << 6;
 const S1CDMAX: u64 = 0b11111 << 59;
@@ -44,6 +45,36 @@ const S2PTW: u64 = 1 << 54;
 const S2R: u64 = 1 << 58;
 const S2TTB: u64 = ((1u64 << 48) - 1) << 4;
 
+/// The fields of the four qwords the model keeps, as (qword, name, lowest bit, highest bit):
+/// `STRTAB_STE_*` of `arm-smmu-v3.h`, for the bit view.
+pub const FIELDS: &[(u8, &str, u8, u8)] = &[
+    (0, "V", 0, 0),
+    (0, "Config", 1, 3),
+    (0, "S1Fmt", 4, 5),
+    (0, "S1ContextPtr", 6, 51),
+    (0, "S1CDMax", 59, 63),
+    (1, "S1DSS", 0, 1),
+    (1, "S1CIR", 2, 3),
+    (1, "S1COR", 4, 5),
+    (1, "S1CSH", 6, 7),
+    (1, "S1STALLD", 27, 27),
+    (1, "EATS", 28, 29),
+    (1, "STRW", 30, 31),
+    (1, "SHCFG", 44, 45),
+    (2, "S2VMID", 0, 15),
+    (2, "VTCR", 32, 50),
+    (2, "S2AA64", 51, 51),
+    (2, "S2ENDI", 52, 52),
+    (2, "S2PTW", 54, 54),
+    (2, "S2R", 58, 58),
+    (3, "S2TTB", 4, 51),
+];
+
+/// The mask of bits `lo..=hi`.
+pub fn field_mask(lo: u8, hi: u8) -> u64 {
+    (u64::MAX >> (63 - hi)) & (u64::MAX << lo)
+}
+
 /// Decoded meaning of an STE, the way the SMMU interprets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SteConfig {
@@ -62,8 +93,9 @@ pub enum SteConfig {
     S2 {
         /// `S2VMID`.
         vmid: u16,
-        /// The table `S2TTB` points to.
-        pt: PtId,
+        /// The table `S2TTB` points to; `None` when it is no table's address (only an entry
+        /// torn by a broken writer has that).
+        pt: Option<PtId>,
     },
 }
 
@@ -121,8 +153,9 @@ impl Ste {
             4 => SteConfig::Bypass,
             5 => SteConfig::S1 { ssid0: q[1] & S1DSS_MASK == S1DSS_SSID0 },
             6 => {
-                let pt = ((q[3] & S2TTB) / 0x100_0000).saturating_sub(1);
-                SteConfig::S2 { vmid: (q[2] & S2VMID) as u16, pt: PtId(pt as u8) }
+                let addr = q[3] & S2TTB;
+                let pt = addr.is_multiple_of(0x100_0000).then_some(addr / 0x100_0000).and_then(|i| i.checked_sub(1));
+                SteConfig::S2 { vmid: (q[2] & S2VMID) as u16, pt: pt.and_then(|i| u8::try_from(i).ok()).map(PtId) }
             }
             _ => SteConfig::Abort,
         }

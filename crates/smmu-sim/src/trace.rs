@@ -160,6 +160,27 @@ pub fn access_text(world: &World, d: &crate::exec::Dma) -> String {
     }
 }
 
+/// What an SMMU fetch read, in words: the qwords, their meaning, and which qwords had a store
+/// not yet synced (each of those could be read old or new; every mix was judged, and a
+/// breaking one, if any, is the one shown).
+pub fn fetch_text(world: &World, f: &crate::exec::Fetch) -> String {
+    let e = f.read.entry;
+    let hex = e.0.iter().map(|q| format!("{q:#018x}")).collect::<Vec<_>>().join(" ");
+    let what = crate::diff::ste_text(world, e.config());
+    let pending: Vec<String> = (0..4).filter(|i| f.read.pending >> i & 1 != 0).map(|i| format!("q{i}")).collect();
+    match (pending.is_empty(), f.read.fault.is_some()) {
+        (true, _) => format!("read {hex}: {what}"),
+        (false, false) => format!(
+            "read {hex}: {what}; {} stored, not yet synced: every mix of old and new is fine",
+            pending.join(",")
+        ),
+        (false, true) => format!(
+            "read {hex}: {what}; {} stored, not yet synced: this mix of old and new is one it can read",
+            pending.join(",")
+        ),
+    }
+}
+
 /// Renders a trace as text: one line per step, then the verdict.
 pub fn render(world: &World, trace: &Trace) -> String {
     let mut out = String::new();
@@ -179,6 +200,9 @@ pub fn render(world: &World, trace: &Trace) -> String {
         }
         if let Some(d) = s.outcome.dma {
             let _ = write!(out, " [{}]", access_text(world, &d));
+        }
+        if let Some(f) = s.outcome.fetch {
+            let _ = write!(out, " [{}]", fetch_text(world, &f));
         }
         out.push('\n');
         let before = trace.state_before(world, i);

@@ -2,6 +2,8 @@
 //! and schedule edits. Everything a page shows is computed here, so the page holds no model
 //! logic and the same values are tested on the host.
 
+pub mod bits;
+
 use crate::check::{live_refs, Invariant};
 use crate::diff::{self, Change};
 use crate::ids::ThreadId;

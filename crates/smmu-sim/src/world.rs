@@ -126,6 +126,10 @@ pub struct World {
     pub programs: Vec<Program>,
     /// The state before any step.
     pub initial: State,
+    /// Whether some lane fetches an STE ([`crate::program::Op::FetchSte`]): only then do STE
+    /// writers keep what they started from (`Regs::ste_write`), so other worlds' state spaces
+    /// are unchanged.
+    pub fetches: bool,
 }
 
 impl World {

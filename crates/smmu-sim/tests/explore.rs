@@ -19,7 +19,7 @@ fn explore(world: &World) -> Summary {
     s
 }
 
-fn safety() -> u8 {
+fn safety() -> smmu_sim::check::Mask {
     Invariant::ALL.iter().filter(|i| i.is_safety()).fold(0, |m, i| m | i.bit())
 }
 

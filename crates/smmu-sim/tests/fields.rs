@@ -109,10 +109,22 @@ fn a_thread_without_calls_and_a_lane_without_accesses_are_refused() {
     assert_fault(&s, &format!("threads.{}.calls", s.threads.len() - 1), "calls nothing");
     let mut s = seed();
     let master = s.masters[0].name.clone();
-    s.dma.push(DmaSpec { name: "DMA Z".into(), master: master.clone(), accesses: Vec::new(), walk_only: false });
+    s.dma.push(DmaSpec {
+        name: "DMA Z".into(),
+        master: master.clone(),
+        accesses: Vec::new(),
+        walk_only: false,
+        fetches: Vec::new(),
+    });
     assert_fault(&s, &format!("dma.{}.accesses", s.dma.len() - 1), "has no accesses");
     let mut s = seed();
-    s.dma.push(DmaSpec { name: "DMA Z".into(), master, accesses: vec![(0, 0x1000), (99, 0x1000)], walk_only: false });
+    s.dma.push(DmaSpec {
+        name: "DMA Z".into(),
+        master,
+        accesses: vec![(0, 0x1000), (99, 0x1000)],
+        walk_only: false,
+        fetches: Vec::new(),
+    });
     assert_fault(&s, &format!("dma.{}.accesses.1", s.dma.len() - 1), "ssid 99 is beyond");
 }
 

@@ -80,6 +80,14 @@ fn counts_are_checked_before_anything_that_grows_with_them() {
     v["dma"][0]["accesses"] = Value::Array(vec![json!([0, 4096]); 1_000_000]);
     let err = load(&v).expect_err("a million accesses");
     assert!(err.contains("limit"), "{err}");
+    let mut v = seed_json();
+    v["dma"][0]["fetches"] = Value::Array(vec![json!("ste"); 100_000]);
+    let err = load(&v).expect_err("100,000 fetches");
+    assert!(err.contains("limit") && err.contains("fetches"), "{err}");
+    let mut v = seed_json();
+    v["dma"][0]["fetches"] = json!(["cd9"]);
+    let err = load(&v).expect_err("an unknown fetch");
+    assert!(err.contains("unknown variant"), "{err}");
 }
 
 #[test]

@@ -164,6 +164,17 @@ fn a_lock_held_across_finalise_deadlocks() {
     assert_eq!(deadlock, summary.interleavings, "every run deadlocks");
 }
 
+/// A patch that deletes the unlock leaves `arm_smmu_asid_lock` held when CPU0 finishes, in
+/// every run: the `lockuse` count is every interleaving, not 0 (it has its own count lane).
+#[test]
+fn a_deleted_unlock_breaks_lockuse_in_every_run() {
+    let p = Patch { base: Variant::Pre, edits: vec!["delete arm_smmu_attach_dev asid_unlock#1".parse().unwrap()] };
+    let s = patched(&builtin::get("seed-race").unwrap(), &p);
+    let summary = common::explore(&s.compile(Variant::Pre, Granularity::Mail).unwrap());
+    let lockuse = summary.by_invariant.iter().find(|(i, _)| i.id() == "lockuse").unwrap().1;
+    assert!(lockuse > 0 && lockuse <= summary.violating, "lockuse {lockuse} of {}", summary.interleavings);
+}
+
 /// Find-fix on the seed race over `arm_smmu_attach_dev` with `arm_smmu_asid_lock` returns
 /// the real patch (9f7c6891 as a move of detach and one critical section), and every patch
 /// it ranks above it is clean on an independent exhaustive run.

@@ -111,7 +111,7 @@ fn newer_and_malformed_links_are_errors() {
     for bad in ["", "#", "v1.", "v1.!!!", "x1.AAAA", "v0.AAAA", "vx.AAAA", "v1.AAAA", "hello"] {
         assert!(matches!(share::decode(bad), Err(LinkError::Damaged(_))), "{bad:?}");
     }
-    let msg = share::decode("v5.AAAA").unwrap_err().to_string();
+    let msg = share::decode("v6.AAAA").unwrap_err().to_string();
     assert!(msg.contains("newer version"), "{msg}");
 }
 
@@ -243,6 +243,22 @@ fn a_walk_only_lane_travels_in_a_v2_link() {
     let back = share::decode(&code).unwrap();
     assert!(back.scenario.dma[0].walk_only && !back.scenario.dma[1].walk_only);
     assert_eq!(back.schedule, link.schedule);
+}
+
+/// A lane's SMMU fetches travel in a v5 link (a v4 build says "newer"), and a link naming a
+/// fetch this build does not know, or a lane that is not there, is damaged.
+#[test]
+fn a_lane_s_fetches_travel_in_a_v5_link() {
+    let link = link_for("ste-fetch", Variant::V69, Granularity::Source, 5);
+    let code = share::encode(&link).unwrap();
+    assert!(code.starts_with("v5."), "{code}");
+    let back = share::decode(&code).unwrap();
+    assert_eq!(back, link);
+    assert_eq!(back.scenario.dma[1].fetches, [smmu_sim::scenario::FetchSpec::Ste]);
+    let mut plain = link_for("seed-race", Variant::Pre, Granularity::Mail, 1);
+    assert!(share::encode(&plain).unwrap().starts_with("v1."), "no fetch, no new version");
+    plain.scenario.dma[0].fetches = vec![smmu_sim::scenario::FetchSpec::Ste; smmu_sim::limits::MAX_ACCESSES + 1];
+    assert!(share::encode(&plain).is_err() || share::decode(&share::encode(&plain).unwrap()).is_err());
 }
 
 /// A scenario made in the editor carries its title, in a v4 link (a v3 build says "newer");

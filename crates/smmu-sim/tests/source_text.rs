@@ -133,7 +133,7 @@ fn tokens(op: Op, label: &str) -> &'static [&'static str] {
         Op::UnmapDone => &["arm_smmu_iotlb_sync("],
         Op::NotifierWalk | Op::NotifierAt(_) => &["hlist_for_each_entry_rcu(subscription"],
         // A device's transaction or walk is not driver code and shows no lines.
-        Op::Dma(..) | Op::Walk(..) => &[],
+        Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_) => &[],
     }
 }
 
@@ -181,7 +181,11 @@ fn shown() -> Vec<Shown> {
                 for i in w.programs.iter().flat_map(|p| &p.instrs).filter(|i| i.visible) {
                     let Kind::Op(op) = i.kind else { panic!("a visible jump: {}", i.label) };
                     if i.src.file == File::Device {
-                        assert!(matches!(op, Op::Dma(..) | Op::Walk(..)) && i.src.lines().is_none(), "{}", i.label);
+                        assert!(
+                            matches!(op, Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_)) && i.src.lines().is_none(),
+                            "{}",
+                            i.label
+                        );
                         continue;
                     }
                     if i.src.file == File::Mm {

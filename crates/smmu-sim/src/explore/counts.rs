@@ -5,17 +5,26 @@
 //! scale stays 0, and the counts exact, until a sum exceeds `u128`; then the state's counts
 //! are halved as often as needed, and from there on they are estimates that keep 128
 //! significant bits (the explorer reports the overflow). Lanes are stored as pairs of `u64`
-//! so that a state's counts take 130 bytes at 8-byte alignment, not 144 at 16. The lane set
-//! of a transition is a `u8`: its eight lanes, two plus six edge invariants, fill it.
+//! so that a state's counts take 162 bytes at 8-byte alignment, not 176 at 16. The lane set
+//! of a transition is a `u16`: ten lanes, two plus eight edge invariants.
 
-use crate::check::Invariant;
+use crate::check::{Invariant, Mask};
 
 pub(super) const N_INV: usize = Invariant::ALL.len();
 
 /// The invariants a transition can violate (a deadlock is a property of a terminal state,
 /// so no path count excludes it before the end).
-const EDGE_INV: [Invariant; 6] =
-    [Invariant::Inv1, Invariant::Inv2, Invariant::Inv3, Invariant::Dma, Invariant::Lock, Invariant::Unmap];
+const EDGE_INV: [Invariant; 8] = [
+    Invariant::Inv1,
+    Invariant::Inv2,
+    Invariant::Inv3,
+    Invariant::Dma,
+    Invariant::Lock,
+    Invariant::Unmap,
+    Invariant::LockUse,
+    Invariant::Torn,
+];
+const _: () = assert!(Invariant::Deadlock as usize == EDGE_INV.len(), "edge invariants have the low bits");
 
 /// Lanes: all paths, paths clean of every safety invariant, then clean of each of [`EDGE_INV`].
 const LANES: usize = 2 + EDGE_INV.len();
@@ -39,18 +48,21 @@ fn set(lane: &mut [u64; 2], v: u128) {
 /// The lanes that count paths through a transition that violates the invariants in `mask`,
 /// as a bit set: lane 0 always, lane 1 when it violates no safety invariant, lane `2 + i`
 /// when it does not violate `EDGE_INV[i]`, whose bit is `1 << i`.
-fn keep(mask: u8) -> u8 {
-    let safe = u8::from(mask & safety_mask() == 0);
+fn keep(mask: Mask) -> Lanes {
+    let safe = Lanes::from(mask & safety_mask() == 0);
     1 | safe << 1 | (!mask & EDGE_BITS) << 2
 }
 
+/// A set of lanes.
+type Lanes = u16;
+
 /// The bits of [`EDGE_INV`], which are the low ones, in order.
-const EDGE_BITS: u8 = (1 << EDGE_INV.len()) - 1;
-const _: () = assert!(LANES <= u8::BITS as usize, "the lane set of a transition is a u8");
+const EDGE_BITS: Lanes = (1 << EDGE_INV.len()) - 1;
+const _: () = assert!(LANES <= Lanes::BITS as usize, "the lane set of a transition is a u16");
 
 impl Counts {
     /// One path, the empty one, into a state that breaks the invariants in `broken`.
-    pub(super) fn start(broken: u8) -> Self {
+    pub(super) fn start(broken: Mask) -> Self {
         let mut c = Counts::default();
         let keep = keep(broken);
         for (i, lane) in c.lanes.iter_mut().enumerate() {
@@ -61,7 +73,7 @@ impl Counts {
 
     /// Adds the paths of `from` through a transition that violates the invariants in `mask`.
     /// Sets `overflow` when the counts stop being exact.
-    pub(super) fn add(&mut self, from: &Counts, mask: u8, overflow: &mut bool) {
+    pub(super) fn add(&mut self, from: &Counts, mask: Mask, overflow: &mut bool) {
         let keep = keep(mask);
         if from.shift == self.shift {
             let mut sums = [0u128; LANES];
@@ -80,7 +92,7 @@ impl Counts {
     }
 
     /// [`Counts::add`] when the scales differ or a sum exceeds `u128`: the result is scaled.
-    fn add_scaled(&mut self, from: &Counts, keep: u8, overflow: &mut bool) {
+    fn add_scaled(&mut self, from: &Counts, keep: Lanes, overflow: &mut bool) {
         *overflow = true;
         if from.shift > self.shift {
             self.halve(u32::from(from.shift - self.shift));
@@ -139,7 +151,7 @@ impl Counts {
 }
 
 /// Bits of the invariants that count as safety violations.
-pub(crate) fn safety_mask() -> u8 {
+pub(crate) fn safety_mask() -> Mask {
     Invariant::ALL.iter().filter(|i| i.is_safety()).fold(0, |m, i| m | i.bit())
 }
 
@@ -178,7 +190,7 @@ mod tests {
     }
 
     /// Whether lane `i` excludes paths through a transition that violates `mask`, lane by lane.
-    fn blocked(i: usize, mask: u8) -> bool {
+    fn blocked(i: usize, mask: Mask) -> bool {
         match i {
             0 => false,
             1 => mask & safety_mask() != 0,
@@ -190,8 +202,8 @@ mod tests {
     #[test]
     fn keep_is_the_lanes_not_blocked() {
         assert!(EDGE_INV.iter().enumerate().all(|(i, inv)| inv.bit() == 1 << i));
-        for mask in 0..=u8::MAX {
-            let slow = (0..LANES).filter(|i| !blocked(*i, mask)).fold(0u8, |k, i| k | 1 << i);
+        for mask in 0..(1 << Invariant::ALL.len()) {
+            let slow = (0..LANES).filter(|i| !blocked(*i, mask)).fold(0, |k, i| k | 1 << i);
             assert_eq!(keep(mask), slow, "mask {mask:#b}");
         }
     }

@@ -156,7 +156,7 @@ fn compute(world: &World, g: &Graph, initial_clean: bool) -> Result<DangerMap, D
         for e in out {
             let (t, c) = back[e.to as usize];
             add(&mut total, t)?;
-            if e.mask & safety == 0 {
+            if crate::check::Mask::from(e.mask) & safety == 0 {
                 add(&mut clean, c)?;
             }
         }
@@ -174,7 +174,7 @@ fn compute(world: &World, g: &Graph, initial_clean: bool) -> Result<DangerMap, D
             let to = e.to as usize;
             let (f, fc) = fwd[s];
             add(&mut fwd[to].0, f)?;
-            if e.mask & safety == 0 {
+            if crate::check::Mask::from(e.mask) & safety == 0 {
                 add(&mut fwd[to].1, fc)?;
             }
             let (a, b) = (s * n, to * n);
@@ -207,7 +207,7 @@ fn compute(world: &World, g: &Graph, initial_clean: bool) -> Result<DangerMap, D
         for e in g.out(s) {
             let j = usize::from(e.thread());
             let (bt, bc) = back[e.to as usize];
-            let clean = if e.mask & safety == 0 { mul(fc, bc)? } else { 0 };
+            let clean = if crate::check::Mask::from(e.mask) & safety == 0 { mul(fc, bc)? } else { 0 };
             let all = mul(f, bt)?;
             let v = all - clean;
             let b = row[j] + usize::from(steps[s * n + j]);

@@ -13,7 +13,7 @@ pub(super) struct Edge {
     pub to: u32,
     pub pc: u16,
     pub choice: u8,
-    pub mask: u8,
+    pub mask: crate::check::EdgeMask,
 }
 
 impl Edge {
@@ -95,7 +95,7 @@ impl Graph {
         let mut cost = vec![INF; states * n];
         // Cost of taking edge `e` and then the cheapest way on, switch not included.
         let via = |cost: &[Cost], e: &Edge| -> Cost {
-            if e.mask & safety != 0 {
+            if crate::check::Mask::from(e.mask) & safety != 0 {
                 1
             } else {
                 cost[e.to as usize * n + usize::from(e.thread())].saturating_add(1)
@@ -135,7 +135,7 @@ impl Graph {
                 .min_by_key(|(c, e)| (*c, e.choice))?;
             let e = best.1;
             out.push(choice_of(e.choice));
-            if e.mask & safety != 0 {
+            if crate::check::Mask::from(e.mask) & safety != 0 {
                 return Some(Schedule::from_marked(out));
             }
             s = e.to as usize;

@@ -515,7 +515,7 @@ impl Packer {
                 t.steps = r.u16();
                 t.regs = self.regs.get(r.u());
             }
-            Part::Broken => s.broken = r.u8(),
+            Part::Broken => s.broken = r.u16(),
         }
     }
 }

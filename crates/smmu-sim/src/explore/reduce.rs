@@ -159,6 +159,7 @@ fn op_fp(op: Op) -> Fp {
             rw(r, slots)
         }
         Op::Dma(m, ..) | Op::Walk(m, ..) => rw(one(MHW, m) | PTS, TLB),
+        Op::FetchSte(m) => rw(one(MHW, m), 0),
         Op::TlbiAsid(AsidArg::Reg, _) => rw(0, TLB),
         Op::TlbiAsid(AsidArg::Domain(d), _) => rw(CTX_DOM | doms(d).1, TLB),
         Op::TlbiAsid(AsidArg::RegCtx, _) => rw(CTX, TLB),
@@ -186,7 +187,7 @@ fn op_fp(op: Op) -> Fp {
             let (ms, r) = masters(m);
             rw(r, bits(MHW, ms))
         }
-        Op::SteInstall(m, t) | Op::SteBegin(m, t) | Op::SteStore(m, t) => rw(ste_reads(m, t), one(MHW, m)),
+        Op::SteInstall(m, t) | Op::SteBegin(m, t, _) | Op::SteStore(m, t) => rw(ste_reads(m, t), one(MHW, m)),
         Op::CfgiSte(m) => rw(0, one(MHW, m)),
         Op::ContextGet(_)
         | Op::ContextPut(_)

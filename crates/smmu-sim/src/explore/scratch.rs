@@ -37,7 +37,7 @@ pub(super) struct Staged {
     pub choice: u8,
     pub pc: u16,
     /// The invariants the step violated.
-    pub mask: u8,
+    pub mask: crate::check::EdgeMask,
 }
 
 /// Buffers for the checker's live references, of a successor and of the state expanded, in

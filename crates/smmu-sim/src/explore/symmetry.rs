@@ -150,7 +150,7 @@ mod tests {
     use std::collections::HashSet;
 
     /// A state's successor by thread `t`, checked, and its violations.
-    fn succ(world: &World, s: &State, t: ThreadId) -> (State, u8) {
+    fn succ(world: &World, s: &State, t: ThreadId) -> (State, crate::check::Mask) {
         let mut next = s.clone();
         let outcome = exec::step(world, &mut next, t);
         let mask = check::after_step(world, &mut next, &outcome, 0, None);

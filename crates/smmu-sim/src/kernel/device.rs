@@ -23,6 +23,14 @@ pub fn walk(b: &mut Builder<'_>, m: MasterId, ssid: u8, iova: u64) {
     });
 }
 
+/// The SMMU fetching master `m`'s STE into its configuration cache.
+pub fn fetch_ste(b: &mut Builder<'_>, m: MasterId) {
+    b.func("SMMU fetch", File::Device, |b| {
+        let label = format!("SMMU reads STE_{} qword by qword", b.topo.master(m));
+        b.step(Op::FetchSte(m), "fetch", label);
+    });
+}
+
 fn stream(ssid: u8) -> String {
     match ssid {
         0 => "(RID)".into(),

@@ -30,7 +30,7 @@ pub fn install_ste(b: &mut Builder<'_>, m: MasterId, target: SteTarget, from_mas
             return;
         }
         b.func("arm_smmu_write_ste", File::Main, |b| {
-            b.silent(Op::SteBegin(m, target), "fn", format!("diff STE_{who} against {what}"));
+            b.silent(Op::SteBegin(m, target, b.store_order()), "fn", format!("diff STE_{who} against {what}"));
             let top = b.here();
             let done = b.jump_if(Cond::SteDone, "fn");
             let empty = b.jump_if(Cond::StePhaseEmpty(m, target), "fn");

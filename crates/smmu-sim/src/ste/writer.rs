@@ -40,6 +40,9 @@ pub enum WriteMode {
     },
     /// Two or more qwords change: clear V, write q1.., then write q0.
     Disruptive,
+    /// Not the kernel's: the `ste-q0-first` mutation stores the target's qword 0 first, then
+    /// the rest, one sync after each.
+    Q0First,
 }
 
 impl<const N: usize> Writer<N> {
@@ -86,6 +89,8 @@ impl<const N: usize> Writer<N> {
                 Disrupt::Zero => next[0] = 0,
             },
             (WriteMode::Disruptive, _) => next[1..].copy_from_slice(&target[1..]),
+            (WriteMode::Q0First, 0) => next[0] = target[0],
+            (WriteMode::Q0First, _) => next = *target,
         }
         next
     }
@@ -96,5 +101,6 @@ pub fn phases(mode: WriteMode) -> u8 {
     match mode {
         WriteMode::Direct => 1,
         WriteMode::Hitless { .. } | WriteMode::Disruptive => 3,
+        WriteMode::Q0First => 2,
     }
 }

@@ -1,0 +1,141 @@
+//! What an SMMU configuration fetch can read of an STE the driver is rewriting.
+//!
+//! The SMMU reads an entry 64 bits at a time, in any order: "HW is only required to have a
+//! 64 bit atomicity with stores from the CPU, while entries are many 64 bit values big" (the
+//! comment above `arm_smmu_write_ste()`, `arm-smmu-v3.c @71b0aa10b18d`), and "the SMMU might
+//! read dwords of this CD in any order" (`arm_smmu_write_ctx_desc()`, same file). The stores
+//! of one `entry_set()` call have no barrier between them, so until its `CFGI_STE` +
+//! `CMD_SYNC` completes the SMMU may see each stored qword old or new, independently: a fetch
+//! there may read any mix of the two images. After the sync it reads memory as it is.
+//!
+//! The rule a read must meet (the `torn` invariant) is KUnit's
+//! (`arm_smmu_entry_differs_in_used_bits()` in `arm-smmu-v3-test.c`): on the bits the read
+//! entry itself uses, it equals the entry before the write or the target. An entry with V=0
+//! is `C_BAD_STE`, allowed only when the writer takes the disruptive path on purpose; an
+//! entry whose Config is reserved is `C_BAD_STE` always.
+
+use super::{Ste, CFG_MASK, CFG_SHIFT, V};
+use crate::state::SteWrite;
+
+/// Why a read entry is one the SMMU must never use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// On the bits it uses it is neither the entry before the write nor the target.
+    Torn,
+    /// V=0 although the writer never invalidates the entry on purpose.
+    Invalid,
+    /// A reserved Config value (`C_BAD_STE`).
+    Illegal,
+}
+
+/// One fetch: what was read, which qwords could have been read either way, and the first
+/// mix that breaks the rule, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Read {
+    /// The entry read: the first breaking mix, else the memory image.
+    pub entry: Ste,
+    /// Qwords (bit i for qword i) whose store is not yet synced: each may be read old or new.
+    pub pending: u8,
+    /// What is wrong with `entry`.
+    pub fault: Option<Fault>,
+}
+
+/// Every read a fetch can make of `synced` (memory as of the last sync) and `memory` (with
+/// the stores since), judged against the writer in progress, if any.
+pub fn read(synced: &Ste, memory: &Ste, write: Option<&SteWrite>) -> Read {
+    let pending = (0..4).filter(|&i| synced.0[i] != memory.0[i]).fold(0u8, |m, i| m | 1 << i);
+    // Every subset of the pending qwords, read new; the others old. At most 2^4.
+    let mut sub = pending;
+    loop {
+        let entry = mix(synced, memory, sub);
+        if let Some(fault) = judge(&entry, write) {
+            return Read { entry, pending, fault: Some(fault) };
+        }
+        if sub == 0 {
+            return Read { entry: *memory, pending, fault: None };
+        }
+        sub = (sub - 1) & pending;
+    }
+}
+
+fn mix(old: &Ste, new: &Ste, take_new: u8) -> Ste {
+    Ste(std::array::from_fn(|i| if take_new >> i & 1 != 0 { new.0[i] } else { old.0[i] }))
+}
+
+/// What is wrong with an entry the SMMU read while `write` is in progress.
+pub fn judge(entry: &Ste, write: Option<&SteWrite>) -> Option<Fault> {
+    if entry.0[0] & V == 0 {
+        let on_purpose = write.is_none_or(|w| w.disruptive || w.before.0[0] & V == 0 || w.target.0[0] & V == 0);
+        return (!on_purpose).then_some(Fault::Invalid);
+    }
+    if matches!((entry.0[0] & CFG_MASK) >> CFG_SHIFT, 1..=3) {
+        return Some(Fault::Illegal);
+    }
+    let w = write?;
+    let used = entry.used();
+    let agrees = |x: &Ste| (0..4).all(|i| entry.0[i] & used.0[i] == x.0[i] & used.0[i]);
+    (!agrees(&w.before) && !agrees(&w.target)).then_some(Fault::Torn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{MasterId, PtId};
+    use crate::ste::{plan_phase, write_mode, WriteMode};
+
+    fn write(before: Ste, target: Ste) -> SteWrite {
+        let disruptive = write_mode(&before, &target) == WriteMode::Disruptive;
+        SteWrite { master: MasterId(0), before, target, disruptive }
+    }
+
+    /// Every read during every phase of the kernel's writer is clean; the q0-first order
+    /// tears, between its two syncs, for a change that needs more than one qword.
+    fn reads_during(mode: WriteMode, before: Ste, target: Ste) -> Vec<Read> {
+        let w = write(before, target);
+        let (mut cur, mut out) = (before, Vec::new());
+        for phase in 0..crate::ste::phases(mode) {
+            let next = plan_phase(mode, phase, &cur, &target);
+            out.push(read(&cur, &next, Some(&w)));
+            cur = next;
+            out.push(read(&cur, &cur, Some(&w)));
+        }
+        out
+    }
+
+    #[test]
+    fn the_kernel_writer_never_tears_and_q0_first_does() {
+        let (a, s1, s2) = (Ste::abort(), Ste::cdtable(MasterId(0), false), Ste::s2(1, PtId(0), false));
+        for (before, target) in [(a, s2), (s1, s2), (s2, s1), (Ste::bypass(), s1), (s1, a)] {
+            let mode = write_mode(&before, &target);
+            assert!(reads_during(mode, before, target).iter().all(|r| r.fault.is_none()), "{mode:?}");
+        }
+        let torn = reads_during(WriteMode::Q0First, s1, s2);
+        assert_eq!(torn.iter().filter_map(|r| r.fault).next(), Some(Fault::Torn));
+        // Between the first store and its sync both qwords q0 and q1.. are in play.
+        assert_eq!(torn[0].pending, 1);
+    }
+
+    #[test]
+    fn reads_mix_each_pending_qword_independently() {
+        let (s1, s2) = (Ste::cdtable(MasterId(0), false), Ste::s2(1, PtId(0), false));
+        // All four qwords of S1 -> S2 stored at once, before a sync: some mix tears.
+        let r = read(&s1, &s2, Some(&write(s1, s2)));
+        assert_eq!(r.pending, 0b1111);
+        assert_eq!(r.fault, Some(Fault::Torn));
+        assert!(r.entry != s1 && r.entry != s2);
+        // Nothing pending: the memory image, and it is fine.
+        assert_eq!(read(&s2, &s2, Some(&write(s1, s2))), Read { entry: s2, pending: 0, fault: None });
+    }
+
+    #[test]
+    fn invalid_entries_are_allowed_only_on_the_disruptive_path() {
+        let (s1, s2) = (Ste::cdtable(MasterId(0), false), Ste::s2(1, PtId(0), false));
+        let mut off = s1;
+        off.0[0] &= !V;
+        assert_eq!(judge(&off, Some(&write(s1, s2))), None);
+        assert_eq!(judge(&off, Some(&write(s1, Ste::cdtable(MasterId(0), true)))), Some(Fault::Invalid));
+        let mut reserved = s1;
+        reserved.0[0] = V | (2 << CFG_SHIFT);
+        assert_eq!(judge(&reserved, None), Some(Fault::Illegal));
+    }
+}

@@ -184,6 +184,27 @@ export async function settled(page) {
   }, null, PATIENCE);
 }
 
+/** Pixels per step column of the timeline, as in src/components/timeline.rs. */
+export const COL = 132;
+
+/**
+ * Drags a timeline block with the mouse to a column (the block's new position among all
+ * steps). The mouse only reaches what is in the viewport, so the block is scrolled to first.
+ */
+export async function dragBlock(page, block, column) {
+  await block.scrollIntoViewIfNeeded();
+  const box = await block.boundingBox();
+  const index = Number(await block.getAttribute('data-index'));
+  const trackLeft = box.x - 4 - index * COL;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + 20, y);
+  await page.mouse.down();
+  const target = trackLeft + column * COL + COL / 2;
+  await page.mouse.move((box.x + 20 + target) / 2, y, { steps: 4 });
+  await page.mouse.move(target, y, { steps: 4 });
+  await page.mouse.up();
+}
+
 /** Does `action` and waits until the page has re-run the schedule for it (`data-runs`). */
 export async function rerun(page, action) {
   const runs = await page.locator('#app-root').getAttribute('data-runs');

@@ -3,9 +3,7 @@
 // screenshots to artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, waitText, settled, rerun } from './harness.mjs';
-
-const COL = 132; // px per step column, as in src/components/timeline.rs
+import { useServerAndBrowser, collectErrors, screenshot, PATIENCE, waitText, settled, rerun, dragBlock, COL } from './harness.mjs';
 const env = useServerAndBrowser();
 
 async function open(width = 1280, height = 900) {
@@ -39,12 +37,6 @@ async function runs(page) {
  * re-simulated page (`dom`), and to the next animation frame after it is painted (`frame`).
  */
 async function dragTo(page, block, column) {
-  // The mouse only reaches what is in the viewport: a lane low on the page is scrolled to.
-  await block.scrollIntoViewIfNeeded();
-  const box = await block.boundingBox();
-  const index = Number(await block.getAttribute('data-index'));
-  const trackLeft = box.x - 4 - index * COL;
-  const y = box.y + box.height / 2;
   const before = await runs(page);
   await page.evaluate((before) => {
     window.__drop = null;
@@ -65,12 +57,7 @@ async function dragTo(page, block, column) {
       obs.observe(root, { attributes: true, attributeFilter: ['data-runs'] });
     }).then((ms) => (window.__drop = ms));
   }, before);
-  await page.mouse.move(box.x + 20, y);
-  await page.mouse.down();
-  const target = trackLeft + column * COL + COL / 2;
-  await page.mouse.move((box.x + 20 + target) / 2, y, { steps: 4 });
-  await page.mouse.move(target, y, { steps: 4 });
-  await page.mouse.up();
+  await dragBlock(page, block, column);
   // A drop that changes nothing never re-runs: the wait then fails with its cap.
   return (await page.waitForFunction(() => window.__drop, null, PATIENCE)).jsonValue();
 }

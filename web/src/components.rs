@@ -1,5 +1,6 @@
 //! Views: each renders values from the shared [`crate::AppContext`] and dispatches actions.
 
+mod bits;
 mod danger;
 mod details;
 mod editor;
@@ -17,6 +18,7 @@ mod state_panel;
 pub mod timeline;
 mod why;
 
+pub use bits::BitView;
 pub use danger::DangerPanel;
 pub use details::Details;
 pub use editor::ScenarioEditor;

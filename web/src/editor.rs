@@ -31,6 +31,8 @@ pub enum Input {
     Map,
     /// DMA accesses: `ssid:iova` pairs, separated by commas or spaces.
     Accesses,
+    /// Words separated by commas or spaces (a lane's SMMU fetches: `ste`).
+    Words,
 }
 
 /// One edit of the draft.
@@ -218,6 +220,7 @@ pub fn parse(input: Input, text: &str) -> Result<Value, String> {
         Input::Check => json!(t == "true"),
         Input::Map => pairs(t, '=', "a mapping iova=pa")?,
         Input::Accesses => pairs(t, ':', "an access ssid:iova")?,
+        Input::Words => Value::Array(t.split([',', ' ', '\n']).filter(|s| !s.is_empty()).map(|w| json!(w)).collect()),
     })
 }
 
@@ -235,6 +238,10 @@ pub fn show(input: Input, v: Option<&Value>) -> String {
     match (input, v) {
         (Input::Map, _) => list("=", true),
         (Input::Accesses, _) => list(":", false),
+        (Input::Words, _) => {
+            let items = v.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+        }
         (_, None | Some(Value::Null)) => String::new(),
         (Input::Addr, Some(n)) => hex(n),
         (_, Some(Value::String(s))) => s.clone(),
@@ -262,7 +269,7 @@ pub fn apply(value: &Value, edit: &Edit) -> Result<Value, ScenarioError> {
                 count(old) == 1 && new.as_str().is_some_and(|n| count(n) == 0)
             };
             let list = renamed_list(path).filter(|l| unique(l));
-            let slot = v.pointer_mut(&pointer(path)).ok_or_else(|| missing(path))?;
+            let slot = slot_of(&mut v, path)?;
             let old = std::mem::replace(slot, new.clone());
             if let (Some(list), Value::String(old), Value::String(new)) = (list, old, new) {
                 rename(&mut v, list, &old, &new);
@@ -319,6 +326,17 @@ fn rename(v: &mut Value, list: &str, old: &str, new: &str) {
             *field = Value::String(new.to_string());
         }
     }
+}
+
+/// The value at `path`; a field the draft leaves out because it has its default (`walk_only`,
+/// `fetches`) is added to its object first.
+fn slot_of<'a>(v: &'a mut Value, path: &str) -> Result<&'a mut Value, ScenarioError> {
+    if v.pointer(&pointer(path)).is_none() {
+        let (parent, key) = path.rsplit_once('.').ok_or_else(|| missing(path))?;
+        let object = v.pointer_mut(&pointer(parent)).and_then(Value::as_object_mut).ok_or_else(|| missing(path))?;
+        object.insert(key.to_string(), Value::Null);
+    }
+    v.pointer_mut(&pointer(path)).ok_or_else(|| missing(path))
 }
 
 fn missing(path: &str) -> ScenarioError {
@@ -437,9 +455,12 @@ mod tests {
 
     #[test]
     fn fields_show_what_they_parse() {
-        for (input, text) in
-            [(Input::Map, "0x1000=0xa000, 0x2000=0xb000"), (Input::Accesses, "1:0x1000"), (Input::Addr, "0x1000")]
-        {
+        for (input, text) in [
+            (Input::Map, "0x1000=0xa000, 0x2000=0xb000"),
+            (Input::Accesses, "1:0x1000"),
+            (Input::Addr, "0x1000"),
+            (Input::Words, "ste, ste"),
+        ] {
             assert_eq!(show(input, Some(&parse(input, text).unwrap())), text);
         }
         assert_eq!(parse(Input::OptNum, " ").unwrap(), Value::Null);
@@ -452,6 +473,19 @@ mod tests {
         let s = check(&v, Variant::Pre, Granularity::Mail).unwrap();
         assert_eq!((s.id.as_str(), s.expect.is_none(), s.schedules.is_empty()), (EDITED_ID, true, true));
         assert!(s.masters[0].ats);
+    }
+
+    /// A fetch lane is added to the seed race by typing `ste`; a word the loader does not know
+    /// is its message at the field.
+    #[test]
+    fn a_lane_gets_smmu_fetches_from_a_typed_word() {
+        let v = apply(&empty(), &Edit::Start(Some("seed-race".into()))).unwrap();
+        let v = set(&v, "dma.0.fetches", Input::Words, "ste");
+        let s = check(&v, Variant::Pre, Granularity::Source).unwrap();
+        assert_eq!(s.dma[0].fetches, [smmu_sim::scenario::FetchSpec::Ste]);
+        let bad = set(&v, "dma.0.fetches", Input::Words, "cd0");
+        let e = check(&bad, Variant::Pre, Granularity::Source).unwrap_err();
+        assert!(e.message.contains("unknown variant"), "{}", e.message);
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub mod theme;
 pub mod worker;
 
 use components::{
-    DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, PatchView, ScenarioEditor,
-    ShareBar, StatePanel, Timeline, WhyPanel,
+    BitView, DangerPanel, Details, Embed, ExplorePanel, Gallery, Header, Intro, InvariantPanel, PatchView,
+    ScenarioEditor, ShareBar, StatePanel, Timeline, WhyPanel,
 };
 use state::AppState;
 use yew::prelude::*;
@@ -83,6 +83,7 @@ fn Playground() -> Html {
                         <div class="col">
                             <Details />
                             <StatePanel />
+                            <BitView />
                         </div>
                         <div class="col">
                             <InvariantPanel />

@@ -483,9 +483,9 @@ mod tests {
         let v = set(&v, "dma.0.fetches", Input::Words, "ste");
         let s = check(&v, Variant::Pre, Granularity::Source).unwrap();
         assert_eq!(s.dma[0].fetches, [smmu_sim::scenario::FetchSpec::Ste]);
-        let bad = set(&v, "dma.0.fetches", Input::Words, "cd0");
+        let bad = set(&v, "dma.0.fetches", Input::Words, "tlb");
         let e = check(&bad, Variant::Pre, Granularity::Source).unwrap_err();
-        assert!(e.message.contains("unknown variant"), "{}", e.message);
+        assert!(e.message.contains("unknown fetch 'tlb'"), "{}", e.message);
     }
 
     #[test]

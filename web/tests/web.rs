@@ -182,7 +182,7 @@ fn import_errors_are_shown_not_panics() {
     for (text, want) in [
         ("{ not json", "scenario JSON"),
         ("v1.AAAA", "damaged"),
-        ("#v5.AAAA", "newer version"),
+        ("#v6.AAAA", "newer version"),
         ("{\"format\": 1, \"id\": \"x\"}", "scenario JSON"),
     ] {
         let t = s.clone().reduce(Action::Import(text.into()));

@@ -24,6 +24,7 @@ const FILES: &[(&str, &str)] = &[
     ("sva-unbind-reuse", include_str!("../scenarios/sva-unbind-reuse.json")),
     ("ste-fetch", include_str!("../scenarios/ste-fetch.json")),
     ("ste-fetch-q0-first", include_str!("../scenarios/ste-fetch-q0-first.json")),
+    ("cd-fetch-q0-first", include_str!("../scenarios/cd-fetch-q0-first.json")),
 ];
 
 /// Ids of the `attach-storm-N` family, smallest first.

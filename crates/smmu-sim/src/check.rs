@@ -108,7 +108,7 @@ impl Invariant {
             Invariant::Lock => "Whenever arm_smmu_asid_lock is free, each master is on a domain's devices list iff its live CD[0] holds that domain's ASID and page table.",
             Invariant::Deadlock => "While some thread has steps left, some thread can run.",
             Invariant::LockUse => "A thread releases only a lock it holds, and finishes holding none.",
-            Invariant::Torn => "An SMMU fetch of an STE, read qword by qword while the driver rewrites it, gives on the bits it uses either the entry before the write or its target; never a mix, and never an illegal entry other than the V=0 one a disruptive write makes on purpose.",
+            Invariant::Torn => "An SMMU fetch of an STE or CD, read qword by qword while the driver rewrites it, gives on the bits it uses either the entry before the write or its target; never a mix, and never an illegal entry other than an invalid one the writer makes on purpose.",
         }
     }
 
@@ -452,6 +452,20 @@ pub(crate) fn after_step_in(
     if let Some(f) = outcome.fetch {
         if let Some(fault) = f.read.fault {
             report(Invariant::Torn, &|| (fetch_message(world, &f, fault), vec![Object::Ste(f.master)]));
+        }
+    }
+    if let Some(f) = outcome.fetch_cd {
+        if f.read.fault.is_some() {
+            let msg = || {
+                let what = crate::trace::fetch_cd_text(world, &f);
+                let who = format!("CD_{}[{}]", world.topo.master(f.master), f.ssid);
+                let why = "on the bits it uses, neither the CD before the write nor its target";
+                (
+                    format!("the SMMU {} — {why}", what.replacen("read", &format!("read {who} as"), 1)),
+                    vec![Object::Cd(f.master, f.ssid)],
+                )
+            };
+            report(Invariant::Torn, &msg);
         }
     }
     if let Some(tag) = outcome.retire {

@@ -16,7 +16,7 @@ mod ste;
 mod sva;
 
 pub use attach::{attach_dev, release_device};
-pub use device::{dma, fetch_ste, walk};
+pub use device::{dma, fetch_cd, fetch_ste, walk};
 pub use domain::domain_free;
 pub use mm::{mm_invalidate, mm_release};
 pub use pgtable::{map, unmap};

@@ -25,12 +25,20 @@ pub enum Mutation {
     /// other qwords and syncs (a deliberately broken writer, for the `torn` rule; at `mail`
     /// granularity an STE install is one step and nothing changes).
     SteQ0First,
+    /// `arm_smmu_write_ctx_desc()` installs a CD by storing q0 (V=1, ASID) and syncing before
+    /// it stores q1 (TTB0) and syncs, the reverse of the source (for the `torn` rule).
+    CdQ0First,
 }
 
 impl Mutation {
     /// Every mutation, in the order the file format lists them.
-    pub const ALL: [Mutation; 4] =
-        [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush, Mutation::SteQ0First];
+    pub const ALL: [Mutation; 5] = [
+        Mutation::CdBeforeList,
+        Mutation::NoCdClear,
+        Mutation::VmidFreeBeforeFlush,
+        Mutation::SteQ0First,
+        Mutation::CdQ0First,
+    ];
 
     /// The name in scenario files.
     pub fn id(self) -> &'static str {
@@ -39,6 +47,7 @@ impl Mutation {
             Mutation::NoCdClear => "no-cd-clear",
             Mutation::VmidFreeBeforeFlush => "vmid-free-before-flush",
             Mutation::SteQ0First => "ste-q0-first",
+            Mutation::CdQ0First => "cd-q0-first",
         }
     }
 
@@ -49,6 +58,7 @@ impl Mutation {
             Mutation::NoCdClear => "CD[0] is not cleared between the old domain and the new one",
             Mutation::VmidFreeBeforeFlush => "domain_free releases the VMID before TLBI_S12_VMALL",
             Mutation::SteQ0First => "arm_smmu_write_ste stores qword 0 of the new STE first, then the others",
+            Mutation::CdQ0First => "arm_smmu_write_ctx_desc stores a new CD's q0 (V=1, ASID) before its TTB0",
         }
     }
 }

@@ -225,6 +225,9 @@ pub enum Op {
     /// single-copy atomically, in any order. Nothing keeps what it read; the checker's `torn`
     /// rule judges it.
     FetchSte(MasterId),
+    /// The SMMU fetches a master's CD at a substream, a qword at a time: q0 (V, EPD0, ASET,
+    /// ASID) and q1 (TTB0) may each be old or new while their store is not yet synced.
+    FetchCd(MasterId, u8),
     /// A walk with no transaction (the SMMU caching a translation ahead of use): the same
     /// STE → CD → IOTLB path as [`Op::Dma`], filling the IOTLB on a miss, but nothing is
     /// translated for the device, so there is nothing to check.

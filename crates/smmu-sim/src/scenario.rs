@@ -264,18 +264,43 @@ pub struct DmaSpec {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub walk_only: bool,
     /// Configuration fetches the SMMU makes for this master before the lane's accesses:
-    /// `"ste"` reads its STE qword by qword ([`crate::program::Op::FetchSte`]), where the
-    /// `torn` rule judges what it read. A lane may have fetches and no accesses.
+    /// `"ste"` reads its STE qword by qword ([`crate::program::Op::FetchSte`]), `"cd0"`,
+    /// `"cd1"`, ... its CD at that substream ([`crate::program::Op::FetchCd`]); the `torn` rule
+    /// judges what they read. A lane may have fetches and no accesses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fetches: Vec<FetchSpec>,
 }
 
-/// A configuration fetch of a lane.
+/// A configuration fetch of a lane, written `ste` or `cd<ssid>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum FetchSpec {
     /// The master's STE.
-    #[serde(rename = "ste")]
     Ste,
+    /// The master's CD at this substream.
+    Cd(u8),
+}
+
+impl TryFrom<String> for FetchSpec {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let cd =
+            s.strip_prefix("cd").filter(|n| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()));
+        match (s.as_str(), cd.and_then(|n| n.parse().ok())) {
+            ("ste", _) => Ok(FetchSpec::Ste),
+            (_, Some(ssid)) => Ok(FetchSpec::Cd(ssid)),
+            _ => Err(format!("unknown fetch {} (expected ste, or cd and a substream: cd0)", quote(&s))),
+        }
+    }
+}
+
+impl From<FetchSpec> for String {
+    fn from(f: FetchSpec) -> String {
+        match f {
+            FetchSpec::Ste => "ste".into(),
+            FetchSpec::Cd(ssid) => format!("cd{ssid}"),
+        }
+    }
 }
 
 /// A default schedule for one granularity.
@@ -531,7 +556,10 @@ impl Scenario {
                 .push(self.dma_program(&topo, variant, granularity, lane).map_err(|e| e.under(&format!("dma.{i}")))?);
         }
         let initial = self.initial_state(&topo, programs.len())?;
-        let fetches = programs.iter().flat_map(|p| &p.instrs).any(|i| matches!(i.kind, Kind::Op(Op::FetchSte(_))));
+        let fetches = programs
+            .iter()
+            .flat_map(|p| &p.instrs)
+            .any(|i| matches!(i.kind, Kind::Op(Op::FetchSte(_) | Op::FetchCd(..))));
         let mut world =
             World { id: self.id.clone(), variant, granularity, topo, programs, initial: initial.clone(), fetches };
         let mut state = initial;
@@ -683,9 +711,14 @@ impl Scenario {
         if l.accesses.is_empty() && l.fetches.is_empty() {
             return err(format!("DMA lane '{}' has no accesses", l.name)).map_err(at(|| "accesses".into()));
         }
-        for f in &l.fetches {
-            match f {
+        for (i, f) in l.fetches.iter().enumerate() {
+            match *f {
                 FetchSpec::Ste => kernel::fetch_ste(&mut b, m),
+                FetchSpec::Cd(ssid) if ssid < topo.masters[m.ix()].ssids => kernel::fetch_cd(&mut b, m, ssid),
+                FetchSpec::Cd(ssid) => {
+                    return err(format!("DMA lane '{}': fetch cd{ssid} is beyond {}'s CD table", l.name, l.master))
+                        .map_err(at(|| format!("fetches.{i}")));
+                }
             }
         }
         for (i, (ssid, iova)) in l.accesses.iter().enumerate() {

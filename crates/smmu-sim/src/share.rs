@@ -222,14 +222,28 @@ fn call_from_v1(c: wire::Call) -> wire2::Call {
 
 /// The wire code of each mutation, frozen: a mutation's code is its index here, and new
 /// mutations are appended.
-const MUTATION_CODES: [Mutation; 4] =
-    [Mutation::CdBeforeList, Mutation::NoCdClear, Mutation::VmidFreeBeforeFlush, Mutation::SteQ0First];
+const MUTATION_CODES: [Mutation; 5] = [
+    Mutation::CdBeforeList,
+    Mutation::NoCdClear,
+    Mutation::VmidFreeBeforeFlush,
+    Mutation::SteQ0First,
+    Mutation::CdQ0First,
+];
 
-/// Fetch codes of links: append only.
-const FETCH_CODES: [FetchSpec; 1] = [FetchSpec::Ste];
-
+/// A fetch's code in links: 0 the STE, 1 + ssid a CD (ssids past 254 are beyond any CD table
+/// the limits allow).
 fn fetch_code(f: FetchSpec) -> u8 {
-    FETCH_CODES.iter().position(|x| *x == f).map_or(u8::MAX, |i| i as u8)
+    match f {
+        FetchSpec::Ste => 0,
+        FetchSpec::Cd(ssid) => ssid.saturating_add(1),
+    }
+}
+
+fn fetch_of(code: u8) -> FetchSpec {
+    match code.checked_sub(1) {
+        None => FetchSpec::Ste,
+        Some(ssid) => FetchSpec::Cd(ssid),
+    }
 }
 
 fn mutation_code(m: Mutation) -> u8 {
@@ -304,9 +318,7 @@ fn apply_exts(s: &mut Scenario, exts: Vec<wire2::Ext>) -> Result<(), LinkError> 
                 if !l.fetches.is_empty() || codes.len() > crate::limits::MAX_ACCESSES {
                     return Err(damaged("a lane's fetches twice, or too many"));
                 }
-                for c in codes {
-                    l.fetches.push(*FETCH_CODES.get(usize::from(c)).ok_or_else(|| damaged("an unknown fetch"))?);
-                }
+                l.fetches.extend(codes.into_iter().map(fetch_of));
             }
             wire2::Ext::Memory(_) => return Err(damaged("a second set of memory-image marks")),
             wire2::Ext::Title(title) => {

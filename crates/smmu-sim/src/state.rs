@@ -187,6 +187,22 @@ pub struct SteWrite {
     pub disruptive: bool,
 }
 
+/// What a CD write in progress (`arm_smmu_write_ctx_desc()`) started from and aims for, kept
+/// from its first store to the sync after its last, in worlds with an SMMU fetch only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CdWrite {
+    /// The master and substream of the slot.
+    pub master: MasterId,
+    /// The substream.
+    pub ssid: u8,
+    /// The descriptor in memory before the first store.
+    pub before: Cd,
+    /// The descriptor after the last.
+    pub target: Cd,
+    /// Stores remain (an install stores q1..q3 and q0, in two steps).
+    pub open: bool,
+}
+
 /// Thread-local registers of a running kernel function (its C locals).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Regs {
@@ -212,6 +228,8 @@ pub struct Regs {
     pub ste_phase: u8,
     /// STE writer: its start and target (worlds with an SMMU fetch only).
     pub ste_write: Option<SteWrite>,
+    /// CD writer: its start and target (worlds with an SMMU fetch only).
+    pub cd_write: Option<CdWrite>,
     /// The page an unmap in progress has cleared from its table (`iommu_iotlb_gather`):
     /// set by the PTE clear, gone when the unmap returns.
     pub unmap: Option<Unmapped>,

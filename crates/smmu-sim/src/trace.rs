@@ -181,6 +181,23 @@ pub fn fetch_text(world: &World, f: &crate::exec::Fetch) -> String {
     }
 }
 
+/// What an SMMU fetch of a CD read, in words, like [`fetch_text`].
+pub fn fetch_cd_text(world: &World, f: &crate::exec::FetchCd) -> String {
+    let what = crate::diff::cd_text(world, &f.read.entry);
+    let groups = [(1, "q0"), (2, "q1")];
+    let pending: Vec<&str> = groups.iter().filter(|(b, _)| f.read.pending & b != 0).map(|(_, n)| *n).collect();
+    match (pending.is_empty(), f.read.fault.is_some()) {
+        (true, _) => format!("read {what}"),
+        (false, false) => {
+            format!("read {what}; {} stored, not yet synced: every mix of old and new is fine", pending.join(","))
+        }
+        (false, true) => format!(
+            "read {what}; {} stored, not yet synced: this mix of old and new is one it can read",
+            pending.join(",")
+        ),
+    }
+}
+
 /// Renders a trace as text: one line per step, then the verdict.
 pub fn render(world: &World, trace: &Trace) -> String {
     let mut out = String::new();
@@ -203,6 +220,9 @@ pub fn render(world: &World, trace: &Trace) -> String {
         }
         if let Some(f) = s.outcome.fetch {
             let _ = write!(out, " [{}]", fetch_text(world, &f));
+        }
+        if let Some(f) = s.outcome.fetch_cd {
+            let _ = write!(out, " [{}]", fetch_cd_text(world, &f));
         }
         out.push('\n');
         let before = trace.state_before(world, i);

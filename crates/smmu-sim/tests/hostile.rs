@@ -85,9 +85,16 @@ fn counts_are_checked_before_anything_that_grows_with_them() {
     let err = load(&v).expect_err("100,000 fetches");
     assert!(err.contains("limit") && err.contains("fetches"), "{err}");
     let mut v = seed_json();
-    v["dma"][0]["fetches"] = json!(["cd9"]);
+    v["dma"][0]["fetches"] = json!(["tlb"]);
     let err = load(&v).expect_err("an unknown fetch");
-    assert!(err.contains("unknown variant"), "{err}");
+    assert!(err.contains("unknown fetch 'tlb'"), "{err}");
+    v["dma"][0]["fetches"] = json!(["cd9"]);
+    let compiled =
+        load(&v).and_then(|s| s.compile(Variant::Pre, Granularity::Mail).map(|_| ()).map_err(|e| e.to_string()));
+    let err = compiled.expect_err("a CD beyond the table");
+    assert!(err.contains("fetch cd9 is beyond A's CD table"), "{err}");
+    v["dma"][0]["fetches"] = json!(["cd99999999999999999999"]);
+    assert!(load(&v).expect_err("a huge substream").contains("unknown fetch"));
 }
 
 #[test]

@@ -254,10 +254,11 @@ fn a_lane_s_fetches_travel_in_a_v5_link() {
     assert!(code.starts_with("v5."), "{code}");
     let back = share::decode(&code).unwrap();
     assert_eq!(back, link);
-    assert_eq!(back.scenario.dma[1].fetches, [smmu_sim::scenario::FetchSpec::Ste]);
+    use smmu_sim::scenario::FetchSpec;
+    assert_eq!(back.scenario.dma[1].fetches, [FetchSpec::Ste, FetchSpec::Cd(0)]);
     let mut plain = link_for("seed-race", Variant::Pre, Granularity::Mail, 1);
     assert!(share::encode(&plain).unwrap().starts_with("v1."), "no fetch, no new version");
-    plain.scenario.dma[0].fetches = vec![smmu_sim::scenario::FetchSpec::Ste; smmu_sim::limits::MAX_ACCESSES + 1];
+    plain.scenario.dma[0].fetches = vec![FetchSpec::Cd(1); smmu_sim::limits::MAX_ACCESSES + 1];
     assert!(share::encode(&plain).is_err() || share::decode(&share::encode(&plain).unwrap()).is_err());
 }
 

@@ -133,7 +133,7 @@ fn tokens(op: Op, label: &str) -> &'static [&'static str] {
         Op::UnmapDone => &["arm_smmu_iotlb_sync("],
         Op::NotifierWalk | Op::NotifierAt(_) => &["hlist_for_each_entry_rcu(subscription"],
         // A device's transaction or walk is not driver code and shows no lines.
-        Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_) => &[],
+        Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_) | Op::FetchCd(..) => &[],
     }
 }
 
@@ -182,7 +182,8 @@ fn shown() -> Vec<Shown> {
                     let Kind::Op(op) = i.kind else { panic!("a visible jump: {}", i.label) };
                     if i.src.file == File::Device {
                         assert!(
-                            matches!(op, Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_)) && i.src.lines().is_none(),
+                            matches!(op, Op::Dma(..) | Op::Walk(..) | Op::FetchSte(_) | Op::FetchCd(..))
+                                && i.src.lines().is_none(),
                             "{}",
                             i.label
                         );

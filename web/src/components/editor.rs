@@ -52,7 +52,7 @@ const DMA: &[Col] = &[
     ("master", "master", Widget::Pick("masters")),
     ("accesses", "ssid:iova", Widget::Field(Input::Accesses)),
     ("walk_only", "walk only", Widget::Field(Input::Check)),
-    ("fetches", "SMMU fetches first (ste)", Widget::Field(Input::Words)),
+    ("fetches", "SMMU fetches first (ste, cd0, ...)", Widget::Field(Input::Words)),
 ];
 /// The arguments a call may have, in the order they are shown.
 const ARGS: &[Col] = &[

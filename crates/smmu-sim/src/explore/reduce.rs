@@ -159,7 +159,7 @@ fn op_fp(op: Op) -> Fp {
             rw(r, slots)
         }
         Op::Dma(m, ..) | Op::Walk(m, ..) => rw(one(MHW, m) | PTS, TLB),
-        Op::FetchSte(m) => rw(one(MHW, m), 0),
+        Op::FetchSte(m) | Op::FetchCd(m, _) => rw(one(MHW, m), 0),
         Op::TlbiAsid(AsidArg::Reg, _) => rw(0, TLB),
         Op::TlbiAsid(AsidArg::Domain(d), _) => rw(CTX_DOM | doms(d).1, TLB),
         Op::TlbiAsid(AsidArg::RegCtx, _) => rw(CTX, TLB),

@@ -105,12 +105,23 @@ pub fn write_ctx_desc(b: &mut Builder<'_>, m: MasterArg, ssid: u8, src: CdSrc) {
             }
             _ => {
                 let live = b.jump_if(Cond::CdLive(m, ssid), "update_asid");
-                let label = format!("CD_{who}[{ssid}].q1 := {what}->ttbr (q2, q3)");
-                b.step(Op::CdStoreTtb(m, ssid, src), "install_q123", label);
-                b.step(Op::CfgiCd(m, ssid), "sync_after_q123", sync.clone());
-                let label = format!("CD_{who}[{ssid}].q0 := V | ASID {what}->asid");
-                b.step(Op::CdStoreQ0(m, ssid, src), "install_q0", label);
-                b.step(Op::CfgiCd(m, ssid), "sync_after_q0", sync.clone());
+                let ttb = |b: &mut Builder<'_>| {
+                    let label = format!("CD_{who}[{ssid}].q1 := {what}->ttbr (q2, q3)");
+                    b.step(Op::CdStoreTtb(m, ssid, src), "install_q123", label);
+                    b.step(Op::CfgiCd(m, ssid), "sync_after_q123", sync.clone());
+                };
+                let q0 = |b: &mut Builder<'_>| {
+                    let label = format!("CD_{who}[{ssid}].q0 := V | ASID {what}->asid");
+                    b.step(Op::CdStoreQ0(m, ssid, src), "install_q0", label);
+                    b.step(Op::CfgiCd(m, ssid), "sync_after_q0", sync.clone());
+                };
+                if b.mutated(crate::mutation::Mutation::CdQ0First) {
+                    q0(b);
+                    ttb(b);
+                } else {
+                    ttb(b);
+                    q0(b);
+                }
                 let done = b.jump("fn");
                 b.land(live);
                 let label = format!("CD_{who}[{ssid}].q0.ASID := {what}->asid (live)");

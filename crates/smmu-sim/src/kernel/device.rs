@@ -31,6 +31,14 @@ pub fn fetch_ste(b: &mut Builder<'_>, m: MasterId) {
     });
 }
 
+/// The SMMU fetching master `m`'s CD at `ssid` into its configuration cache.
+pub fn fetch_cd(b: &mut Builder<'_>, m: MasterId, ssid: u8) {
+    b.func("SMMU fetch", File::Device, |b| {
+        let label = format!("SMMU reads CD_{}[{ssid}] qword by qword", b.topo.master(m));
+        b.step(Op::FetchCd(m, ssid), "fetch", label);
+    });
+}
+
 fn stream(ssid: u8) -> String {
     match ssid {
         0 => "(RID)".into(),

@@ -15,7 +15,7 @@
 //! entry whose Config is reserved is `C_BAD_STE` always.
 
 use super::{Ste, CFG_MASK, CFG_SHIFT, V};
-use crate::state::SteWrite;
+use crate::state::{Cd, CdWrite, SteWrite};
 
 /// Why a read entry is one the SMMU must never use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,6 +77,52 @@ pub fn judge(entry: &Ste, write: Option<&SteWrite>) -> Option<Fault> {
     (!agrees(&w.before) && !agrees(&w.target)).then_some(Fault::Torn)
 }
 
+/// One fetch of a CD: what was read, which of its two qword groups (bit 0: q0 with V, EPD0,
+/// ASET and ASID; bit 1: q1 with TTB0) could have been read either way, and what is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CdRead {
+    /// The descriptor read: the first breaking mix, else the memory image.
+    pub entry: Cd,
+    /// Groups whose store is not yet synced.
+    pub pending: u8,
+    /// What is wrong with `entry`.
+    pub fault: Option<Fault>,
+}
+
+/// Every read a fetch can make of a CD slot, as [`read`] for an STE: the q0 and q1 groups
+/// each old or new while their store waits for `CFGI_CD` + `CMD_SYNC`.
+pub fn read_cd(synced: &Cd, memory: &Cd, write: Option<&CdWrite>) -> CdRead {
+    let q0 = |c: &Cd| (c.valid, c.epd0, c.aset, c.asid);
+    let pending = u8::from(q0(synced) != q0(memory)) | u8::from(synced.ttb0 != memory.ttb0) << 1;
+    let mut sub = pending;
+    loop {
+        let from = |bit: u8| if sub & bit != 0 { memory } else { synced };
+        let entry = Cd { ttb0: from(2).ttb0, ..*from(1) };
+        if let Some(fault) = judge_cd(&entry, write) {
+            return CdRead { entry, pending, fault: Some(fault) };
+        }
+        if sub == 0 {
+            return CdRead { entry: *memory, pending, fault: None };
+        }
+        sub = (sub - 1) & pending;
+    }
+}
+
+/// What is wrong with a CD the SMMU read while `write` is in progress. The bits it uses are
+/// V; with V, q0's EPD0, ASET and ASID; and TTB0 unless EPD0 quiets the descriptor.
+pub fn judge_cd(entry: &Cd, write: Option<&CdWrite>) -> Option<Fault> {
+    let w = write?;
+    if !entry.valid {
+        let on_purpose = !w.before.valid || !w.target.valid;
+        return (!on_purpose).then_some(Fault::Invalid);
+    }
+    let agrees = |x: &Cd| {
+        let q0 = (x.valid, x.epd0, x.aset, x.asid) == (entry.valid, entry.epd0, entry.aset, entry.asid);
+        q0 && (entry.epd0 || x.ttb0 == entry.ttb0)
+    };
+    (!agrees(&w.before) && !agrees(&w.target)).then_some(Fault::Torn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +171,24 @@ mod tests {
         assert!(r.entry != s1 && r.entry != s2);
         // Nothing pending: the memory image, and it is fine.
         assert_eq!(read(&s2, &s2, Some(&write(s1, s2))), Read { entry: s2, pending: 0, fault: None });
+    }
+
+    /// The source's CD install (TTB0 while V=0, sync, then q0) never tears; the reverse order
+    /// does, between its two syncs, where V=1 meets the old TTB0.
+    #[test]
+    fn a_cd_install_tears_only_in_the_reverse_order() {
+        use crate::ids::PtId;
+        let old = Cd { ttb0: Some(PtId(0)), ..Cd::default() };
+        let new = Cd { valid: true, epd0: false, aset: true, asid: 2, ttb0: Some(PtId(1)) };
+        let w = CdWrite { master: MasterId(0), ssid: 0, before: old, target: new, open: true };
+        let ttb_first = Cd { ttb0: new.ttb0, ..old };
+        for (synced, memory) in [(old, ttb_first), (ttb_first, ttb_first), (ttb_first, new), (new, new)] {
+            assert_eq!(read_cd(&synced, &memory, Some(&w)).fault, None, "{memory:?}");
+        }
+        let q0_first = Cd { ttb0: old.ttb0, ..new };
+        let r = read_cd(&q0_first, &q0_first, Some(&w));
+        assert_eq!((r.fault, r.entry), (Some(Fault::Torn), q0_first));
+        assert_eq!(read_cd(&q0_first, &new, Some(&w)).pending, 2, "only TTB0 is pending");
     }
 
     #[test]

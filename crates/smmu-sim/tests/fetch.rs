@@ -75,3 +75,40 @@ fn a_fetch_between_a_store_and_its_sync_shows_what_the_smmu_read() {
     assert!(torn[0].message.contains("STE_A as 0x000000000000000d 0x0000000000000000"), "{}", torn[0].message);
     assert!(torn[0].message.contains("neither the STE before the write nor its target"), "{}", torn[0].message);
 }
+
+/// Why the `dma_wmb()` of 6fabce53f6b9 cannot change a verdict in the model: among the STEs
+/// one master's slot can hold (its own CD table; S2 domains with distinct VMIDs, since a VMID
+/// stays with its domain until the domain is freed, after its masters have left), an update
+/// that makes a pointer (`S1ContextPtr`, `S2TTB`) live goes through V=0 or stores and syncs
+/// another qword first, and that CMD_SYNC orders the stores before it. The one shape the
+/// commit is about, S2TTB changed under the same VMID, would be hitless with nothing synced
+/// before the critical store; no scenario can reach it (the README says so).
+#[test]
+fn every_pointer_an_update_makes_live_follows_a_sync() {
+    use smmu_sim::ids::{MasterId, PtId};
+    use smmu_sim::ste::{field_mask, plan_phase, write_mode, Ste, WriteMode};
+    let pointers = [(0usize, field_mask(6, 51)), (3, field_mask(4, 51))];
+    let unsynced_pointer = |cur: &Ste, target: &Ste| {
+        let mode = write_mode(cur, target);
+        let WriteMode::Hitless { critical } = mode else { return false };
+        let (q, used) = (usize::from(critical), target.used());
+        let live = pointers.iter().any(|&(p, m)| p == q && used.0[q] & m != 0 && (cur.0[q] ^ target.0[q]) & m != 0);
+        live && plan_phase(mode, 0, cur, target) == *cur
+    };
+    let mut entries = vec![Ste::abort(), Ste::bypass()];
+    for ats in [false, true] {
+        entries.extend([Ste::cdtable(MasterId(0), ats), Ste::s2(1, PtId(0), ats), Ste::s2(2, PtId(1), ats)]);
+    }
+    let mut hitless = 0;
+    for cur in &entries {
+        for target in &entries {
+            hitless += usize::from(matches!(write_mode(cur, target), WriteMode::Hitless { .. }));
+            assert!(
+                !unsynced_pointer(cur, target),
+                "{cur:?} -> {target:?}: a pointer made live with no sync before it"
+            );
+        }
+    }
+    assert!(hitless >= 10, "{hitless} hitless transitions checked");
+    assert!(unsynced_pointer(&Ste::s2(1, PtId(0), false), &Ste::s2(1, PtId(1), false)), "the commit's shape");
+}

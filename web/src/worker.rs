@@ -51,6 +51,15 @@ pub enum Request {
         /// What to search.
         query: fix::FixQuery,
     },
+    /// Re-check the patches a merged find-fix result shows, and answer with it.
+    Recheck {
+        /// Tag of the run.
+        run: u64,
+        /// The query the shards searched (its link names the scenario).
+        query: fix::FixQuery,
+        /// The merged result.
+        result: Box<fix::FixResult>,
+    },
     /// Stop the run under way.
     Cancel,
 }
@@ -141,6 +150,8 @@ pub enum Reply {
     FixProgress(u64, fix::FixProgress),
     /// A find-fix search finished.
     FixDone(u64, Box<fix::FixResult>),
+    /// One shard of a find-fix search is done: the shard and what it found.
+    FixShard(u64, u8, Box<fix::Shard>),
 }
 
 impl Reply {
@@ -148,7 +159,7 @@ impl Reply {
     pub fn run(&self) -> u64 {
         match self {
             Reply::Progress(r, _) | Reply::Done(r, ..) | Reply::Failed(r, _) => *r,
-            Reply::FixProgress(r, _) | Reply::FixDone(r, _) => *r,
+            Reply::FixProgress(r, _) | Reply::FixDone(r, _) | Reply::FixShard(r, ..) => *r,
         }
     }
 }
@@ -347,6 +358,16 @@ impl Worker for ExploreWorker {
                 let job = Job { run, current: self.current.clone(), scope: scope.clone(), id };
                 wasm_bindgen_futures::spawn_local(find_fix(job, query));
             }
+            Request::Recheck { run, query, mut result } => {
+                let job = Job { run, current: self.current.clone(), scope: scope.clone(), id };
+                match fix::recheck_target(&query) {
+                    Ok((scenario, granularity)) => {
+                        fix::recheck_shown(&scenario, granularity, &mut result);
+                        job.respond(Reply::FixDone(run, result));
+                    }
+                    Err(e) => job.respond(Reply::Failed(run, e)),
+                }
+            }
         }
     }
 }
@@ -426,8 +447,11 @@ async fn find_fix(job: Job, query: fix::FixQuery) {
             return;
         }
         if search.done() {
-            let result = search.result((now() - began) as u64);
             job.current.set(0);
+            if query.shard.1 > 1 {
+                return job.respond(Reply::FixShard(job.run, query.shard.0, Box::new(search.shard())));
+            }
+            let result = search.result((now() - began) as u64);
             return job.respond(Reply::FixDone(job.run, Box::new(result)));
         }
         job.respond(Reply::FixProgress(job.run, p));

@@ -1,5 +1,6 @@
-//! Find a fix, in the patch view: the search runs in a worker of its own, with progress and
-//! cancel; each reported patch is re-checked there and loads into the patch view.
+//! Find a fix, in the patch view: the search runs split over workers of its own
+//! ([`SHARDS`]: one shard each, progress summed, cancel to all); the page merges the shards'
+//! patches, the first worker re-checks those it shows, and each loads into the patch view.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use yew::prelude::*;
 use super::{group, use_app};
 use crate::hooks::{WORKER_LOADER_JS, WORKER_SILENCE_MS};
 use crate::state::Action;
-use crate::worker::fix::{FixFound, FixProgress, FixQuery, FixResult};
+use crate::worker::fix::{self, FixFound, FixProgress, FixQuery, FixResult, Shard, SHARDS};
 use crate::worker::{ExploreWorker, Reply, Request};
 
 /// What the search is doing, for the query `key` names.
@@ -33,22 +34,29 @@ pub enum Phase {
     Failed(String),
 }
 
-/// The search's state: the tag of the run it follows, its query and its phase.
+/// The search's state: the tag of the run it follows, its query and its phase, each shard's
+/// progress and result, and the merged result waiting for its re-check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixState {
     tag: u64,
     query: Option<FixQuery>,
     phase: Phase,
+    began: f64,
+    shards: Vec<FixProgress>,
+    parts: Vec<Option<Rc<Shard>>>,
+    to_recheck: Option<Rc<FixResult>>,
 }
 
 /// What moves the search's state; replies of an earlier run (another tag) are ignored.
 pub enum FixAction {
-    /// A run with this tag started.
-    Start(u64, FixQuery),
+    /// A run with this tag started at this time (ms).
+    Start(u64, FixQuery, f64),
     /// The user stopped it.
     Cancel,
-    /// A worker's reply.
-    Reply(Reply),
+    /// A reply of the worker of a shard, and when it came (ms).
+    Reply(usize, Reply, f64),
+    /// The merged result went to be re-checked.
+    RecheckSent,
     /// The worker's time to answer is up.
     Silence(u64),
     /// The search could not be asked for.
@@ -62,17 +70,35 @@ impl Reducible for FixState {
         let mut s = (*self).clone();
         let running = matches!(s.phase, Phase::Running { .. });
         s.phase = match action {
-            FixAction::Start(tag, q) => {
-                s.tag = tag;
-                s.query = Some(q);
+            FixAction::Start(tag, q, began) => {
+                (s.tag, s.query, s.began, s.to_recheck) = (tag, Some(q), began, None);
+                s.shards = vec![FixProgress::default(); usize::from(SHARDS)];
+                s.parts = vec![None; usize::from(SHARDS)];
                 Phase::Running { progress: FixProgress::default(), heard: false }
+            }
+            FixAction::RecheckSent => {
+                s.to_recheck = None;
+                s.phase
             }
             FixAction::Cancel if running => match s.phase {
                 Phase::Running { progress, .. } => Phase::Cancelled(progress),
                 p => p,
             },
-            FixAction::Reply(r) if running && r.run() == s.tag => match r {
-                Reply::FixProgress(_, progress) => Phase::Running { progress, heard: true },
+            FixAction::Reply(k, r, at) if running && r.run() == s.tag && k < s.shards.len() => match r {
+                Reply::FixProgress(_, p) => {
+                    s.shards[k] = p;
+                    Phase::Running { progress: summed(&s.shards), heard: true }
+                }
+                Reply::FixShard(_, _, shard) => {
+                    s.shards[k] =
+                        FixProgress { tried: shard.total, total: shard.total, clean: shard.found.len() as u64 };
+                    s.parts[k] = Some(Rc::new(*shard));
+                    if let Some(parts) = s.parts.iter().cloned().collect::<Option<Vec<_>>>() {
+                        let parts: Vec<Shard> = parts.iter().map(|p| (**p).clone()).collect();
+                        s.to_recheck = Some(Rc::new(fix::merge(&parts, (at - s.began).max(0.0) as u64)));
+                    }
+                    Phase::Running { progress: summed(&s.shards), heard: true }
+                }
                 Reply::FixDone(_, result) => Phase::Done(Rc::new(*result)),
                 Reply::Failed(_, e) => Phase::Failed(e),
                 _ => return self,
@@ -87,6 +113,15 @@ impl Reducible for FixState {
     }
 }
 
+/// The shards' progress as one search's.
+fn summed(shards: &[FixProgress]) -> FixProgress {
+    shards.iter().fold(FixProgress::default(), |a, p| FixProgress {
+        tried: a.tried + p.tried,
+        total: a.total + p.total,
+        clean: a.clean + p.clean,
+    })
+}
+
 /// The query for the current page: the unpatched scenario at its variant and granularity.
 fn query(scenario: &Scenario, app: &crate::AppContext, function: &str, lock: LockName) -> Result<FixQuery, String> {
     let link = share::encode(&share::Link {
@@ -97,7 +132,7 @@ fn query(scenario: &Scenario, app: &crate::AppContext, function: &str, lock: Loc
         cursor: None,
     })
     .map_err(|e| e.to_string())?;
-    Ok(FixQuery { link, function: function.to_string(), lock: lock.id().to_string() })
+    Ok(FixQuery { link, function: function.to_string(), lock: lock.id().to_string(), shard: (0, 1) })
 }
 
 /// Props: the function and lock the patch view has chosen.
@@ -114,26 +149,40 @@ pub struct FindFixProps {
 pub fn FindFix(props: &FindFixProps) -> Html {
     let app = use_app();
     let state = use_reducer_eq(FixState::default);
-    let bridge = use_mut_ref(|| None::<WorkerBridge<ExploreWorker>>);
+    let bridges = use_mut_ref(Vec::<WorkerBridge<ExploreWorker>>::new);
     let lock_rule = use_state(|| false);
     let current = query(&app.scenario, &app, &props.function, props.lock);
+    {
+        // The merged result goes to the first worker to be re-checked.
+        let (bridges, state) = (bridges.clone(), state.clone());
+        use_effect_with(state.to_recheck.clone(), move |pending| {
+            if let (Some(result), Some(query), Some(b)) = (pending, &state.query, bridges.borrow().first()) {
+                let result = Box::new((**result).clone());
+                b.send(Request::Recheck { run: state.tag, query: query.clone(), result });
+                state.dispatch(FixAction::RecheckSent);
+            }
+        });
+    }
     let start = {
-        let (state, current, bridge) = (state.clone(), current.clone(), bridge.clone());
+        let (state, current, bridges) = (state.clone(), current.clone(), bridges.clone());
         Callback::from(move |_: MouseEvent| {
             let q = match current.clone() {
                 Ok(q) => q,
                 Err(e) => return state.dispatch(FixAction::Refused(e)),
             };
             let tag = state.tag + 1;
-            state.dispatch(FixAction::Start(tag, q.clone()));
-            let mut b = bridge.borrow_mut();
-            let b = b.get_or_insert_with(|| {
-                let d = state.dispatcher();
-                ExploreWorker::spawner()
-                    .callback(move |r: Reply| d.dispatch(FixAction::Reply(r)))
-                    .spawn_with_loader(WORKER_LOADER_JS)
-            });
-            b.send(Request::FindFix { run: tag, query: q });
+            state.dispatch(FixAction::Start(tag, q.clone(), js_sys::Date::now()));
+            let mut b = bridges.borrow_mut();
+            while b.len() < usize::from(SHARDS) {
+                let (d, k) = (state.dispatcher(), b.len());
+                let bridge = ExploreWorker::spawner()
+                    .callback(move |r: Reply| d.dispatch(FixAction::Reply(k, r, js_sys::Date::now())))
+                    .spawn_with_loader(WORKER_LOADER_JS);
+                b.push(bridge);
+            }
+            for (k, bridge) in (0..SHARDS).zip(b.iter()) {
+                bridge.send(Request::FindFix { run: tag, query: FixQuery { shard: (k, SHARDS), ..q.clone() } });
+            }
             let d = state.dispatcher();
             yew::platform::spawn_local(async move {
                 yew::platform::time::sleep(Duration::from_millis(WORKER_SILENCE_MS)).await;
@@ -144,7 +193,7 @@ pub fn FindFix(props: &FindFixProps) -> Html {
     let cancel = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(b) = bridge.borrow().as_ref() {
+            for b in bridges.borrow().iter() {
                 b.send(Request::Cancel);
             }
             state.dispatch(FixAction::Cancel)
@@ -292,32 +341,58 @@ mod tests {
     use super::*;
 
     fn q() -> FixQuery {
-        FixQuery { link: "v2.x".into(), function: "arm_smmu_attach_dev".into(), lock: "arm_smmu_asid_lock".into() }
+        let (link, function, lock) = ("v2.x".into(), "arm_smmu_attach_dev".into(), "arm_smmu_asid_lock".into());
+        FixQuery { link, function, lock, shard: (0, 1) }
     }
 
     fn progress(tried: u64) -> FixProgress {
         FixProgress { tried, total: 10, clean: 1 }
     }
 
+    fn reply(k: usize, r: Reply) -> FixAction {
+        FixAction::Reply(k, r, 0.0)
+    }
+
     #[test]
     fn replies_of_an_earlier_run_and_after_a_cancel_are_ignored() {
-        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q()));
-        let s = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(3))));
+        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0));
+        let s = s.reduce(reply(0, Reply::FixProgress(1, progress(3))));
         assert_eq!(s.phase, Phase::Running { progress: progress(3), heard: true });
-        let s = s.reduce(FixAction::Start(2, q()));
-        let s = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(7))));
+        let s = s.reduce(FixAction::Start(2, q(), 0.0));
+        let s = s.reduce(reply(0, Reply::FixProgress(1, progress(7))));
         assert_eq!(s.phase, Phase::Running { progress: FixProgress::default(), heard: false });
-        let s = s.reduce(FixAction::Reply(Reply::FixProgress(2, progress(4)))).reduce(FixAction::Cancel);
+        let s = s.reduce(reply(0, Reply::FixProgress(2, progress(4)))).reduce(FixAction::Cancel);
         assert_eq!(s.phase, Phase::Cancelled(progress(4)));
-        let s = s.reduce(FixAction::Reply(Reply::FixProgress(2, progress(5))));
+        let s = s.reduce(reply(0, Reply::FixProgress(2, progress(5))));
         assert_eq!(s.phase, Phase::Cancelled(progress(4)));
     }
 
     #[test]
     fn a_silent_worker_fails_the_run_but_one_that_answered_does_not() {
-        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q()));
+        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0));
         assert!(matches!(s.clone().reduce(FixAction::Silence(1)).phase, Phase::Failed(_)));
-        let heard = s.reduce(FixAction::Reply(Reply::FixProgress(1, progress(1))));
+        let heard = s.reduce(reply(1, Reply::FixProgress(1, progress(1))));
         assert_eq!(heard.clone().reduce(FixAction::Silence(1)).phase, heard.phase);
+    }
+
+    /// Progress is the shards' sum; the merged result waits for the last shard, and the run
+    /// is done only when the re-checked result comes back.
+    #[test]
+    fn shards_are_summed_then_merged_then_rechecked() {
+        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 100.0));
+        let s =
+            s.reduce(reply(0, Reply::FixProgress(1, progress(3)))).reduce(reply(1, Reply::FixProgress(1, progress(4))));
+        assert_eq!(s.phase, Phase::Running { progress: FixProgress { tried: 7, total: 20, clean: 2 }, heard: true });
+        let part = |total| Box::new(Shard { found: Vec::new(), total, undecided: 0, refused: 1 });
+        let s = s.reduce(FixAction::Reply(0, Reply::FixShard(1, 0, part(10)), 900.0));
+        assert!(s.to_recheck.is_none(), "one shard is still searching");
+        let s = s.reduce(FixAction::Reply(1, Reply::FixShard(1, 1, part(12)), 1100.0));
+        let merged = s.to_recheck.clone().expect("both shards are in");
+        assert_eq!((merged.total, merged.refused, merged.millis), (22, 2, 1000));
+        assert!(matches!(s.phase, Phase::Running { .. }));
+        let s = s.reduce(FixAction::RecheckSent);
+        assert!(s.to_recheck.is_none());
+        let s = s.reduce(reply(0, Reply::FixDone(1, Box::new((*merged).clone()))));
+        assert_eq!(s.phase, Phase::Done(merged));
     }
 }

@@ -4,11 +4,14 @@
 //! schedules or invariants; it reports what a step did that the checker needs to see
 //! (a TLB invalidation, a DMA) in an [`Outcome`].
 
+mod fetch;
 mod inval;
+
+pub use fetch::{Fetch, FetchCd};
 
 use crate::ids::{CtxId, DomainId, LockId, MasterId, ThreadId};
 use crate::program::{AsidArg, CdSrc, Cond, DomArg, Kind, LockArg, MasterArg, Op, SteTarget, StoreOrder, TlbiPurpose};
-use crate::state::{Cd, CdWrite, CtxDesc, Notifier, Regs, Slot, Stage, State, SteWrite, Tag, TlbEntry};
+use crate::state::{Cd, CtxDesc, Notifier, Regs, Slot, Stage, State, SteWrite, Tag, TlbEntry};
 use crate::ste::{self, Ste, SteConfig, WriteMode};
 use crate::world::World;
 
@@ -93,26 +96,6 @@ pub struct Outcome {
     pub fetch: Option<Fetch>,
     /// An SMMU fetch of a CD.
     pub fetch_cd: Option<FetchCd>,
-}
-
-/// An SMMU fetch of a master's CD and what it read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FetchCd {
-    /// The master.
-    pub master: MasterId,
-    /// The substream.
-    pub ssid: u8,
-    /// The read ([`ste::fetch::read_cd`]).
-    pub read: ste::fetch::CdRead,
-}
-
-/// An SMMU fetch of a master's STE and what it read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fetch {
-    /// The master.
-    pub master: MasterId,
-    /// The read ([`ste::fetch::read`]).
-    pub read: ste::fetch::Read,
 }
 
 /// A lock used against its rules.
@@ -421,8 +404,8 @@ fn run_op(world: &World, state: &mut State, t: ThreadId, op: Op, image: Image, o
         }
         Op::Dma(m, ssid, iova) => outcome.dma = Some(dma(world, state, m, ssid, iova, image)),
         Op::Walk(m, ssid, iova) => outcome.dma = Some(walk(world, state, m, ssid, iova, image)),
-        Op::FetchSte(m) => outcome.fetch = Some(fetch_ste(state, m)),
-        Op::FetchCd(m, ssid) => outcome.fetch_cd = fetch_cd(state, m, ssid),
+        Op::FetchSte(m) => outcome.fetch = Some(fetch::fetch_ste(state, m)),
+        Op::FetchCd(m, ssid) => outcome.fetch_cd = fetch::fetch_cd(state, m, ssid),
         Op::TlbiAsid(arg, purpose) => {
             let asid = asid_of(state, &regs, arg);
             let retire = retires(state, &regs, purpose);
@@ -507,57 +490,8 @@ fn cd_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {
     }
     if world.fetches {
         let after = slot.mem;
-        track_cd_write(regs, (m, ssid), op, (before, after), src.map(|s| (s, ctx)));
+        fetch::track_cd_write(regs, (m, ssid), op, (before, after), src.map(|s| (s, ctx)));
     }
-}
-
-/// Keeps the CD write in progress in `regs.cd_write` for the `torn` rule: opened at its first
-/// store with the descriptor the whole write leaves, closed at its last, dropped at the sync
-/// after it. An install's first store is the one to a slot that is not live.
-fn track_cd_write(
-    regs: &mut Regs,
-    slot: (MasterId, u8),
-    op: Op,
-    (before, after): (Cd, Cd),
-    src: Option<(CdSrc, Option<CtxDesc>)>,
-) {
-    let here = |w: &CdWrite| (w.master, w.ssid) == slot;
-    match op {
-        Op::CfgiCd(..) if regs.cd_write.is_some_and(|w| here(&w) && !w.open) => regs.cd_write = None,
-        Op::CdStoreTtb(..) | Op::CdStoreQ0(..) => match regs.cd_write.filter(|w| here(w) && w.open) {
-            Some(w) => regs.cd_write = Some(CdWrite { open: false, ..w }),
-            None => {
-                let single = matches!(src, Some((CdSrc::Clear | CdSrc::Quiet, _))) || before.valid;
-                let install = matches!(op, Op::CdStoreTtb(..)) || !single;
-                let mut target = after;
-                if let (true, Some((src, ctx))) = (install, src) {
-                    target = Cd { ttb0: ctx.and_then(|c| c.ttb0), ..before };
-                    store_q0(&mut target, src, ctx);
-                }
-                regs.cd_write = Some(CdWrite { master: slot.0, ssid: slot.1, before, target, open: install });
-            }
-        },
-        _ => {}
-    }
-}
-
-/// The SMMU reads `m`'s CD at `ssid`, judged against the write of that slot in progress.
-fn fetch_cd(state: &State, m: MasterId, ssid: u8) -> Option<FetchCd> {
-    let slot = state.masters[m.ix()].cds.get(usize::from(ssid))?;
-    let mut writes = state.threads.iter().filter_map(|t| t.regs.cd_write);
-    let write = writes.find(|w| (w.master, w.ssid) == (m, ssid));
-    Some(FetchCd { master: m, ssid, read: ste::fetch::read_cd(&slot.hw, &slot.mem, write.as_ref()) })
-}
-
-/// The SMMU reads `m`'s STE, judged against the writer of it in progress, if any: one whose
-/// phases are not all done. (Whether a writer with nothing left to store counts as running
-/// does not matter: memory is synced and equal to its target, which the rule accepts.)
-fn fetch_ste(state: &State, m: MasterId) -> Fetch {
-    let slot = &state.masters[m.ix()].ste;
-    let running = |r: &Regs| r.ste_phase < ste::phases(r.ste_mode);
-    let mut write = state.threads.iter().filter(|t| running(&t.regs)).filter_map(|t| t.regs.ste_write);
-    let write = write.find(|w| w.master == m);
-    Fetch { master: m, read: ste::fetch::read(&slot.hw, &slot.mem, write.as_ref()) }
 }
 
 fn ste_op(world: &World, state: &mut State, regs: &mut Regs, op: Op) {

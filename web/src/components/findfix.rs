@@ -24,7 +24,8 @@ pub enum Phase {
     /// Never started.
     #[default]
     Idle,
-    /// Running (`heard`: the worker answered at least once).
+    /// Running (`heard`: every worker answered at least once; until then the total is not known
+    /// and `progress` is empty).
     Running { progress: FixProgress, heard: bool },
     /// Finished.
     Done(Rc<FixResult>),
@@ -42,7 +43,7 @@ pub struct FixState {
     query: Option<FixQuery>,
     phase: Phase,
     began: f64,
-    shards: Vec<FixProgress>,
+    shards: Vec<Option<FixProgress>>,
     parts: Vec<Option<Rc<Shard>>>,
     to_recheck: Option<Rc<FixResult>>,
 }
@@ -72,7 +73,7 @@ impl Reducible for FixState {
         s.phase = match action {
             FixAction::Start(tag, q, began) => {
                 (s.tag, s.query, s.began, s.to_recheck) = (tag, Some(q), began, None);
-                s.shards = vec![FixProgress::default(); usize::from(SHARDS)];
+                s.shards = vec![None; usize::from(SHARDS)];
                 s.parts = vec![None; usize::from(SHARDS)];
                 Phase::Running { progress: FixProgress::default(), heard: false }
             }
@@ -86,25 +87,25 @@ impl Reducible for FixState {
             },
             FixAction::Reply(k, r, at) if running && r.run() == s.tag && k < s.shards.len() => match r {
                 Reply::FixProgress(_, p) => {
-                    s.shards[k] = p;
-                    Phase::Running { progress: summed(&s.shards), heard: true }
+                    s.shards[k] = Some(p);
+                    running_phase(&s.shards)
                 }
                 Reply::FixShard(_, _, shard) => {
-                    s.shards[k] =
-                        FixProgress { tried: shard.total, total: shard.total, clean: shard.found.len() as u64 };
+                    let clean = shard.found.len() as u64;
+                    s.shards[k] = Some(FixProgress { tried: shard.total, total: shard.total, clean });
                     s.parts[k] = Some(Rc::new(*shard));
                     if let Some(parts) = s.parts.iter().cloned().collect::<Option<Vec<_>>>() {
                         let parts: Vec<Shard> = parts.iter().map(|p| (**p).clone()).collect();
                         s.to_recheck = Some(Rc::new(fix::merge(&parts, (at - s.began).max(0.0) as u64)));
                     }
-                    Phase::Running { progress: summed(&s.shards), heard: true }
+                    running_phase(&s.shards)
                 }
                 Reply::FixDone(_, result) => Phase::Done(Rc::new(*result)),
                 Reply::Failed(_, e) => Phase::Failed(e),
                 _ => return self,
             },
             FixAction::Silence(tag) if tag == s.tag && matches!(s.phase, Phase::Running { heard: false, .. }) => {
-                Phase::Failed(format!("the search's worker ({WORKER_LOADER_JS}) did not answer"))
+                Phase::Failed(format!("the search's workers ({WORKER_LOADER_JS}) did not all answer"))
             }
             FixAction::Refused(e) => Phase::Failed(e),
             _ => return self,
@@ -113,13 +114,18 @@ impl Reducible for FixState {
     }
 }
 
-/// The shards' progress as one search's.
-fn summed(shards: &[FixProgress]) -> FixProgress {
-    shards.iter().fold(FixProgress::default(), |a, p| FixProgress {
+/// The shards' progress as one search's, once every shard has reported (a sum over some of
+/// them would give too small a total).
+fn running_phase(shards: &[Option<FixProgress>]) -> Phase {
+    let Some(all) = shards.iter().copied().collect::<Option<Vec<_>>>() else {
+        return Phase::Running { progress: FixProgress::default(), heard: false };
+    };
+    let progress = all.iter().fold(FixProgress::default(), |a, p| FixProgress {
         tried: a.tried + p.tried,
         total: a.total + p.total,
         clean: a.clean + p.clean,
-    })
+    });
+    Phase::Running { progress, heard: true }
 }
 
 /// The query for the current page: the unpatched scenario at its variant and granularity.
@@ -252,13 +258,16 @@ fn status(phase: &Phase, stale: bool) -> Html {
         stale.then_some(" These results are for an earlier scenario, variant, function or lock; run the search again.");
     match phase {
         Phase::Idle => html! {},
-        Phase::Running { heard: false, .. } => html! { { "Starting the search's worker…" } },
+        Phase::Running { heard: false, .. } => html! { { "Starting the search's workers…" } },
         Phase::Running { progress, .. } => html! {
             <>
                 <progress id="ff-progress" aria-label="candidates tried" max={progress.total.max(1).to_string()} value={progress.tried.to_string()} />
                 { " " }{ tried(progress) }
             </>
         },
+        Phase::Cancelled(p) if p.total == 0 => {
+            html! { <>{ "Cancelled before the search's workers answered. Nothing is reported." }{ note }</> }
+        }
         Phase::Cancelled(p) => {
             html! { <>{ format!("Cancelled: {}. Nothing is reported from a search that did not finish.", tried(p)) }{ note }</> }
         }
@@ -355,24 +364,32 @@ mod tests {
 
     #[test]
     fn replies_of_an_earlier_run_and_after_a_cancel_are_ignored() {
-        let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0));
-        let s = s.reduce(reply(0, Reply::FixProgress(1, progress(3))));
-        assert_eq!(s.phase, Phase::Running { progress: progress(3), heard: true });
+        let both = |s: Rc<FixState>, tag, p| {
+            s.reduce(reply(0, Reply::FixProgress(tag, p))).reduce(reply(1, Reply::FixProgress(tag, p)))
+        };
+        let s = both(Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0)), 1, progress(3));
+        assert_eq!(s.phase, Phase::Running { progress: FixProgress { tried: 6, total: 20, clean: 2 }, heard: true });
         let s = s.reduce(FixAction::Start(2, q(), 0.0));
-        let s = s.reduce(reply(0, Reply::FixProgress(1, progress(7))));
+        let s = both(s, 1, progress(7));
         assert_eq!(s.phase, Phase::Running { progress: FixProgress::default(), heard: false });
-        let s = s.reduce(reply(0, Reply::FixProgress(2, progress(4)))).reduce(FixAction::Cancel);
-        assert_eq!(s.phase, Phase::Cancelled(progress(4)));
-        let s = s.reduce(reply(0, Reply::FixProgress(2, progress(5))));
-        assert_eq!(s.phase, Phase::Cancelled(progress(4)));
+        let s = both(s, 2, progress(4)).reduce(FixAction::Cancel);
+        let four = FixProgress { tried: 8, total: 20, clean: 2 };
+        assert_eq!(s.phase, Phase::Cancelled(four));
+        let s = both(s, 2, progress(5));
+        assert_eq!(s.phase, Phase::Cancelled(four));
     }
 
     #[test]
     fn a_silent_worker_fails_the_run_but_one_that_answered_does_not() {
         let s = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0));
         assert!(matches!(s.clone().reduce(FixAction::Silence(1)).phase, Phase::Failed(_)));
-        let heard = s.reduce(reply(1, Reply::FixProgress(1, progress(1))));
+        let one = s.reduce(reply(1, Reply::FixProgress(1, progress(1))));
+        assert_eq!(one.phase, Phase::Running { progress: FixProgress::default(), heard: false }, "no partial total");
+        assert!(matches!(one.clone().reduce(FixAction::Silence(1)).phase, Phase::Failed(_)), "one worker is silent");
+        let heard = one.reduce(reply(0, Reply::FixProgress(1, progress(1))));
         assert_eq!(heard.clone().reduce(FixAction::Silence(1)).phase, heard.phase);
+        let early = Rc::new(FixState::default()).reduce(FixAction::Start(1, q(), 0.0)).reduce(FixAction::Cancel);
+        assert_eq!(early.phase, Phase::Cancelled(FixProgress::default()), "cancelled before any total");
     }
 
     /// Progress is the shards' sum; the merged result waits for the last shard, and the run

@@ -224,7 +224,7 @@ pub fn merge(shards: &[Shard], millis: u64) -> FixResult {
 }
 
 /// Re-checks every patch a result shows with a full exhaustive run (each once: the two lists
-/// overlap). `link` names the unpatched scenario.
+/// overlap), on `scenario` unpatched ([`recheck_target`] gives it for a query).
 pub fn recheck_shown(scenario: &Scenario, granularity: smmu_sim::Granularity, r: &mut FixResult) {
     let mut checked = std::collections::BTreeMap::new();
     for f in r.top.iter_mut().chain(r.top_lock_rule.iter_mut()) {

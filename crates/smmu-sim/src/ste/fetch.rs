@@ -28,34 +28,43 @@ pub enum Fault {
     Illegal,
 }
 
-/// One fetch: what was read, which qwords could have been read either way, and the first
+/// One fetch: what was read, which qwords (of an STE; of a CD, bit 0 for q0 with V, EPD0,
+/// ASET and ASID and bit 1 for q1 with TTB0) could have been read either way, and the first
 /// mix that breaks the rule, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Read {
+pub struct Read<T = Ste> {
     /// The entry read: the first breaking mix, else the memory image.
-    pub entry: Ste,
-    /// Qwords (bit i for qword i) whose store is not yet synced: each may be read old or new.
+    pub entry: T,
+    /// Qwords whose store is not yet synced: each may be read old or new.
     pub pending: u8,
     /// What is wrong with `entry`.
     pub fault: Option<Fault>,
+}
+
+/// A fetch of a CD.
+pub type CdRead = Read<Cd>;
+
+/// Judges every mix of the pending qwords (`mix(take_new)`: the bits set read new, the others
+/// old; at most 2^4) and returns the first that breaks the rule, else the memory image.
+fn first_fault<T: Copy>(pending: u8, mix: impl Fn(u8) -> T, judge: impl Fn(&T) -> Option<Fault>) -> Read<T> {
+    let mut sub = pending;
+    loop {
+        let entry = mix(sub);
+        if let Some(fault) = judge(&entry) {
+            return Read { entry, pending, fault: Some(fault) };
+        }
+        if sub == 0 {
+            return Read { entry: mix(pending), pending, fault: None };
+        }
+        sub = (sub - 1) & pending;
+    }
 }
 
 /// Every read a fetch can make of `synced` (memory as of the last sync) and `memory` (with
 /// the stores since), judged against the writer in progress, if any.
 pub fn read(synced: &Ste, memory: &Ste, write: Option<&SteWrite>) -> Read {
     let pending = (0..4).filter(|&i| synced.0[i] != memory.0[i]).fold(0u8, |m, i| m | 1 << i);
-    // Every subset of the pending qwords, read new; the others old. At most 2^4.
-    let mut sub = pending;
-    loop {
-        let entry = mix(synced, memory, sub);
-        if let Some(fault) = judge(&entry, write) {
-            return Read { entry, pending, fault: Some(fault) };
-        }
-        if sub == 0 {
-            return Read { entry: *memory, pending, fault: None };
-        }
-        sub = (sub - 1) & pending;
-    }
+    first_fault(pending, |take_new| mix(synced, memory, take_new), |e| judge(e, write))
 }
 
 fn mix(old: &Ste, new: &Ste, take_new: u8) -> Ste {
@@ -77,35 +86,16 @@ pub fn judge(entry: &Ste, write: Option<&SteWrite>) -> Option<Fault> {
     (!agrees(&w.before) && !agrees(&w.target)).then_some(Fault::Torn)
 }
 
-/// One fetch of a CD: what was read, which of its two qword groups (bit 0: q0 with V, EPD0,
-/// ASET and ASID; bit 1: q1 with TTB0) could have been read either way, and what is wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CdRead {
-    /// The descriptor read: the first breaking mix, else the memory image.
-    pub entry: Cd,
-    /// Groups whose store is not yet synced.
-    pub pending: u8,
-    /// What is wrong with `entry`.
-    pub fault: Option<Fault>,
-}
-
 /// Every read a fetch can make of a CD slot, as [`read`] for an STE: the q0 and q1 groups
 /// each old or new while their store waits for `CFGI_CD` + `CMD_SYNC`.
 pub fn read_cd(synced: &Cd, memory: &Cd, write: Option<&CdWrite>) -> CdRead {
     let q0 = |c: &Cd| (c.valid, c.epd0, c.aset, c.asid);
     let pending = u8::from(q0(synced) != q0(memory)) | u8::from(synced.ttb0 != memory.ttb0) << 1;
-    let mut sub = pending;
-    loop {
-        let from = |bit: u8| if sub & bit != 0 { memory } else { synced };
-        let entry = Cd { ttb0: from(2).ttb0, ..*from(1) };
-        if let Some(fault) = judge_cd(&entry, write) {
-            return CdRead { entry, pending, fault: Some(fault) };
-        }
-        if sub == 0 {
-            return CdRead { entry: *memory, pending, fault: None };
-        }
-        sub = (sub - 1) & pending;
-    }
+    let mix = |take_new: u8| {
+        let from = |bit: u8| if take_new & bit != 0 { memory } else { synced };
+        Cd { ttb0: from(2).ttb0, ..*from(1) }
+    };
+    first_fault(pending, mix, |e| judge_cd(e, write))
 }
 
 /// What is wrong with a CD the SMMU read while `write` is in progress. The bits it uses are
